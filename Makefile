@@ -1,0 +1,80 @@
+# ecmp.lvs — the two commands a newcomer needs:
+#   make lab    build the lab image if needed, start the lab from $(INVENTORY), run playbooks/site.yml, show the result
+#   make test   every test: unit, sanity, lint, molecule default (podman) and molecule uml (real IPVS kernels)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+VENV        := $(ROOT)/.venv
+PY          := $(VENV)/bin/python
+INVENTORY   ?= inventories/lab
+LAB_BACKEND ?= auto
+COLL_LINK   := .ansible/collections/ansible_collections/ecmp/lvs
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export PATH := $(VENV)/bin:$(PATH)
+
+APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux debootstrap e2fsprogs openssh-client \
+                rsync iproute2 keepalived frr ipvsadm
+
+.PHONY: help deps apt venv collection unit sanity lint molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+
+help:
+	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
+	@echo "make lab-down                                                     - remove every lab resource"
+	@echo "make test                                                         - unit, sanity, lint, molecule default + uml"
+
+deps: apt venv collection
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@# the host never runs the daemons: they are only used to validate rendered configs
+	@systemctl disable --now frr keepalived >/dev/null 2>&1 || true
+
+$(VENV)/.stamp: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+collection:
+	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn ../../../.. $(COLL_LINK)
+
+unit: venv collection
+	$(PY) -m pytest -q tests/unit
+
+sanity: venv
+	bash tests/sanity/run.sh
+
+lint: venv collection
+	$(VENV)/bin/ansible-lint --profile production
+
+molecule-default: deps
+	cd $(ROOT) && $(VENV)/bin/molecule test -s default
+
+molecule-uml: deps
+	cd $(ROOT) && $(VENV)/bin/molecule test -s uml
+
+molecule: molecule-default molecule-uml
+
+test: deps unit sanity lint molecule
+
+lab: deps
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) demo
+
+lab-up: deps
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) up
+
+lab-down:
+	$(PY) lab/ecmplab --inventory $(INVENTORY) down
+
+lab-status:
+	$(PY) lab/ecmplab --inventory $(INVENTORY) status
+
+clean: lab-down
+	rm -rf .ansible tests/output .pytest_cache
