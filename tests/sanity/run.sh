@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# ansible-test sanity needs the collection at .../ansible_collections/ecmp/lvs: copy the tracked and
+# non-ignored files there (a copy, not a link: ansible-test resolves paths) and run every sanity test
+# that applies to a collection, each in ansible-test's own pinned virtualenv.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv="$root/.venv-sanity"
+work=${ECMP_SANITY_DIR:-/tmp/ecmp-lvs-sanity}
+dest="$work/ansible_collections/ecmp/lvs"
+rm -rf "$dest" && mkdir -p "$dest"
+cd "$root"
+# offline stand-in for the get-pip script ansible-test would download (see get_pip_offline.py)
+pipv=$(grep -ho "pip='[0-9.]*'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1 | tr -dc '0-9.')
+mkdir -p ~/.ansible/test/cache
+cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_${pipv//./_}.py
+git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
+cd "$dest"
+# a fresh git repo so ansible-test sees exactly these files
+git init -q && git add -A && git -c user.email=ci@localhost -c user.name=ci commit -qm sanity
+exec "$venv/bin/ansible-test" sanity --python 3.11 --venv --requirements --color no "$@"
