@@ -42,13 +42,20 @@ $(VENV)/.stamp: requirements.txt
 
 venv: $(VENV)/.stamp
 
+# ansible-test sanity wants its own pins (pylint, yamllint, ...): a second virtualenv keeps them apart from ansible-lint's
+$(ROOT)/.venv-sanity/.stamp: tests/sanity/requirements.txt
+	python3 -m venv $(ROOT)/.venv-sanity
+	$(ROOT)/.venv-sanity/bin/pip install -q -r tests/sanity/requirements.txt
+	touch $@
+
 collection:
 	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn ../../../.. $(COLL_LINK)
 
+# unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host
 unit: venv collection
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit $(wildcard tests/integration_host)
 
-sanity: venv
+sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh
 
 lint: venv collection
