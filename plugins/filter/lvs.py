@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller-side filters of ecmp.lvs (documentation: one ``<filter>.yml`` per filter next to this file).
+
+Thin wrappers: the model is in ``plugin_utils/lvs_net.py`` (netaddr) and ``module_utils/lvs_model.py``
+(standard library); their ``LvsModelError`` becomes ``AnsibleFilterError``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import functools
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model
+from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
+
+
+def _filter(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except lvs_model.LvsModelError as exc:
+            raise AnsibleFilterError(to_native(exc))
+    return wrapper
+
+
+@_filter
+def host_prefix(addr):
+    return lvs_net.host_prefix(addr)
+
+
+@_filter
+def network_of(addr_with_prefix):
+    return lvs_net.network_of(addr_with_prefix)
+
+
+@_filter
+def interface_for_address(ansible_facts, address):
+    return lvs_net.interface_for_address(ansible_facts, address)
+
+
+@_filter
+def lvs_services(services, hostvars=None):
+    return lvs_net.lvs_services(services, hostvars)
+
+
+@_filter
+def lvs_vips(services):
+    return lvs_net.lvs_vips(services)
+
+
+@_filter
+def keepalived_virtual_servers(services):
+    return lvs_model.keepalived_virtual_servers(services)
+
+
+@_filter
+def ipvs_services(services):
+    return lvs_model.ipvs_services(services)
+
+
+@_filter
+def bgp_neighbors(hostvars, groups, group_name):
+    return lvs_net.bgp_neighbors(hostvars, groups, group_name)
+
+
+@_filter
+def ospf_networks(addresses_with_prefix):
+    return lvs_net.ospf_networks(addresses_with_prefix)
+
+
+class FilterModule(object):
+    """ecmp.lvs filters."""
+
+    def filters(self):
+        return {
+            'host_prefix': host_prefix,
+            'network_of': network_of,
+            'interface_for_address': interface_for_address,
+            'lvs_services': lvs_services,
+            'lvs_vips': lvs_vips,
+            'keepalived_virtual_servers': keepalived_virtual_servers,
+            'ipvs_services': ipvs_services,
+            'bgp_neighbors': bgp_neighbors,
+            'ospf_networks': ospf_networks,
+        }

@@ -1,0 +1,306 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ecmp.lvs service model: vocabulary, defaults and the address-free part of the normalisation.
+
+Pure Python, standard library only, so managed-host modules may import the constants as well.
+Everything that parses IP addresses (and therefore needs netaddr) lives in the controller-only
+``plugins/plugin_utils/lvs_net.py``, which builds on this file; the filters in ``plugins/filter/lvs.py``
+expose both.
+
+Errors are raised as :class:`LvsModelError` whose message names the field path and the offending value,
+e.g. ``lvs_services[web].real_servers[2].weight: 70000 is out of range 0..65535``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+import re
+
+from collections.abc import Mapping, Sequence
+
+PROTOCOLS = ('tcp', 'udp')
+
+# Every scheduler of the Linux 6.1 IPVS code (net/netfilter/ipvs/ip_vs_*.c).
+SCHEDULERS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos')
+DEFAULT_SCHEDULER = 'mh'
+
+# Scheduler flags, by their scheduler-specific names (ipvsadm -b and keepalived use the same words).
+# Only sh and mh read IP_VS_SVC_F_SCHED1/2 (fallback/port); no scheduler reads flag-3, and the generic
+# flag-1..3 spellings are not accepted: a flag that no scheduler reads is a silent no-op, hence an error.
+SCHEDULER_FLAGS = {
+    'mh': ('mh-fallback', 'mh-port'),
+    'sh': ('sh-fallback', 'sh-port'),
+}
+DEFAULT_SCHEDULER_FLAGS = {
+    'mh': ('mh-port',),
+}
+
+HEALTH_CHECK_TYPES = ('http_get', 'ssl_get', 'tcp', 'misc', 'none')
+KEEPALIVED_CHECKERS = {
+    'http_get': 'HTTP_GET',
+    'ssl_get': 'SSL_GET',
+    'tcp': 'TCP_CHECK',
+    'misc': 'MISC_CHECK',
+}
+HEALTH_CHECK_DEFAULTS = {
+    'type': 'tcp',
+    'path': '/',
+    'status_code': 200,
+    'connect_timeout': 2,
+    'retry': 1,
+    'delay_before_retry': 1,
+    'delay_loop': 2,
+    'misc_path': None,
+    'port': None,
+}
+
+SERVICE_DEFAULTS = {
+    'protocol': 'tcp',
+    'scheduler': DEFAULT_SCHEDULER,
+    'persistence_timeout': 0,
+    'quorum': 1,
+    'sorry_server': None,
+}
+WEIGHT_MAX = 65535
+
+# Keys accepted on input. ``vip_prefix`` and ``family`` (service) are accepted so that normalised
+# services may be normalised again; they are recomputed, never trusted.
+SERVICE_KEYS = ('name', 'vip', 'vip_prefix', 'family', 'port', 'protocol', 'scheduler', 'scheduler_flags',
+                'persistence_timeout', 'quorum', 'sorry_server', 'health_check', 'real_servers')
+REAL_SERVER_KEYS = ('host', 'address', 'port', 'weight')
+SORRY_SERVER_KEYS = ('host', 'address', 'port')
+
+
+_INT_RE = re.compile(r'^-?[0-9]+$')
+
+
+class LvsModelError(ValueError):
+    """Invalid input to the service model; the message names the field and the value."""
+
+
+def fmt_value(value):
+    """Render an offending value for an error message: numbers bare, strings quoted."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return "'%s'" % value
+    return repr(value)
+
+
+def fail(field, message):
+    raise LvsModelError('%s: %s' % (field, message))
+
+
+def is_mapping(value):
+    return isinstance(value, Mapping)
+
+
+def is_list(value):
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def check_keys(field, value, allowed):
+    """Reject unknown keys (a typo such as ``shceduler`` must not be silently ignored)."""
+    if not is_mapping(value):
+        fail(field, '%s is not a dictionary' % fmt_value(value))
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        fail(field, 'unknown key(s) %s; allowed: %s' % (', '.join(unknown), ', '.join(allowed)))
+
+
+def to_int(field, value, minimum=None, maximum=None):
+    """An integer (or a string of decimal digits, as INI inventories give), optionally range-checked."""
+    if isinstance(value, bool):
+        fail(field, '%s is not an integer' % fmt_value(value))
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, str) and _INT_RE.match(value.strip()):
+        result = int(value.strip())
+    else:
+        fail(field, '%s is not an integer' % fmt_value(value))
+    if (minimum is not None and result < minimum) or (maximum is not None and result > maximum):
+        if maximum is None:
+            fail(field, '%s is out of range (minimum %d)' % (fmt_value(value), minimum))
+        fail(field, '%s is out of range %d..%d' % (fmt_value(value), minimum, maximum))
+    return result
+
+
+def to_port(field, value):
+    return to_int(field, value, 1, 65535)
+
+
+def to_timer(field, value, allow_zero=False):
+    """A keepalived TIMER: seconds, may be fractional (keepalived 2.x), returned as int when integral."""
+    if isinstance(value, bool):
+        fail(field, '%s is not a number of seconds' % fmt_value(value))
+    if isinstance(value, (int, float)):
+        result = value
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            fail(field, '%s is not a number of seconds' % fmt_value(value))
+    else:
+        fail(field, '%s is not a number of seconds' % fmt_value(value))
+    if math.isnan(result) or math.isinf(result):
+        fail(field, '%s is not a number of seconds' % fmt_value(value))
+    if result < 0 or (result == 0 and not allow_zero):
+        fail(field, '%s must be %s' % (fmt_value(value), 'zero or positive' if allow_zero else 'positive'))
+    if float(result) == int(result):
+        return int(result)
+    return float(result)
+
+
+def to_choice(field, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        fail(field, '%s is not one of %s' % (fmt_value(value), ', '.join(choices)))
+    return str(value)
+
+
+def normalise_scheduler(field, scheduler, flags):
+    """Return ``(scheduler, sorted unique flags)``; ``flags`` None means the scheduler's default flags.
+
+    ``field`` is the service path (``lvs_services[web]``).
+    """
+    if isinstance(scheduler, str):
+        scheduler = scheduler.strip().lower()
+    scheduler = to_choice(field + '.scheduler', scheduler, SCHEDULERS)
+    allowed = SCHEDULER_FLAGS.get(scheduler, ())
+    if flags is None:
+        return scheduler, list(DEFAULT_SCHEDULER_FLAGS.get(scheduler, ()))
+    if isinstance(flags, str):
+        # "mh-fallback,mh-port" as ipvsadm -b takes it
+        flags = [f for f in flags.replace(' ', ',').split(',') if f]
+    if not is_list(flags):
+        fail(field + '.scheduler_flags', '%s is not a list' % fmt_value(flags))
+    result = set()
+    for index, flag in enumerate(flags):
+        if not isinstance(flag, str) or flag not in allowed:
+            if allowed:
+                reason = 'valid flags for %s: %s' % (scheduler, ', '.join(allowed))
+            else:
+                reason = 'scheduler %s takes no flags (only sh and mh do)' % scheduler
+            fail('%s.scheduler_flags[%d]' % (field, index), '%s is not valid; %s' % (fmt_value(flag), reason))
+        result.add(str(flag))
+    return scheduler, sorted(result)
+
+
+def normalise_health_check(field, value):
+    """Fill the defaults of a ``health_check`` dictionary and validate every field.
+
+    ``field`` is the path of the health_check itself (``lvs_services[web].health_check``).
+    """
+    if value is None:
+        value = {}
+    check_keys(field, value, tuple(HEALTH_CHECK_DEFAULTS))
+    merged = dict(HEALTH_CHECK_DEFAULTS)
+    merged.update(dict((k, v) for k, v in value.items() if v is not None))
+    kind = merged['type']
+    if isinstance(kind, str):
+        kind = kind.strip().lower()
+    result = {'type': to_choice(field + '.type', kind, HEALTH_CHECK_TYPES)}
+
+    path = merged['path']
+    if not isinstance(path, str) or not path.startswith('/') or any(c.isspace() for c in path):
+        fail(field + '.path', '%s is not an absolute URL path (e.g. "/healthz")' % fmt_value(path))
+    result['path'] = str(path)
+    result['status_code'] = to_int(field + '.status_code', merged['status_code'], 100, 599)
+    result['connect_timeout'] = to_timer(field + '.connect_timeout', merged['connect_timeout'])
+    result['retry'] = to_int(field + '.retry', merged['retry'], 0)
+    result['delay_before_retry'] = to_timer(field + '.delay_before_retry', merged['delay_before_retry'],
+                                            allow_zero=True)
+    result['delay_loop'] = to_timer(field + '.delay_loop', merged['delay_loop'])
+
+    misc_path = merged['misc_path']
+    if misc_path is not None and (not isinstance(misc_path, str) or not misc_path.strip()):
+        fail(field + '.misc_path', '%s is not a command line' % fmt_value(misc_path))
+    if result['type'] == 'misc' and misc_path is None:
+        fail(field + '.misc_path', 'None: health_check type misc needs misc_path (the script to run)')
+    result['misc_path'] = None if misc_path is None else str(misc_path).strip()
+
+    port = merged['port']
+    result['port'] = None if port is None else to_port(field + '.port', port)
+    return result
+
+
+def default_service_name(vip, port, protocol):
+    """``10.0.0.1:80/tcp``, ``[2001:db8::1]:80/tcp``."""
+    host = '[%s]' % vip if ':' in vip else vip
+    return '%s:%d/%s' % (host, port, protocol)
+
+
+def _check_normalised(services):
+    if not is_list(services):
+        raise LvsModelError('services: %s is not a list of normalised services (output of lvs_services)'
+                            % fmt_value(services))
+    for index, service in enumerate(services):
+        if not is_mapping(service) or 'vip_prefix' not in service or 'health_check' not in service:
+            raise LvsModelError('services[%d]: not a normalised service; pass the output of '
+                                'ecmp.lvs.lvs_services' % index)
+
+
+def keepalived_virtual_servers(services):
+    """Turn normalised services into the dictionaries the keepalived.conf template renders.
+
+    A check key whose value is None must not be written (it does not apply to that checker).
+    """
+    _check_normalised(services)
+    result = []
+    for service in services:
+        hc = service['health_check']
+        real_servers = []
+        for rs in service['real_servers']:
+            check = None
+            if hc['type'] != 'none':
+                http = hc['type'] in ('http_get', 'ssl_get')
+                misc = hc['type'] == 'misc'
+                check = {
+                    'kind': KEEPALIVED_CHECKERS[hc['type']],
+                    'path': hc['path'] if http else None,
+                    'status_code': hc['status_code'] if http else None,
+                    'connect_port': None if misc else (hc['port'] or rs['port']),
+                    # MISC_CHECK has no connect_timeout keyword: its timeout is misc_timeout
+                    'connect_timeout': None if misc else hc['connect_timeout'],
+                    'retry': hc['retry'],
+                    'delay_before_retry': hc['delay_before_retry'],
+                    'misc_path': hc['misc_path'] if misc else None,
+                    'misc_timeout': int(math.ceil(hc['connect_timeout'])) if misc else None,  # an INTEGER
+                }
+            real_servers.append({'address': rs['address'], 'port': rs['port'], 'weight': rs['weight'],
+                                 'check': check})
+        sorry = service['sorry_server']
+        result.append({
+            'name': service['name'],
+            'vip': service['vip'],
+            'port': service['port'],
+            'protocol': service['protocol'].upper(),
+            'lvs_sched': service['scheduler'],
+            'sched_flags': list(service['scheduler_flags']),
+            'lb_kind': 'DR',
+            'persistence_timeout': service['persistence_timeout'] or None,
+            'quorum': service['quorum'],
+            'delay_loop': hc['delay_loop'],
+            'sorry_server': None if sorry is None else {'address': sorry['address'], 'port': sorry['port']},
+            'real_servers': real_servers,
+        })
+    return result
+
+
+def ipvs_services(services):
+    """Turn normalised services into the ``services`` option of the ``ecmp.lvs.ipvs`` module."""
+    _check_normalised(services)
+    return [{
+        'vip': service['vip'],
+        'port': service['port'],
+        'protocol': service['protocol'],
+        'scheduler': service['scheduler'],
+        'scheduler_flags': list(service['scheduler_flags']),
+        'persistence_timeout': service['persistence_timeout'],
+        'real_servers': [{'address': rs['address'], 'port': rs['port'], 'forwarding': 'dr',
+                          'weight': rs['weight']} for rs in service['real_servers']],
+    } for service in services]

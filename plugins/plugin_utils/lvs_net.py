@@ -1,0 +1,410 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Address-aware part of the ecmp.lvs service model (controller only).
+
+This file needs the Python library ``netaddr`` and therefore runs on the Ansible controller only
+(it is a plugin_util, never shipped to managed hosts). The address-free vocabulary, defaults and output
+builders live in ``plugins/module_utils/lvs_model.py`` (standard library only).
+
+Every function raises :class:`LvsModelError` with a message that names the field and the offending
+value; ``plugins/filter/lvs.py`` turns it into ``AnsibleFilterError``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
+    LvsModelError,
+    PROTOCOLS,
+    REAL_SERVER_KEYS,
+    SERVICE_DEFAULTS,
+    SERVICE_KEYS,
+    SORRY_SERVER_KEYS,
+    WEIGHT_MAX,
+    check_keys,
+    default_service_name,
+    fail,
+    fmt_value,
+    is_list,
+    is_mapping,
+    normalise_health_check,
+    normalise_scheduler,
+    to_choice,
+    to_int,
+    to_port,
+)
+
+try:
+    import netaddr
+except ImportError as imp_exc:  # the import sanity test runs without netaddr
+    netaddr = None
+    NETADDR_IMPORT_ERROR = imp_exc
+else:
+    NETADDR_IMPORT_ERROR = None
+
+
+def _require_netaddr():
+    if netaddr is None:
+        raise LvsModelError('the ecmp.lvs filters need the Python library netaddr on the Ansible controller '
+                            '(pip install netaddr): %s' % NETADDR_IMPORT_ERROR)
+
+
+_V4_THIS_NETWORK = '0.0.0.0/8'
+_V4_CLASS_E = '240.0.0.0/4'
+_V6_IPV4_MAPPED = '::ffff:0:0/96'
+
+
+def _not_unicast_reason(ip):
+    """Why ``ip`` cannot be a VIP or a server address, or None when it is a usable unicast address.
+
+    Reserved means 0.0.0.0/8 and 240.0.0.0/4 for IPv4 and the IANA reserved blocks netaddr knows for IPv6.
+    Documentation ranges (192.0.2.0/24, 2001:db8::/32, ...) and private ranges are accepted.
+    """
+    if ip.version == 4:
+        if ip.value == 0:
+            return 'the unspecified address'
+        if ip.value == 0xFFFFFFFF:
+            return 'the broadcast address'
+        if ip in netaddr.IPNetwork(_V4_THIS_NETWORK):
+            return 'reserved ("this network", 0.0.0.0/8)'
+        if ip.is_multicast():
+            return 'multicast'
+        if ip.is_loopback():
+            return 'loopback'
+        if ip.is_link_local():
+            return 'link-local'
+        if ip in netaddr.IPNetwork(_V4_CLASS_E):
+            return 'reserved (240.0.0.0/4)'
+        return None
+    if ip.value == 0:
+        return 'the unspecified address'
+    if ip.is_loopback():
+        return 'loopback'
+    if ip.is_multicast():
+        return 'multicast'
+    if ip.is_link_local():
+        return 'link-local'
+    if ip in netaddr.IPNetwork(_V6_IPV4_MAPPED):
+        return 'IPv4-mapped (write the IPv4 address instead)'
+    if ip.is_reserved():
+        return 'reserved'
+    return None
+
+
+def _parse_ip(field, value, any_prefix=False):
+    """Parse ``addr`` or ``addr/prefix`` into ``(IPAddress, prefixlen or None)``, or fail naming ``field``."""
+    _require_netaddr()
+    if isinstance(value, netaddr.IPAddress):
+        return value, None
+    if not isinstance(value, str) or not value.strip():
+        fail(field, '%s is not an IP address' % fmt_value(value))
+    text = value.strip()
+    try:
+        if '/' in text:
+            net = netaddr.IPNetwork(text)
+            return net.ip, net.prefixlen
+        return netaddr.IPAddress(text), None
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        hint = ' (with optional /prefix)' if any_prefix else ''
+        fail(field, '%s is not an IP address%s' % (fmt_value(value), hint))
+
+
+def parse_unicast(field, value, any_prefix=False):
+    """A unicast host address given as ``addr`` or ``addr/32`` (``/128``); returns netaddr.IPAddress.
+
+    With ``any_prefix`` an interface address such as ``10.99.0.11/24`` is accepted too (the prefix is dropped).
+    """
+    ip, prefixlen = _parse_ip(field, value, any_prefix)
+    host_len = 32 if ip.version == 4 else 128
+    if prefixlen is not None and not any_prefix and prefixlen != host_len:
+        fail(field, '%s is not a host address: only /%d is allowed here' % (fmt_value(value), host_len))
+    reason = _not_unicast_reason(ip)
+    if reason:
+        fail(field, '%s is not a unicast host address: it is %s' % (fmt_value(value), reason))
+    return ip
+
+
+def host_prefix(addr, field='host_prefix'):
+    """``10.0.0.1`` or ``10.0.0.1/32`` -> ``10.0.0.1/32``; IPv6 -> ``/128``."""
+    ip = parse_unicast(field, addr)
+    return '%s/%d' % (ip, 32 if ip.version == 4 else 128)
+
+
+def network_of(value, field='network_of'):
+    """``10.99.0.11/24`` -> ``10.99.0.0/24``. Accepts a facts dict ``{address, prefix|netmask}`` as well."""
+    _require_netaddr()
+    if is_mapping(value) and 'address' in value:
+        mask = value.get('prefix', value.get('netmask'))
+        if mask in (None, ''):
+            fail(field, '%s has no prefix or netmask' % fmt_value(dict(value)))
+        value = '%s/%s' % (value['address'], mask)
+    if not isinstance(value, str) or not value.strip():
+        fail(field, '%s is not an address with prefix (e.g. "10.99.0.11/24")' % fmt_value(value))
+    try:
+        net = netaddr.IPNetwork(value.strip())
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        fail(field, '%s is not an address with prefix (e.g. "10.99.0.11/24")' % fmt_value(value))
+    return str(net.cidr)
+
+
+def ospf_networks(addresses, field='ospf_networks'):
+    """Sorted unique networks of a list of ``addr/prefix`` strings (or one string)."""
+    _require_netaddr()
+    if addresses is None:
+        return []
+    if isinstance(addresses, str) or is_mapping(addresses):
+        addresses = [addresses]
+    if not is_list(addresses):
+        fail(field, '%s is not a list of addresses with prefix' % fmt_value(addresses))
+    nets = set()
+    for index, value in enumerate(addresses):
+        nets.add(netaddr.IPNetwork(network_of(value, '%s[%d]' % (field, index))))
+    return [str(n) for n in sorted(nets, key=lambda n: (n.version, n.first, n.prefixlen))]
+
+
+def _fact_entry(facts, prefix, name):
+    """The facts dictionary of interface ``name``; the key may have '-', '.' and ':' replaced by '_'."""
+    candidates = [name, name.replace('-', '_'), name.replace('.', '_'), name.replace(':', '_'),
+                  name.replace('-', '_').replace('.', '_').replace(':', '_')]
+    for candidate in candidates:
+        entry = facts.get(prefix + candidate)
+        if is_mapping(entry):
+            return entry
+    return None
+
+
+def _entry_addresses(entry):
+    found = []
+    v4 = entry.get('ipv4')
+    if is_mapping(v4):
+        found.append(v4.get('address'))
+    for key in ('ipv4_secondaries', 'ipv6'):
+        items = entry.get(key)
+        if is_list(items):
+            found.extend(item.get('address') for item in items if is_mapping(item))
+    result = set()
+    for addr in found:
+        if isinstance(addr, str) and addr:
+            try:
+                result.add(netaddr.IPAddress(addr.split('%', 1)[0]))
+            except (netaddr.AddrFormatError, ValueError):
+                continue
+    return result
+
+
+def interface_for_address(facts, address, field='interface_for_address'):
+    """Name of the interface whose ipv4 / ipv4_secondaries / ipv6 facts hold ``address``.
+
+    ``facts`` is ``ansible_facts`` (keys ``interfaces``, ``<iface>``) or hostvars (``ansible_interfaces``,
+    ``ansible_<iface>``). The real device name (``device``) is returned. If several interfaces hold the
+    address, a real device (address labels show up as pseudo-interfaces without ``device``) wins over a
+    label, a non-loopback one over loopback, then the first name in sort order.
+    """
+    ip, _prefixlen = _parse_ip(field + '.address', address, any_prefix=True)
+    if not is_mapping(facts):
+        fail(field, 'the first argument must be ansible_facts, got %s' % fmt_value(facts))
+    if is_list(facts.get('interfaces')):
+        prefix, names = '', facts['interfaces']
+    elif is_list(facts.get('ansible_interfaces')):
+        prefix, names = 'ansible_', facts['ansible_interfaces']
+    else:
+        fail(field, 'ansible_facts has no interfaces list; gather facts with gather_subset including network')
+    matches = []
+    for name in names:
+        entry = _fact_entry(facts, prefix, str(name))
+        if entry is not None and ip in _entry_addresses(entry):
+            device = entry.get('device')
+            loopback = entry.get('type') == 'loopback' or device == 'lo'
+            # address labels (eth0:1) appear as pseudo-interfaces without a device key: real ones win
+            matches.append((device is None, loopback, str(device or name)))
+    if not matches:
+        fail(field, 'no interface holds the address %s (looked at ipv4, ipv4_secondaries and ipv6 of %s)'
+             % (fmt_value(address), ', '.join(str(n) for n in names) or 'no interfaces'))
+    return sorted(matches)[0][2]
+
+
+def host_address(field, hostvars, name):
+    """The fabric address of inventory host ``name``: ``lvs_address``, else ``ansible_host``, else the
+    inventory name itself when it is an IP address. Returns a plain address string."""
+    if not isinstance(name, str) or not name:
+        fail(field, '%s is not an inventory host name' % fmt_value(name))
+    if hostvars is None or not is_mapping(hostvars):
+        fail(field, 'host %s given but no hostvars were passed (use: services | ecmp.lvs.lvs_services(hostvars))'
+             % fmt_value(name))
+    if name not in hostvars:
+        fail(field, '%s is not a host of the inventory' % fmt_value(name))
+    host = hostvars[name]
+    for key in ('lvs_address', 'ansible_host'):
+        value = host.get(key) if is_mapping(host) else None
+        if value is not None and value != '':
+            return str(parse_unicast("%s (hostvars['%s'].%s)" % (field, name, key), value, any_prefix=True))
+    try:
+        return str(parse_unicast(field, name))
+    except LvsModelError:
+        fail(field, 'host %s has no address: set lvs_address (or ansible_host) for it' % fmt_value(name))
+
+
+def _server_address(field, raw, hostvars, vip):
+    """Resolve ``{host}`` / ``{address}`` of a real or sorry server to ``(address str, host or None)``."""
+    host = raw.get('host')
+    if host is not None and not isinstance(host, str):
+        fail(field + '.host', '%s is not an inventory host name' % fmt_value(host))
+    if raw.get('address') is not None:
+        ip = parse_unicast(field + '.address', raw['address'])
+        address_field = field + '.address'
+    elif host:
+        ip = netaddr.IPAddress(host_address(field + '.host', hostvars, host))
+        address_field = field + '.host'
+    else:
+        fail(field, 'needs host (an inventory name) or address, got %s' % fmt_value(dict(raw)))
+    if ip.version != vip.version:
+        fail(address_field, '%s is IPv%d but the VIP %s is IPv%d (direct routing cannot change the family)'
+             % (fmt_value(str(ip)), ip.version, vip, vip.version))
+    return ip, (str(host) if host else None)
+
+
+def _dr_port(field, value, service_port):
+    port = to_port(field, value)
+    if port != service_port:
+        fail(field, '%d differs from the service port %d; direct routing cannot translate ports (ipvsadm '
+                    'forces the service port) - use health_check.port to check another port' % (port, service_port))
+    return port
+
+
+def _normalise_service(index, raw, hostvars):
+    label = raw.get('name') if is_mapping(raw) and isinstance(raw.get('name'), str) and raw.get('name') \
+        else str(index)
+    field = 'lvs_services[%s]' % label
+    check_keys(field, raw, SERVICE_KEYS)
+    svc = dict(SERVICE_DEFAULTS)
+    svc.update(dict((k, v) for k, v in raw.items() if v is not None))
+
+    if raw.get('name') is not None and (not isinstance(raw['name'], str) or not raw['name'].strip()):
+        fail(field + '.name', '%s is not a non-empty string' % fmt_value(raw['name']))
+    if 'vip' not in svc:
+        fail(field + '.vip', 'missing (the virtual IP address is required)')
+    vip = parse_unicast(field + '.vip', svc['vip'])
+    if 'port' not in svc:
+        fail(field + '.port', 'missing (the service port is required)')
+    port = to_port(field + '.port', svc['port'])
+    protocol = svc['protocol'].strip().lower() if isinstance(svc['protocol'], str) else svc['protocol']
+    protocol = to_choice(field + '.protocol', protocol, PROTOCOLS)
+    scheduler, flags = normalise_scheduler(field, svc['scheduler'], raw.get('scheduler_flags'))
+    persistence = to_int(field + '.persistence_timeout', svc['persistence_timeout'], 0)
+    health_check = normalise_health_check(field + '.health_check', raw.get('health_check'))
+
+    raw_servers = svc.get('real_servers')
+    if not is_list(raw_servers) or not raw_servers:
+        fail(field + '.real_servers', '%s: at least one real server is required' % fmt_value(raw_servers))
+    servers = []
+    seen = {}
+    for rs_index, rs_raw in enumerate(raw_servers):
+        rs_field = '%s.real_servers[%d]' % (field, rs_index)
+        check_keys(rs_field, rs_raw, REAL_SERVER_KEYS)
+        ip, host = _server_address(rs_field, rs_raw, hostvars, vip)
+        rs_port = port if rs_raw.get('port') is None else _dr_port(rs_field + '.port', rs_raw['port'], port)
+        weight = 1 if rs_raw.get('weight') is None else to_int(rs_field + '.weight', rs_raw['weight'], 0,
+                                                               WEIGHT_MAX)
+        key = (ip.value, rs_port)
+        if key in seen:
+            fail(rs_field, '%s:%d is listed twice (also real_servers[%d])' % (ip, rs_port, seen[key]))
+        seen[key] = rs_index
+        servers.append((key, {'address': str(ip), 'port': rs_port, 'weight': weight, 'host': host}))
+    servers = [rs for _key, rs in sorted(servers, key=lambda item: item[0])]
+
+    total_weight = sum(rs['weight'] for rs in servers)
+    quorum = to_int(field + '.quorum', svc['quorum'], 1)
+    if quorum > total_weight:
+        fail(field + '.quorum', '%s is more than the total weight %d of the real servers, so the service '
+                                'could never be up (keepalived compares quorum with the sum of live weights)'
+             % (fmt_value(svc['quorum']), total_weight))
+
+    sorry = None
+    if svc['sorry_server'] is not None:
+        sorry_field = field + '.sorry_server'
+        raw_sorry = svc['sorry_server']
+        if isinstance(raw_sorry, str):
+            raw_sorry = {'address': raw_sorry}
+        check_keys(sorry_field, raw_sorry, SORRY_SERVER_KEYS)
+        sorry_ip, _host = _server_address(sorry_field, raw_sorry, hostvars, vip)
+        sorry_port = port
+        if raw_sorry.get('port') is not None:
+            sorry_port = _dr_port(sorry_field + '.port', raw_sorry['port'], port)
+        sorry = {'address': str(sorry_ip), 'port': sorry_port}
+
+    vip_text = str(vip)
+    return {
+        'name': raw['name'].strip() if raw.get('name') is not None else default_service_name(vip_text, port, protocol),
+        'vip': vip_text,
+        'vip_prefix': '%s/%d' % (vip_text, 32 if vip.version == 4 else 128),
+        'family': vip.version,
+        'port': port,
+        'protocol': protocol,
+        'scheduler': scheduler,
+        'scheduler_flags': flags,
+        'persistence_timeout': persistence,
+        'quorum': quorum,
+        'sorry_server': sorry,
+        'health_check': health_check,
+        'real_servers': servers,
+    }
+
+
+def lvs_services(services, hostvars=None):
+    """Validate ``lvs_services`` and fill every default; see docs/architecture.md for the shape."""
+    _require_netaddr()
+    if services is None:
+        return []
+    if not is_list(services):
+        fail('lvs_services', '%s is not a list of services' % fmt_value(services))
+    result = []
+    names = {}
+    endpoints = {}
+    for index, raw in enumerate(services):
+        service = _normalise_service(index, raw, hostvars)
+        field = 'lvs_services[%s]' % service['name']
+        if service['name'] in names:
+            fail(field + '.name', '%s is used by two services (lvs_services[%d] and [%d])'
+                 % (fmt_value(service['name']), names[service['name']], index))
+        names[service['name']] = index
+        endpoint = (service['vip'], service['port'], service['protocol'])
+        if endpoint in endpoints:
+            fail(field, 'duplicate service %s (vip, port, protocol) - already defined by lvs_services[%s]'
+                 % (fmt_value(default_service_name(*endpoint)), endpoints[endpoint]))
+        endpoints[endpoint] = service['name']
+        result.append(service)
+    return result
+
+
+def lvs_vips(services):
+    """Sorted unique plain VIP addresses of raw or normalised services."""
+    _require_netaddr()
+    if services is None:
+        return []
+    if not is_list(services):
+        fail('lvs_vips', '%s is not a list of services' % fmt_value(services))
+    vips = set()
+    for index, service in enumerate(services):
+        label = service.get('name') if is_mapping(service) and isinstance(service.get('name'), str) else index
+        field = 'lvs_services[%s]' % label
+        if not is_mapping(service):
+            fail(field, '%s is not a dictionary' % fmt_value(service))
+        if service.get('vip') is None:
+            fail(field + '.vip', 'missing (the virtual IP address is required)')
+        vips.add(parse_unicast(field + '.vip', service['vip']))
+    return [str(ip) for ip in sorted(vips, key=lambda ip: (ip.version, ip.value))]
+
+
+def bgp_neighbors(hostvars, groups, group_name):
+    """Sorted unique fabric addresses (lvs_address, else ansible_host) of the hosts of ``group_name``."""
+    _require_netaddr()
+    if not is_mapping(groups):
+        fail('bgp_neighbors', 'the second argument must be groups, got %s' % fmt_value(groups))
+    if not isinstance(group_name, str) or group_name not in groups:
+        fail('bgp_neighbors', 'group %s is not in the inventory' % fmt_value(group_name))
+    found = set()
+    for name in groups[group_name]:
+        found.add(netaddr.IPAddress(host_address("groups['%s']" % group_name, hostvars, name)))
+    return [str(ip) for ip in sorted(found, key=lambda ip: (ip.version, ip.value))]
