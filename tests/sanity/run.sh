@@ -11,8 +11,8 @@ rm -rf "$dest" && mkdir -p "$dest"
 cd "$root"
 # offline stand-in for the get-pip script ansible-test would download (see get_pip_offline.py)
 pipv=$(grep -ho "pip='[0-9.]*'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1 | tr -dc '0-9.')
-mkdir -p ~/.ansible/test/cache
-cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_${pipv//./_}.py
+mkdir -p "$HOME/.ansible/test/cache"
+cp tests/sanity/get_pip_offline.py "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
 git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
 cd "$dest"
 # a fresh git repo so ansible-test sees exactly these files
