@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the work is done on the controller by plugins/action/validate_inventory.py.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: validate_inventory
+short_description: Validate a whole ecmp.lvs inventory before any host is touched
+version_added: "0.1.0"
+description:
+  - "Checks the inventory contract of ecmp.lvs (docs/architecture.md) across all hosts and groups, on the
+    controller only, and fails with B(every) problem found, each naming the field path and the offending value,
+    for example C(lvs_services[web].vip: '10.99.0.11' is the address of host director1 ...)."
+  - "Meant as the only task of the first play of C(playbooks/site.yml) (C(hosts: localhost),
+    C(gather_facts: false), C(any_errors_fatal: true)): a bad inventory then stops the run before any managed
+    host is contacted, so nothing is changed anywhere."
+  - "Per service (the rules of the P(ecmp.lvs.lvs_services#filter) filter, reported for every bad service):
+    unicast VIP and server addresses, ports 1..65535, protocol, scheduler and scheduler flags that fit it,
+    weights 0..65535, quorum not above the total weight, a non-empty real-server list, real servers with an
+    address (C(address), or C(host) with C(lvs_address)/C(ansible_host)), health-check fields of the right
+    type, unique names and unique (vip, port, protocol)."
+  - "Across the inventory: a non-empty C(directors) group; one value of C(lvs_services) on every router,
+    director and real server, and of each C(lvs_routing_protocol), C(lvs_bfd_enabled), C(lvs_ospf_*),
+    C(lvs_bgp_*) on every router and director; a valid unicast C(lvs_address) per host, IPv4 on routers and
+    directors, never shared by two hosts; IPv4 VIPs that are neither the C(lvs_address) nor the
+    C(ansible_host) of any inventory host (a host that owns the VIP answers ARP for it and takes all its
+    traffic) nor the address of a real or sorry server; real servers named by C(host) are in the
+    C(realservers) group and no director is a real server; health-check keys that do not apply to the check
+    type (C(path) and C(status_code) need C(http_get)/C(ssl_get), C(misc_path) needs C(misc)) are errors."
+  - "Routing: C(lvs_routing_protocol) is C(ospf) or C(bgp), C(lvs_bfd_enabled) a boolean. OSPF: C(lvs_ospf_area)
+    a dotted quad or 0..4294967295, hello and dead intervals 1..65535 with dead greater than hello. BGP: both ASNs
+    1..4294967295 (equal ASNs mean iBGP, supported by the router role with C(maximum-paths ibgp)); every director
+    has a neighbor (group C(routers) or its C(router_peers)). Every router's C(router_ecmp_width) and
+    C(router_maximum_paths) hold all directors (the C(directors) group plus its C(director_peers))."
+  - "Accepted on purpose: several services on one VIP with different ports or protocols, with different
+    real-server sets, schedulers or persistence (IPVS keeps persistence per service, so it never spans two
+    services of a VIP)."
+  - Variables are read through C(hostvars) as the inventory defines them (inventory, C(group_vars),
+    C(host_vars)); role defaults are not visible there, so the documented defaults of docs/architecture.md and
+    of the roles (C(router_ecmp_width) 16) are applied. A variable that cannot be evaluated before facts are
+    gathered is an error.
+options:
+  default_ecmp_width:
+    description:
+      - ECMP width assumed for a router that sets neither C(router_ecmp_width) nor C(router_maximum_paths)
+        (the default of both in the router role).
+    type: int
+    default: 16
+  fail_on_warnings:
+    description:
+      - Also fail on warnings (hosts without C(lvs_address), no C(routers) group).
+    type: bool
+    default: false
+notes:
+  - Runs on the controller and needs the Python library C(netaddr) there.
+  - Never contacts a host and never changes anything; C(changed) is always false.
+seealso:
+  - module: ecmp.lvs.ipvs
+author:
+  - ecmp.lvs contributors (@ecmp-lvs)
+attributes:
+  check_mode:
+    support: full
+    description: Never changes anything; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller.
+'''
+
+EXAMPLES = r'''
+# The first play of playbooks/site.yml
+- name: Validate the inventory before any host is touched
+  hosts: localhost
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - name: Validate the whole inventory (every error is listed)
+      ecmp.lvs.validate_inventory:
+
+# Routers without router_ecmp_width are Tomahawk-class switches with 64 paths; treat warnings as errors
+- name: Validate strictly
+  ecmp.lvs.validate_inventory:
+    default_ecmp_width: 64
+    fail_on_warnings: true
+  register: lvs_inventory
+
+- name: Show the VIPs
+  ansible.builtin.debug:
+    var: lvs_inventory.vips
+'''
+
+RETURN = r'''
+msg:
+  description: A summary; when failed, every error on its own line.
+  returned: always
+  type: str
+  sample: "The inventory is invalid (1 error); nothing was changed on any host:\n- lvs_ospf_dead_interval: 1 must be greater than lvs_ospf_hello_interval 1 ..."
+errors:
+  description: "Every problem found, each C(<field path>: <value> <reason>)."
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "lvs_services[web].real_servers[1].weight: 70000 is out of range 0..65535"
+    - "hostvars['router1'].router_ecmp_width: 2 is less than the 3 directors (director1, director2, director3): ..."
+warnings_found:
+  description: Problems that do not stop the run (also shown as warnings).
+  returned: always
+  type: list
+  elements: str
+services:
+  description: The normalised services (output of the P(ecmp.lvs.lvs_services#filter) filter); empty when invalid.
+  returned: always
+  type: list
+  elements: dict
+vips:
+  description: The sorted unique VIPs; empty when invalid.
+  returned: always
+  type: list
+  elements: str
+  sample: ["10.99.100.10"]
+directors:
+  description: The hosts of the C(directors) group.
+  returned: always
+  type: list
+  elements: str
+routers:
+  description: The hosts of the C(routers) group.
+  returned: always
+  type: list
+  elements: str
+realservers:
+  description: The hosts of the C(realservers) group.
+  returned: always
+  type: list
+  elements: str
+'''

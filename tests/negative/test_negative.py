@@ -1,0 +1,210 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Negative suite: every bad inventory under tests/negative/<case>/ must stop the site playbook in its
+first play, with the expected message (field path + value), before any managed host is touched.
+
+Each case directory holds one inventory (hosts.yml) whose ``# Expected:`` comment lines are the message
+fragments that must be reported. ``valid`` is the positive control. A test-only callback
+(callback_plugins/negative_record.py) records every play started and every host a task started on.
+
+The runs are started in parallel once per session (only those of the selected tests), each test then
+checks its own run.
+
+    .venv/bin/python -m pytest -q tests/negative
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
+WRAPPER = os.path.join(HERE, 'site_first_play.yml')
+VALIDATE_ONLY = os.path.join(HERE, 'validate.yml')
+PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+WORKERS = int(os.environ.get('ECMP_NEGATIVE_WORKERS', '4'))
+TIMEOUT = 300
+
+CASES = sorted(name for name in os.listdir(HERE)
+               if os.path.isfile(os.path.join(HERE, name, 'hosts.yml')) and name != 'valid')
+# a few cases run again in check mode: the validation must not depend on it
+CHECK_MODE_CASES = ['vip_is_host_lvs_address', 'many_errors']
+
+
+def expected_fragments(case):
+    with open(os.path.join(HERE, case, 'hosts.yml')) as handle:
+        return [line[len('# Expected: '):].rstrip('\n') for line in handle if line.startswith('# Expected: ')]
+
+
+def is_validation_play(play):
+    """The first play site.yml must have: localhost, no facts, any_errors_fatal, ecmp.lvs.validate_inventory."""
+    if not isinstance(play, dict) or play.get('hosts') != 'localhost' or play.get('gather_facts') is not False:
+        return False
+    if play.get('any_errors_fatal') is not True:
+        return False
+    return any(isinstance(task, dict) and 'ecmp.lvs.validate_inventory' in task for task in play.get('tasks') or [])
+
+
+def site_playbook():
+    """playbooks/site.yml once it opens with the validation play, else the stand-in wrapper."""
+    with open(SITE) as handle:
+        plays = yaml.safe_load(handle)
+    return SITE if plays and is_validation_play(plays[0]) else WRAPPER
+
+
+# run key -> (inventory case, playbook, extra arguments)
+RUNS = dict([(case, (case, 'site', [])) for case in CASES]
+            + [(case + '+check', (case, 'site', ['--check'])) for case in CHECK_MODE_CASES]
+            + [('valid+validate', ('valid', 'validate', [])), ('valid+site', ('valid', 'site', []))])
+
+
+def run_playbook(key, workdir):
+    case, playbook, extra = RUNS[key]
+    record = os.path.join(workdir, key + '.json')
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_CONFIG': os.path.join(ROOT, 'ansible.cfg'),
+        'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
+        'ANSIBLE_CALLBACKS_ENABLED': 'negative_record',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCAL_TEMP': os.path.join(workdir, 'tmp-' + key),
+        'ECMP_NEGATIVE_RECORD': record,
+    })
+    path = site_playbook() if playbook == 'site' else VALIDATE_ONLY
+    argv = [PLAYBOOK_BIN, '-i', os.path.join(HERE, case) + os.sep, path] + extra
+    proc = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=TIMEOUT, check=False)
+    data = None
+    if os.path.exists(record):
+        with open(record) as handle:
+            data = json.load(handle)
+    return {'argv': argv, 'rc': proc.returncode, 'output': proc.stdout, 'record': data}
+
+
+@pytest.fixture(scope='session')
+def runs(request):
+    """Run the playbooks of every selected test in parallel, once."""
+    wanted = []
+    for item in request.session.items:
+        key = getattr(item, 'callspec', None) and item.callspec.params.get('run_key')
+        if key in RUNS and key not in wanted:
+            wanted.append(key)
+    workdir = tempfile.mkdtemp(prefix='ecmp-negative-')
+    with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = dict((key, pool.submit(run_playbook, key, workdir)) for key in wanted)
+        return dict((key, future.result()) for key, future in futures.items())
+
+
+def recap_hosts(output):
+    """Host names of the PLAY RECAP of the default stdout callback."""
+    recap = output.split('PLAY RECAP', 1)
+    if len(recap) < 2:
+        return set()
+    return set(re.findall(r'^(\S+)\s+:\s+ok=', recap[1], re.MULTILINE))
+
+
+def touched_hosts(record):
+    hosts = set(entry['host'] for entry in record['started'])
+    hosts.update(entry['host'] for entry in record['results'])
+    hosts.update(record['stats'])
+    return hosts
+
+
+def describe(result):
+    return 'command: %s\nrc: %s\n--- output ---\n%s' % (' '.join(result['argv']), result['rc'], result['output'])
+
+
+def validation_result(record):
+    results = [entry for entry in record['results'] if entry['host'] == 'localhost' and entry['errors']]
+    assert len(results) == 1, record
+    return results[0]
+
+
+def assert_stopped_before_any_host(result, fragments):
+    record = result['record']
+    assert record is not None, 'no record written (did ansible-playbook start?)\n' + describe(result)
+    assert result['rc'] == 2, 'expected a failed task (rc 2)\n' + describe(result)
+    # stopped in the first play, before any managed host: only localhost ever ran a task
+    assert len(record['plays']) == 1, describe(result)
+    assert touched_hosts(record) == set(['localhost']), describe(result)
+    assert recap_hosts(result['output']) == set(['localhost']), describe(result)
+    assert record['stats']['localhost']['changed'] == 0
+    assert record['stats']['localhost']['failures'] == 1
+    failed = validation_result(record)
+    assert failed['status'] == 'failed'
+    assert failed['changed'] is False
+    assert fragments, 'the case has no "# Expected:" line'
+    for fragment in fragments:
+        assert any(fragment in error for error in failed['errors']), \
+            'expected %r among the errors:\n%s' % (fragment, '\n'.join(failed['errors']))
+        # and the operator sees it on the console (one error per line of msg)
+        assert fragment in result['output'], describe(result)
+    assert 'nothing was changed on any host' in failed['msg']
+    return failed
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 20
+    for case in CASES:
+        assert expected_fragments(case), case
+
+
+@pytest.mark.parametrize('run_key', CASES)
+def test_bad_inventory_stops_before_any_host(runs, run_key):
+    result = runs[run_key]
+    failed = assert_stopped_before_any_host(result, expected_fragments(run_key))
+    if run_key == 'many_errors':
+        # every problem is listed, not only the first
+        assert len(failed['errors']) == len(expected_fragments(run_key)), failed['errors']
+
+
+@pytest.mark.parametrize('run_key', [case + '+check' for case in CHECK_MODE_CASES])
+def test_bad_inventory_stops_in_check_mode(runs, run_key):
+    case = RUNS[run_key][0]
+    assert '--check' in runs[run_key]['argv']
+    assert_stopped_before_any_host(runs[run_key], expected_fragments(case))
+
+
+@pytest.mark.parametrize('run_key', ['valid+validate'])
+def test_valid_inventory_passes_validation(runs, run_key):
+    result = runs[run_key]
+    assert result['rc'] == 0, describe(result)
+    ok = [entry for entry in result['record']['results'] if entry['host'] == 'localhost' and entry['status'] == 'ok']
+    assert len(ok) == 1 and ok[0]['msg'].startswith('inventory valid: 1 service(s) on VIP(s) 10.99.100.10'), ok
+
+
+@pytest.mark.parametrize('run_key', ['valid+site'])
+def test_valid_inventory_reaches_the_hosts(runs, run_key):
+    """The detector works: past a passing validation the site playbook starts tasks on managed hosts
+    (they are unreachable by construction, so nothing happens to any machine)."""
+    result = runs[run_key]
+    record = result['record']
+    assert record is not None, describe(result)
+    assert touched_hosts(record) - set(['localhost']), describe(result)
+    assert len(record['plays']) > 1, describe(result)
+    assert set(entry['status'] for entry in record['results'] if entry['host'] != 'localhost') == \
+        set(['unreachable']), describe(result)
+
+
+def test_site_yml_opens_with_the_validation_play():
+    """playbooks/site.yml must stop a bad inventory itself (the suite uses a stand-in until then)."""
+    with open(SITE) as handle:
+        plays = yaml.safe_load(handle)
+    with open(VALIDATE_ONLY) as handle:
+        wanted = yaml.safe_load(handle)[0]
+    assert is_validation_play(plays[0]), (
+        'the first play of playbooks/site.yml must be (see tests/negative/validate.yml):\n%s'
+        % yaml.safe_dump([wanted], sort_keys=False))
