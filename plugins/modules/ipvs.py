@@ -25,7 +25,7 @@ description:
     The C(ecmp.lvs.director) role decides which one does; when keepalived owns the table, do not list its
     services here and do not use O(purge=true), which would delete them."
 author:
-  - ecmp.lvs contributors (!UNKNOWN)
+  - ecmp.lvs contributors (@ecmp-lvs)
 options:
   services:
     description:

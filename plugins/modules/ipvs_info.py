@@ -17,7 +17,7 @@ description:
   - Returns the IPVS sysctls (C(net.ipv4.vs.*)) of the host's network namespace and the IPVS version.
   - Read-only. Fails with a clear message when C(ipvsadm) is missing or the kernel has no IPVS.
 author:
-  - ecmp.lvs contributors (!UNKNOWN)
+  - ecmp.lvs contributors (@ecmp-lvs)
 options: {}
 requirements:
   - ipvsadm

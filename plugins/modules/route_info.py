@@ -20,7 +20,7 @@ description:
     nexthop objects are tolerated (I(nexthop_groups) is then empty).
   - Read-only; never changes the host.
 author:
-  - ecmp.lvs contributors (!UNKNOWN)
+  - ecmp.lvs contributors (@ecmp-lvs)
 options:
   prefixes:
     description:

@@ -22,7 +22,7 @@ description:
     (C(net.ipv4.conf.eth0/100.arp_ignore)); the path form (C(net/ipv4/conf/eth0.100/arp_ignore)) is
     accepted too.
 author:
-  - ecmp.lvs contributors (!UNKNOWN)
+  - ecmp.lvs contributors (@ecmp-lvs)
 options:
   settings:
     description:
