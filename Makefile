@@ -9,12 +9,13 @@ VENV        := $(ROOT)/.venv
 PY          := $(VENV)/bin/python
 INVENTORY   ?= inventories/lab
 LAB_BACKEND ?= auto
+LAB_NAME    ?= ecmplab
 COLL_LINK   := .ansible/collections/ansible_collections/ecmp/lvs
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
-APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux debootstrap e2fsprogs openssh-client \
-                rsync iproute2 keepalived frr ipvsadm
+APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
+                netcat-openbsd iputils-ping rsync iproute2 keepalived frr ipvsadm
 
 .PHONY: help deps apt venv collection unit sanity lint molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
 
@@ -53,7 +54,7 @@ collection:
 
 # unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host
 unit: venv collection
-	$(PY) -m pytest -q tests/unit $(wildcard tests/integration_host)
+	$(PY) -m pytest -q tests/unit tests/negative $(wildcard tests/integration_host)
 
 sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh
@@ -72,16 +73,16 @@ molecule: molecule-default molecule-uml
 test: deps unit sanity lint molecule
 
 lab: deps
-	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) demo
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) --name $(LAB_NAME) demo
 
 lab-up: deps
-	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) up
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) --name $(LAB_NAME) up
 
 lab-down:
-	$(PY) lab/ecmplab --inventory $(INVENTORY) down
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --name $(LAB_NAME) down
 
 lab-status:
-	$(PY) lab/ecmplab --inventory $(INVENTORY) status
+	$(PY) lab/ecmplab --inventory $(INVENTORY) --name $(LAB_NAME) status
 
 clean: lab-down
 	rm -rf .ansible tests/output .pytest_cache

@@ -78,14 +78,9 @@ attributes:
 '''
 
 EXAMPLES = r'''
-# The first play of playbooks/site.yml
-- name: Validate the inventory before any host is touched
-  hosts: localhost
-  gather_facts: false
-  any_errors_fatal: true
-  tasks:
-    - name: Validate the whole inventory (every error is listed)
-      ecmp.lvs.validate_inventory:
+# The first task of the first play of playbooks/site.yml (hosts: localhost, gather_facts: false, any_errors_fatal: true)
+- name: Validate the whole inventory (every error is listed)
+  ecmp.lvs.validate_inventory:
 
 # Routers without router_ecmp_width are Tomahawk-class switches with 64 paths; treat warnings as errors
 - name: Validate strictly
