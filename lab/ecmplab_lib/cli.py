@@ -1,0 +1,366 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command line of the ecmp.lvs lab tool (contract: see `lab/ecmplab --help`)."""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from . import image, inventory, netns
+from .podman import PodmanBackend
+from .uml import UmlBackend
+from .util import ROOT, LabError, log, parallel, run
+
+DEFAULT_NAME = 'ecmplab'
+SSH_TIMEOUT = 240
+
+
+class State:
+    """Everything of a lab on disk: .lab/<name>/ (key, ssh_config, disks, consoles, state.json)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.dir = os.path.join(os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab'), name)
+        self.file = os.path.join(self.dir, 'state.json')
+        self.data = {}
+        if os.path.exists(self.file):
+            with open(self.file, encoding='utf-8') as fd:
+                self.data = json.load(fd)
+        self.pids = self.data.setdefault('pids', {})
+
+    @property
+    def exists(self):
+        return os.path.exists(self.file)
+
+    def save(self):
+        os.makedirs(self.dir, exist_ok=True)
+        tmp = self.file + '.tmp'
+        with open(tmp, 'w', encoding='utf-8') as fd:
+            json.dump(self.data, fd, indent=2, sort_keys=True)
+        os.rename(tmp, self.file)
+
+    @property
+    def key(self):
+        return os.path.join(self.dir, 'id_ed25519')
+
+    @property
+    def ssh_config(self):
+        return os.path.join(self.dir, 'ssh_config')
+
+    def ensure_key(self):
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        if not os.path.exists(self.key):
+            run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'ecmplab-%s' % self.name, '-f', self.key])
+
+    def pubkey(self):
+        with open(self.key + '.pub', encoding='ascii') as fd:
+            return fd.read().strip()
+
+    def write_ssh_config(self, lab):
+        lines = ['# written by lab/ecmplab for the lab "%s": ssh -F %s HOST' % (lab.name, self.ssh_config)]
+        for host in lab.hosts:
+            lines += ['Host %s %s' % (host.name, host.mgmt), '  HostName %s' % host.mgmt]
+        lines += [
+            'Host *',
+            '  User root',
+            '  IdentityFile %s' % self.key,
+            '  IdentitiesOnly yes',
+            '  ProxyCommand ip netns exec %s nc %%h %%p' % lab.name,
+            '  StrictHostKeyChecking no',
+            '  UserKnownHostsFile /dev/null',
+            '  LogLevel ERROR',
+            '  ConnectTimeout 5',
+            '  ServerAliveInterval 5',
+            '  ControlMaster auto',
+            '  ControlPath %s/cm-%%C' % self.dir,
+            '  ControlPersist 120s',
+        ]
+        with open(self.ssh_config, 'w', encoding='ascii') as fd:
+            fd.write('\n'.join(lines) + '\n')
+        os.makedirs(os.path.join(self.dir, 'cp'), exist_ok=True)
+
+
+def detect_backend(requested):
+    if requested != 'auto':
+        return requested
+    if os.path.exists('/proc/net/ip_vs') or os.path.isdir('/sys/module/ip_vs'):
+        return 'podman'
+    return 'uml'
+
+
+def make_backend(kind, lab, state):
+    return {'uml': UmlBackend, 'podman': PodmanBackend}[kind](lab, state)
+
+
+def ssh_cmd(state, host, command=None, master=False):
+    cmd = ['ssh', '-F', state.ssh_config]
+    if not master:
+        cmd += ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']
+    cmd += ['-o', 'BatchMode=yes', host.name if hasattr(host, 'name') else host]
+    if command:
+        cmd += command if isinstance(command, list) else [command]
+    return cmd
+
+
+def ssh_run(state, host, command, timeout=60, check=True):
+    return run(ssh_cmd(state, host, command), timeout=timeout, check=check)
+
+
+def ssh_ready(state, host):
+    try:
+        res = subprocess.run(ssh_cmd(state, host, 'true'), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=8, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return res.returncode == 0
+
+
+def wait_ssh(lab, state, backend, hosts, started):
+    """Retry SSH on every host (one polling thread per host, no fixed sleeps) until all answer; fail early
+    if a guest died."""
+    deadline = time.monotonic() + SSH_TIMEOUT
+
+    def one(host):
+        while True:
+            backend.check_alive(host)
+            if ssh_ready(state, host):
+                log('%-10s ssh ready after %5.1f s' % (host.name, time.monotonic() - started))
+                return
+            if time.monotonic() > deadline:
+                raise LabError('no SSH on %s after %ds' % (host.name, SSH_TIMEOUT))
+            time.sleep(0.2)
+
+    parallel(one, hosts, workers=len(hosts))
+
+
+def other_ranges(name):
+    ranges = []
+    root = os.path.dirname(State(name).dir)
+    for path in glob.glob(os.path.join(root, '*', 'state.json')):
+        other = os.path.basename(os.path.dirname(path))
+        if other == name or not netns.exists(other):
+            continue
+        with open(path, encoding='utf-8') as fd:
+            rng = json.load(fd).get('range')
+        if rng:
+            ranges.append(rng)
+    return ranges
+
+
+# -- commands -----------------------------------------------------------------------------------------
+def cmd_build_image(args, lab):
+    kind = detect_backend(args.backend) if args.backend != 'all' else 'both'
+    image.ensure(kind, force=args.force)
+    p = image.paths()
+    print('image %s: uml %s, podman %s' % (p['tag'], p['uml'], p['podman']))
+    return 0
+
+
+def cmd_up(args, lab):
+    state = State(lab.name)
+    if state.exists and netns.exists(lab.name):
+        log('lab "%s" is already up' % lab.name)
+        return cmd_status(args, lab)
+    kind = detect_backend(args.backend)
+    img = image.ensure(kind)
+    t0 = time.monotonic()
+    state.data.update({'backend': kind, 'inventory': os.path.abspath(lab.inventory), 'range': str(lab.range),
+                       'image': img['tag'], 'hosts': [h.name for h in lab.hosts]})
+    state.ensure_key()
+    state.write_ssh_config(lab)
+    backend = make_backend(kind, lab, state)
+    backend.prepare(img)
+    state.save()
+    netns.host_route_add(lab.range)
+    netns.create(lab)
+    parallel(backend.start, lab.hosts, workers=len(lab.hosts))
+    state.save()
+    log('%s lab "%s": %d hosts started in %.1f s, waiting for SSH'
+        % (kind, lab.name, len(lab.hosts), time.monotonic() - t0))
+    wait_ssh(lab, state, backend, lab.hosts, t0)
+    elapsed = time.monotonic() - t0
+    if kind == 'uml':
+        state.data['ping_pids'] = netns.start_keepalive_pings(lab, os.path.join(state.dir, 'ping.log'))
+    state.data['up_seconds'] = round(elapsed, 1)
+    state.save()
+    print('lab "%s" (%s) up: SSH answers on all %d hosts after %.1f s' % (lab.name, kind, len(lab.hosts), elapsed))
+    print('  ssh:       lab/ecmplab --name %s ssh HOST [CMD]   (or ssh -F %s HOST)' % (lab.name, state.ssh_config))
+    print('  ansible:   lab/ecmplab --name %s playbook playbooks/site.yml' % lab.name)
+    return 0
+
+
+def cmd_down(args, lab):
+    state = State(lab.name)
+    kind = state.data.get('backend')
+    t0 = time.monotonic()
+    for k in ([kind] if kind else ['uml', 'podman']):
+        if k == 'podman' and not shutil.which('podman'):
+            continue
+        make_backend(k, lab, state).destroy()
+    netns.destroy(lab.name)
+    rng = state.data.get('range') or str(lab.range)
+    netns.host_route_del(rng, other_ranges(lab.name))
+    if os.path.isdir(state.dir):
+        shutil.rmtree(state.dir)
+    print('lab "%s" down in %.1f s: no process, namespace, container, disk or route left' % (lab.name, time.monotonic() - t0))
+    return 0
+
+
+def _require_up(lab):
+    state = State(lab.name)
+    if not state.exists:
+        raise LabError('lab "%s" is not up (lab/ecmplab --name %s up)' % (lab.name, lab.name))
+    return state, make_backend(state.data['backend'], lab, state)
+
+
+def cmd_status(args, lab):
+    state = State(lab.name)
+    if not state.exists:
+        print('lab "%s": down' % lab.name)
+        return 3
+    backend = make_backend(state.data['backend'], lab, state)
+
+    def one(host):
+        st = backend.host_state(host)
+        ssh = ssh_ready(state, host) if st == 'running' else False
+        return host, st, ssh
+
+    print('lab "%s": backend %s, image %s, range %s (unreachable on the host), namespace %s'
+          % (lab.name, state.data['backend'], state.data.get('image'), state.data.get('range'),
+             'present' if netns.exists(lab.name) else 'MISSING'))
+    print('%-12s %-16s %-15s %-5s %s' % ('HOST', 'STATE', 'MGMT', 'SSH', 'GROUPS'))
+    for host, st, ssh in parallel(one, lab.hosts, workers=len(lab.hosts)):
+        groups = ','.join(g for g in host.groups if g != 'all')
+        print('%-12s %-16s %-15s %-5s %s' % (host.name, st, host.mgmt, 'ok' if ssh else '-', groups))
+    return 0
+
+
+def cmd_ssh(args, lab):
+    state, _backend = _require_up(lab)
+    host = lab.host(args.host)
+    cmd = ssh_cmd(state, host, master=True)
+    if args.cmd:
+        cmd += args.cmd
+    elif sys.stdin.isatty():
+        cmd.insert(1, '-t')
+    os.execvp('ssh', cmd)
+    return 0
+
+
+def cmd_halt(args, lab):
+    state, backend = _require_up(lab)
+    backend.halt(lab.host(args.host))
+    print('%s halted' % args.host)
+    return 0
+
+
+def cmd_stop(args, lab):
+    state, backend = _require_up(lab)
+    backend.stop(lab.host(args.host))
+    print('%s stopped' % args.host)
+    return 0
+
+
+def cmd_start(args, lab):
+    state, backend = _require_up(lab)
+    host = lab.host(args.host)
+    t0 = time.monotonic()
+    backend.start(host)
+    state.save()
+    wait_ssh(lab, state, backend, [host], t0)
+    print('%s started, SSH after %.1f s' % (host.name, time.monotonic() - t0))
+    return 0
+
+
+def cmd_link(args, lab):
+    _state, backend = _require_up(lab)
+    host = lab.host(args.host)
+    if not args.iface.startswith('eth') or not args.iface[3:].isdigit():
+        raise LabError('interface must be ethN')
+    ifnum = int(args.iface[3:])
+    if ifnum > len(host.links):
+        raise LabError('%s has eth0..eth%d' % (host.name, len(host.links)))
+    backend.link(host, ifnum, args.state)
+    print('%s %s %s' % (host.name, args.iface, args.state))
+    return 0
+
+
+def playbook_env(lab, state):
+    return dict(os.environ, ECMPLAB_NAME=lab.name, ECMPLAB_STATE_DIR=state.dir,
+                ECMPLAB_BACKEND=state.data.get('backend', ''), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+
+
+def cmd_playbook(args, lab):
+    state, _backend = _require_up(lab)
+    cmd = [inventory.ansible_bin('ansible-playbook'), '-i', os.path.abspath(lab.inventory), args.playbook]
+    cmd += args.args
+    return subprocess.call(cmd, env=playbook_env(lab, state), cwd=ROOT)
+
+
+def cmd_demo(args, lab):
+    from . import demo  # pylint: disable=import-outside-toplevel
+    return demo.run_demo(args, lab)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='lab/ecmplab', description='ecmp.lvs lab: the hosts of an inventory as local podman containers '
+        'or User-Mode Linux guests, reachable over SSH exactly like real hosts.')
+    parser.add_argument('--inventory', '-i', default=os.environ.get('ECMPLAB_INVENTORY', 'inventories/lab'))
+    parser.add_argument('--backend', '-b', default=os.environ.get('ECMPLAB_BACKEND', 'auto'),
+                        choices=['auto', 'podman', 'uml', 'all'],
+                        help='auto = podman when the host kernel has IPVS, else uml (all: build-image only)')
+    parser.add_argument('--name', '-n', default=os.environ.get('ECMPLAB_NAME', DEFAULT_NAME),
+                        help='lab name: its network namespace, containers and .lab/<name> state')
+    sub = parser.add_subparsers(dest='command', required=True)
+    p = sub.add_parser('build-image', help='build the lab image (cached; rebuilt when lab/image changes)')
+    p.add_argument('--force', action='store_true')
+    p.set_defaults(func=cmd_build_image)
+    sub.add_parser('up', help='start every host, wait for SSH').set_defaults(func=cmd_up)
+    sub.add_parser('down', help='remove everything of the lab').set_defaults(func=cmd_down)
+    sub.add_parser('status', help='hosts, state, SSH').set_defaults(func=cmd_status)
+    p = sub.add_parser('ssh', help='ssh HOST [CMD...]')
+    p.add_argument('host')
+    p.add_argument('cmd', nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_ssh)
+    for name, func, text in (('halt', cmd_halt, 'hard stop (UML: pull the plug; podman: freeze + links down)'),
+                             ('stop', cmd_stop, 'clean poweroff'),
+                             ('start', cmd_start, 'start a halted/stopped host, wait for SSH')):
+        p = sub.add_parser(name, help=text)
+        p.add_argument('host')
+        p.set_defaults(func=func)
+    p = sub.add_parser('link', help='link HOST ethN up|down (cut or restore a cable)')
+    p.add_argument('host')
+    p.add_argument('iface')
+    p.add_argument('state', choices=['up', 'down'])
+    p.set_defaults(func=cmd_link)
+    p = sub.add_parser('playbook', help='ansible-playbook PLAYBOOK [args] against the lab')
+    p.add_argument('playbook')
+    p.add_argument('args', nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_playbook)
+    p = sub.add_parser('demo', help='up + playbooks/site.yml + ECMP route + request spread')
+    p.add_argument('--requests', type=int, default=100)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if os.geteuid() != 0:
+        log('the lab needs root (network namespaces, taps, podman as root)')
+        return 1
+    if not os.path.isabs(args.inventory) and not os.path.exists(args.inventory):
+        args.inventory = os.path.join(ROOT, args.inventory)
+    try:
+        lab = inventory.load(args.inventory, args.name)
+        return args.func(args, lab)
+    except LabError as exc:
+        log('error: %s' % exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,164 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab image: one debootstrap tree -> a podman image and a User-Mode Linux ext4 base image.
+
+Both are named after a hash of the recipe (lab/image/**) and the UML kernel version, so changing the recipe
+builds a new image and a running lab's base image never changes under its copy-on-write disks.
+"""
+
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import shutil
+import time
+
+from .util import ROOT, LabError, log, run
+
+RECIPE_DIR = os.path.join(ROOT, 'lab', 'image')
+UML_MODULES = '/usr/lib/uml/modules'
+IMAGE_REPO = 'localhost/ecmp-lvs-lab'
+
+
+def cache_dir():
+    path = os.environ.get('ECMPLAB_CACHE') or '/var/cache/ecmp-lvs'
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def uml_kernel_version():
+    versions = sorted(os.listdir(UML_MODULES)) if os.path.isdir(UML_MODULES) else []
+    return versions[-1] if versions else 'none'
+
+
+def recipe_hash():
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(RECIPE_DIR):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            digest.update(os.path.relpath(path, RECIPE_DIR).encode() + b'\0')
+            digest.update(str(os.stat(path).st_mode & 0o777).encode() + b'\0')
+            with open(path, 'rb') as fd:
+                digest.update(fd.read() + b'\0')
+    digest.update(uml_kernel_version().encode())
+    return digest.hexdigest()[:12]
+
+
+def paths():
+    tag = recipe_hash()
+    base = cache_dir()
+    return {
+        'tag': tag,
+        'podman': '%s:%s' % (IMAGE_REPO, tag),
+        'tar': os.path.join(base, 'rootfs-%s.tar' % tag),
+        'uml': os.path.join(base, 'uml-%s.img' % tag),
+        'tree': os.path.join(base, 'tree-%s' % tag),
+        'debs': os.path.join(base, 'debs'),
+        'lock': os.path.join(base, 'build.lock'),
+    }
+
+
+def host_mirror(etc='/etc/apt'):
+    """The Debian mirror URL of the host's apt sources (first main archive, not security)."""
+    candidates = []
+    for path in [os.path.join(etc, 'sources.list')] + sorted(glob.glob(os.path.join(etc, 'sources.list.d', '*.list'))):
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding='utf-8', errors='replace') as fd:
+            for line in fd:
+                words = line.split('#', 1)[0].split()
+                if len(words) >= 3 and words[0] == 'deb':
+                    words = [w for w in words[1:] if not w.startswith('[')]
+                    candidates.append((words[0], words[1]))
+    for path in sorted(glob.glob(os.path.join(etc, 'sources.list.d', '*.sources'))):
+        with open(path, encoding='utf-8', errors='replace') as fd:
+            for stanza in fd.read().split('\n\n'):
+                fields = {}
+                for line in stanza.splitlines():
+                    if ':' in line and not line.startswith(('#', ' ')):
+                        key, value = line.split(':', 1)
+                        fields[key.strip().lower()] = value.split()
+                if 'deb' in fields.get('types', []) and fields.get('enabled', ['yes'])[0] != 'no':
+                    for uri in fields.get('uris', []):
+                        for suite in fields.get('suites', []):
+                            candidates.append((uri, suite))
+    for uri, suite in candidates:
+        if suite in ('bookworm', 'stable') and 'security' not in uri:
+            return uri
+    raise LabError('no Debian bookworm mirror found in the host apt sources')
+
+
+def podman_image_exists(tag):
+    return run(['podman', 'image', 'exists', tag], check=False).returncode == 0
+
+
+def ensure(backend, force=False):
+    """Make sure the image for `backend` (uml|podman|both) exists; return paths()."""
+    p = paths()
+    need_tree = force or not os.path.exists(p['tar'])
+    need_uml = backend in ('uml', 'both') and (force or not os.path.exists(p['uml']))
+    need_podman = backend in ('podman', 'both') and (force or not podman_image_exists(p['podman']))
+    if not (need_tree or need_uml or need_podman):
+        return p
+    with open(p['lock'], 'w', encoding='utf-8') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        start = time.monotonic()
+        if force or not os.path.exists(p['tar']):
+            mirror = host_mirror()
+            log('building the lab root tree %s (debootstrap bookworm, a few minutes)' % p['tag'])
+            run(['bash', os.path.join(RECIPE_DIR, 'build.sh'), p['tree'], mirror, p['debs'],
+                 uml_kernel_version()], capture=False)
+            tmp = p['tar'] + '.tmp'
+            run(['tar', '--numeric-owner', '--xattrs', '-C', p['tree'], '-cf', tmp, '.'])
+            os.rename(tmp, p['tar'])
+        if backend in ('uml', 'both') and (force or not os.path.exists(p['uml'])):
+            build_uml(p)
+        if backend in ('podman', 'both') and (force or not podman_image_exists(p['podman'])):
+            log('importing podman image %s' % p['podman'])
+            run(['podman', 'import', '--change', 'CMD=["/sbin/init"]', p['tar'], p['podman']])
+        if os.path.isdir(p['tree']):
+            run(['rm', '-rf', '--one-file-system', p['tree']])
+        log('image %s ready in %.1f s' % (p['tag'], time.monotonic() - start))
+        prune(p['tag'])
+    return p
+
+
+def prune(keep):
+    """Drop images of older recipes that no lab on this machine still uses (their base must not vanish)."""
+    state_root = os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab')
+    used = {keep}
+    for path in glob.glob(os.path.join(state_root, '*', 'state.json')):
+        try:
+            with open(path, encoding='utf-8') as fd:
+                used.add(json.load(fd).get('image'))
+        except (OSError, ValueError):
+            continue
+    for path in glob.glob(os.path.join(cache_dir(), 'rootfs-*.tar')) + glob.glob(os.path.join(cache_dir(), 'uml-*.img')):
+        tag = os.path.basename(path).split('-', 1)[1].split('.', 1)[0]
+        if tag not in used:
+            log('removing %s (old recipe)' % path)
+            os.unlink(path)
+    if not shutil.which('podman'):
+        return
+    res = run(['podman', 'images', '--format', '{{.Repository}}:{{.Tag}}', IMAGE_REPO], check=False)
+    for ref in res.stdout.split() if res.returncode == 0 else []:
+        if ref.rsplit(':', 1)[-1] not in used:
+            run(['podman', 'rmi', ref], check=False)
+
+
+def build_uml(p):
+    tree = p['tree']
+    if not os.path.isdir(tree):
+        os.makedirs(tree)
+        run(['tar', '--numeric-owner', '-C', tree, '-xf', p['tar']])
+    used_mb = int(run(['du', '-sm', tree]).stdout.split()[0])
+    size_mb = used_mb + max(used_mb // 2, 512)
+    tmp = p['uml'] + '.tmp'
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    log('making the UML base image (%d MiB ext4, sparse)' % size_mb)
+    run(['mkfs.ext4', '-q', '-F', '-L', 'labroot', '-d', tree, tmp, '%dM' % size_mb])
+    os.chmod(tmp, 0o444)  # copy-on-write disks point at it: it must never change
+    os.rename(tmp, p['uml'])

@@ -1,0 +1,137 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the lab description from an Ansible inventory (via ansible-inventory, so group_vars apply).
+
+Per host: `ansible_host` (management address, eth0), `lab_links` ([{segment, address}] -> eth1, eth2, ...),
+optional `lab_gateway`. Global: optional `lab_mgmt_network` (default: ansible_host/24; the lab's end of the
+management bridge is its first address), optional `lab_range` (default: the smallest prefix holding every
+lab address and VIP; kept `unreachable` on the host while the lab is up), optional `lab_memory` (UML, MiB).
+"""
+
+import ipaddress
+import json
+import os
+import shutil
+
+from .util import ROOT, LabError, run
+
+
+class Host:
+    def __init__(self, name, index, hostvars, groups):
+        self.name = name
+        self.index = index
+        self.groups = groups
+        self.vars = hostvars
+        if 'ansible_host' not in hostvars:
+            raise LabError('%s: ansible_host (management address) is not set' % name)
+        self.mgmt = ipaddress.ip_address(hostvars['ansible_host'])
+        self.links = []
+        for i, link in enumerate(hostvars.get('lab_links') or [], start=1):
+            try:
+                iface = ipaddress.ip_interface(link['address'])
+                segment = str(link['segment'])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise LabError('%s: lab_links[%d] needs {segment, address: ADDR/PREFIX}: %s'
+                               % (name, i - 1, exc)) from exc
+            self.links.append((segment, iface))
+        gateway = hostvars.get('lab_gateway')
+        self.gateway = ipaddress.ip_address(gateway) if gateway else None
+
+    def mac(self, ifnum):
+        """Fixed MAC per host and interface (stale ARP entries otherwise slow a restarted guest)."""
+        return '02:ec:%02x:%02x:%02x:%02x' % ((self.index >> 8) & 0xff, self.index & 0xff, ifnum, 1)
+
+    def cmdline_words(self, mgmt_prefix, pubkey):
+        words = ['lab.host=%s' % self.name, 'lab.eth0=%s/%d' % (self.mgmt, mgmt_prefix)]
+        for i, (_segment, iface) in enumerate(self.links, start=1):
+            words.append('lab.eth%d=%s' % (i, iface.with_prefixlen))
+        if self.gateway:
+            words.append('lab.gw=%s' % self.gateway)
+        keytype, blob = pubkey.split()[:2]
+        words.append('lab.key=%s,%s' % (keytype, blob))
+        return words
+
+
+class Lab:
+    def __init__(self, name, inventory, data):
+        self.name = name
+        self.inventory = inventory
+        hostvars = data.get('_meta', {}).get('hostvars', {})
+        membership = {}
+        for group, body in data.items():
+            if group == '_meta' or not isinstance(body, dict):
+                continue
+            for host in _group_hosts(data, group, set()):
+                membership.setdefault(host, set()).add(group)
+        names = sorted(hostvars)
+        if not names:
+            raise LabError('inventory %s has no hosts' % inventory)
+        self.hosts = [Host(n, i + 1, hostvars[n], sorted(membership.get(n, ()))) for i, n in enumerate(names)]
+        first = hostvars[names[0]]
+        mgmt = first.get('lab_mgmt_network') or '%s/24' % first['ansible_host']
+        self.mgmt_net = ipaddress.ip_network(mgmt, strict=False)
+        self.mgmt_gw = next(self.mgmt_net.hosts())
+        self.segments = []
+        for host in self.hosts:
+            if host.mgmt not in self.mgmt_net or host.mgmt == self.mgmt_gw:
+                raise LabError('%s: ansible_host %s is not a host address of %s other than %s'
+                               % (host.name, host.mgmt, self.mgmt_net, self.mgmt_gw))
+            for segment, _iface in host.links:
+                if segment not in self.segments:
+                    self.segments.append(segment)
+        self.vips = sorted({str(s['vip']) for s in first.get('lvs_services') or [] if isinstance(s, dict) and 'vip' in s})
+        self.memory = int(first.get('lab_memory') or 256)
+        self.range = ipaddress.ip_network(first['lab_range']) if first.get('lab_range') else self._span()
+
+    def _span(self):
+        nets = [self.mgmt_net] + [iface.network for h in self.hosts for _s, iface in h.links]
+        nets += [ipaddress.ip_network(v) for v in self.vips]
+        span = nets[0]
+        for net in nets[1:]:
+            while not (net.subnet_of(span)):
+                span = span.supernet()
+        return span
+
+    def host(self, name):
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise LabError('no host %s in the lab (hosts: %s)' % (name, ', '.join(h.name for h in self.hosts)))
+
+    def group(self, group):
+        return [h for h in self.hosts if group in h.groups]
+
+    def bridge(self, segment):
+        """Bridge name (inside the lab namespace) of a segment; 'mgmt' is the management network."""
+        if segment is None:
+            return 'mgmt'
+        return 'br%d-%s' % (self.segments.index(segment), segment)[:15]
+
+
+def _group_hosts(data, group, seen):
+    if group in seen:
+        return set()
+    seen.add(group)
+    body = data.get(group) or {}
+    hosts = set(body.get('hosts', []))
+    for child in body.get('children', []):
+        hosts |= _group_hosts(data, child, seen)
+    return hosts
+
+
+def ansible_bin(name):
+    venv = os.path.join(ROOT, '.venv', 'bin', name)
+    if os.path.exists(venv):
+        return venv
+    found = shutil.which(name)
+    if not found:
+        raise LabError('%s not found (run `make deps`)' % name)
+    return found
+
+
+def load(inventory, name):
+    if not os.path.exists(inventory):
+        raise LabError('inventory %s does not exist' % inventory)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    res = run([ansible_bin('ansible-inventory'), '-i', inventory, '--list'], env=env)
+    return Lab(name, inventory, json.loads(res.stdout))

@@ -1,0 +1,148 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""User-Mode Linux backend: one linux.uml kernel per host (real 6.1 kernels with IPVS), a copy-on-write disk
+per host over one read-only base image, legacy tuntap transport on taps bridged inside the lab namespace.
+Guests are stopped by PID or through their mconsole, never by process name.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+from . import netns
+from .util import LabError, log, parallel, pid_alive
+
+UML_BIN = 'linux.uml'
+
+
+class UmlBackend:
+    name = 'uml'
+
+    def __init__(self, lab, state):
+        self.lab = lab
+        self.state = state
+        self.umldir = os.path.join(state.dir, 'uml')
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def tap(self, host, ifnum):
+        return 't%d.%d' % (host.index, ifnum)
+
+    def lab_device(self, host, ifnum):
+        """Device inside the lab namespace behind the guest's eth<ifnum>."""
+        return self.tap(host, ifnum)
+
+    def mconsole(self, host):
+        return os.path.join(self.umldir, host.name, 'mconsole')
+
+    def pid(self, host):
+        path = os.path.join(self.umldir, host.name, 'pid')
+        try:
+            with open(path, encoding='ascii') as fd:
+                pid = int(fd.read().strip())
+        except (OSError, ValueError):
+            pid = self.state.pids.get(host.name)
+        return pid if pid and pid_alive(pid) else None
+
+    def running(self, host):
+        return self.pid(host) is not None
+
+    def host_state(self, host):
+        return 'running' if self.running(host) else 'stopped'
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def prepare(self, image):
+        if not shutil.which(UML_BIN):
+            raise LabError('%s not found: apt-get install user-mode-linux (or `make deps`)' % UML_BIN)
+        self.state.data['base'] = image['uml']
+        os.makedirs(self.umldir, exist_ok=True)
+
+    def start(self, host):
+        if self.running(host):
+            return
+        name = self.lab.name
+        # taps are recreated at every boot (a reused tap may keep stale offload flags)
+        args = []
+        for ifnum, segment in enumerate([None] + [s for s, _iface in host.links]):
+            tap = self.tap(host, ifnum)
+            netns.ip(name, 'link', 'del', tap, check=False)
+            netns.ip(name, 'tuntap', 'add', 'dev', tap, 'mode', 'tap')
+            netns.ip(name, 'link', 'set', tap, 'master', self.lab.bridge(segment), 'up')
+            args.append('eth%d=tuntap,%s,%s' % (ifnum, tap, host.mac(ifnum)))
+        stale = os.path.join(self.umldir, host.name)
+        if os.path.isdir(stale):
+            shutil.rmtree(stale)
+        cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
+        os.makedirs(os.path.dirname(cow), exist_ok=True)
+        cmd = ['ip', 'netns', 'exec', name, UML_BIN, 'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
+               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.state.data['base']),
+               'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
+        cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
+        console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
+        os.makedirs(os.path.dirname(console), exist_ok=True)
+        env = dict(os.environ, TMPDIR='/dev/shm')
+        with open(console, 'ab') as out:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    env=env, cwd=self.state.dir, start_new_session=True)
+        self.state.pids[host.name] = proc.pid
+
+    def check_alive(self, host):
+        if not self.running(host):
+            console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
+            tail = ''
+            if os.path.exists(console):
+                with open(console, encoding='utf-8', errors='replace') as fd:
+                    tail = ''.join(fd.readlines()[-15:])
+            raise LabError('%s: linux.uml exited during boot; console tail:\n%s' % (host.name, tail))
+
+    def halt(self, host):
+        """Pull the plug (uml_mconsole halt)."""
+        pid = self.pid(host)
+        if pid is None:
+            return
+        self._mconsole(host, 'halt')
+        self._wait_gone(host, pid, 10)
+
+    def stop(self, host, timeout=30):
+        """Clean poweroff (ctrl-alt-del -> poweroff.target), then halt if it takes too long."""
+        pid = self.pid(host)
+        if pid is None:
+            return
+        self._mconsole(host, 'cad')
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.2)
+        if pid_alive(pid):
+            log('%s: no clean poweroff after %ds, halting' % (host.name, timeout))
+            self.halt(host)
+
+    def _mconsole(self, host, command):
+        """Send an mconsole command. `halt` never gets an answer (the guest is gone): wait for the guest's
+        PID to vanish instead, then drop the waiting client."""
+        pid = self.pid(host)
+        client = subprocess.Popen(['uml_mconsole', self.mconsole(host), command], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and client.poll() is None:
+            if command == 'halt' and (pid is None or not pid_alive(pid)):
+                break
+            time.sleep(0.05)
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+
+    def _wait_gone(self, host, pid, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.1)
+        if pid_alive(pid):
+            log('%s: linux.uml pid %d still alive, SIGKILL' % (host.name, pid))
+            os.kill(pid, 9)
+
+    def destroy(self):
+        """Halt every guest (the disks are discarded anyway); the namespace sweep catches the rest."""
+        running = [h for h in self.lab.hosts if self.pid(h) is not None]
+        parallel(lambda h: self._mconsole(h, 'halt'), running, workers=len(running) or 1)
+
+    def link(self, host, ifnum, state):
+        netns.link_updown(self.lab.name, self.tap(host, ifnum), state)

@@ -1,0 +1,85 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the lab tool's pure parts: inventory -> lab model, apt mirror discovery.
+Run: .venv/bin/python -m pytest lab/tests"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+
+from ecmplab_lib import image, inventory  # noqa: E402 pylint: disable=wrong-import-position
+from ecmplab_lib.util import LabError  # noqa: E402 pylint: disable=wrong-import-position
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+def _data(**over):
+    hostvars = {
+        'router1': {'ansible_host': '10.99.255.2',
+                    'lab_links': [{'segment': 'fabric', 'address': '10.99.0.1/24'},
+                                  {'segment': 'client', 'address': '10.99.1.1/24'}]},
+        'director1': {'ansible_host': '10.99.255.11', 'lab_gateway': '10.99.0.1',
+                      'lab_links': [{'segment': 'fabric', 'address': '10.99.0.11/24'}]},
+        'client1': {'ansible_host': '10.99.255.10', 'lab_gateway': '10.99.1.1',
+                    'lab_links': [{'segment': 'client', 'address': '10.99.1.10/24'}]},
+    }
+    for host in hostvars.values():
+        host.update({'lab_mgmt_network': '10.99.255.0/24', 'lvs_services': [{'vip': '10.99.100.10'}]})
+        host.update(over)
+    return {'_meta': {'hostvars': hostvars}, 'all': {'children': ['routers', 'directors', 'ungrouped']},
+            'routers': {'hosts': ['router1']}, 'directors': {'hosts': ['director1']}, 'ungrouped': {'hosts': ['client1']}}
+
+
+def test_lab_model():
+    lab = inventory.Lab('t', 'inv', _data())
+    assert [h.name for h in lab.hosts] == ['client1', 'director1', 'router1']
+    assert str(lab.range) == '10.99.0.0/16'
+    assert str(lab.mgmt_gw) == '10.99.255.1'
+    assert lab.segments == ['client', 'fabric']
+    assert lab.bridge(None) == 'mgmt' and lab.bridge('fabric') == 'br1-fabric'
+    assert [h.name for h in lab.group('directors')] == ['director1']
+    assert [h.name for h in lab.group('all')] == ['client1', 'director1', 'router1']
+    router = lab.host('router1')
+    assert router.cmdline_words(24, 'ssh-ed25519 AAAAkey comment') == [
+        'lab.host=router1', 'lab.eth0=10.99.255.2/24', 'lab.eth1=10.99.0.1/24', 'lab.eth2=10.99.1.1/24',
+        'lab.key=ssh-ed25519,AAAAkey']
+    assert router.mac(2) == '02:ec:00:03:02:01'
+    assert len({h.mac(i) for h in lab.hosts for i in range(3)}) == 9
+
+
+def test_lab_range_override_and_errors():
+    assert str(inventory.Lab('t', 'inv', _data(lab_range='10.0.0.0/8')).range) == '10.0.0.0/8'
+    bad = _data()
+    bad['_meta']['hostvars']['client1']['ansible_host'] = '10.99.255.1'  # the lab's own end of mgmt
+    with pytest.raises(LabError):
+        inventory.Lab('t', 'inv', bad)
+    bad = _data()
+    bad['_meta']['hostvars']['client1']['lab_links'] = [{'segment': 'client'}]
+    with pytest.raises(LabError, match='lab_links'):
+        inventory.Lab('t', 'inv', bad)
+
+
+def test_default_lab_inventory():
+    """The shipped inventories/lab, through ansible-inventory (group_vars included)."""
+    lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab'), 't')
+    assert [h.name for h in lab.hosts] == ['client1', 'director1', 'director2', 'router1', 'rs1', 'rs2']
+    assert str(lab.range) == '10.99.0.0/16' and lab.vips == ['10.99.100.10']
+    assert [h.name for h in lab.group('clients')] == ['client1']
+    assert all(h.gateway for h in lab.hosts if h.name != 'router1')
+
+
+def test_host_mirror(tmp_path):
+    (tmp_path / 'sources.list.d').mkdir()
+    (tmp_path / 'sources.list.d' / 'debian.sources').write_text(
+        'Types: deb\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n'
+        'Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n')
+    assert image.host_mirror(str(tmp_path)) == 'http://mirror.invalid/debian'
+    (tmp_path / 'sources.list').write_text('deb [arch=amd64] http://other.invalid/debian bookworm main\n')
+    assert image.host_mirror(str(tmp_path)) == 'http://other.invalid/debian'
+    (tmp_path / 'sources.list').write_text('# nothing\n')
+    (tmp_path / 'sources.list.d' / 'debian.sources').write_text('Types: deb-src\nURIs: http://x.invalid\nSuites: bookworm\n')
+    with pytest.raises(LabError):
+        image.host_mirror(str(tmp_path))

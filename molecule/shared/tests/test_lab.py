@@ -1,0 +1,183 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""End-to-end checks of a converged lab (molecule default = podman, uml = User-Mode Linux).
+
+Checks that need IPVS skip only where the kernel has none (podman on this host: /proc/net/ip_vs absent);
+on UML they always run.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import INVENTORY, NAME, ROOT, STATE_DIR, retry
+
+REQUESTS = 60
+
+
+def _vips(lab):
+    return sorted({s['vip'] for s in lab.services})
+
+
+def _director_addresses(lab):
+    return sorted(lab.address(d) for d in lab.groups['directors'])
+
+
+def _realserver_hosts(lab):
+    return sorted({rs['host'] for s in lab.services for rs in s['real_servers'] if 'host' in rs})
+
+
+def test_router_has_one_nexthop_per_director(lab):
+    want = _director_addresses(lab)
+    for router in lab.groups['routers']:
+        host = lab.host(router)
+        for vip in _vips(lab):
+            def check(host=host, vip=vip):
+                routes = json.loads(host.check_output('ip -j route show %s' % vip) or '[]')
+                assert len(routes) == 1, routes
+                hops = sorted(h['gateway'] for h in routes[0].get('nexthops', []))
+                if not hops and routes[0].get('gateway'):
+                    hops = [routes[0]['gateway']]
+                assert hops == want, '%s: route to %s has nexthops %s, want %s' % (router, vip, hops, want)
+            retry(check, timeout=60)
+
+
+def _vtysh_json(host, command):
+    return json.loads(host.check_output("vtysh -c '%s'" % command) or '{}')
+
+
+def test_routing_adjacencies_up(lab):
+    directors = lab.groups['directors']
+    for router in lab.groups['routers']:
+        host = lab.host(router)
+        if lab.protocol == 'ospf':
+            def check_ospf(host=host):
+                data = _vtysh_json(host, 'show ip ospf neighbor json')
+                states = [n.get('nbrState') or n.get('state', '')
+                          for entries in data.get('neighbors', {}).values() for n in entries]
+                full = [s for s in states if s.startswith('Full')]
+                assert len(full) >= len(directors), 'OSPF neighbours of %s: %s' % (router, states)
+            retry(check_ospf, timeout=60)
+        else:
+            def check_bgp(host=host):
+                data = _vtysh_json(host, 'show bgp ipv4 unicast summary json')
+                peers = data.get('peers', data.get('ipv4Unicast', {}).get('peers', {}))
+                for address in _director_addresses(lab):
+                    assert peers.get(address, {}).get('state') == 'Established', peers
+            retry(check_bgp, timeout=60)
+        if lab.bfd:
+            def check_bfd(host=host):
+                peers = json.loads(host.check_output("vtysh -c 'show bfd peers json'") or '[]')
+                up = sorted(p['peer'] for p in peers if p.get('status') == 'up')
+                for address in _director_addresses(lab):
+                    assert address in up, 'BFD peers up on %s: %s' % (router, up)
+            retry(check_bfd, timeout=60)
+
+
+@pytest.mark.parametrize('key,value', [('arp_ignore', 1), ('arp_announce', 2)])
+def test_realserver_arp_sysctls(lab, key, value):
+    for name in _realserver_hosts(lab):
+        host = lab.host(name)
+        dev = host.check_output("ip -o -4 addr show to %s | awk '{print $2}'" % lab.address(name)).strip()
+        effective = max(int(host.sysctl('net.ipv4.conf.all.%s' % key)), int(host.sysctl('net.ipv4.conf.%s.%s' % (dev, key))))
+        assert effective == value, '%s: %s on %s is %s, want %s' % (name, key, dev, effective, value)
+
+
+def test_realserver_vip_on_lo(lab):
+    for name in _realserver_hosts(lab):
+        addrs = json.loads(lab.host(name).check_output('ip -j addr show dev lo'))
+        have = {'%s/%s' % (a['local'], a['prefixlen']) for i in addrs for a in i.get('addr_info', [])}
+        for vip in _vips(lab):
+            assert '%s/32' % vip in have, '%s: lo has %s' % (name, sorted(have))
+
+
+def test_director_vip_on_lo(lab):
+    for name in lab.groups['directors']:
+        addrs = json.loads(lab.host(name).check_output('ip -j addr show dev lo'))
+        have = {a['local'] for i in addrs for a in i.get('addr_info', [])}
+        for vip in _vips(lab):
+            assert vip in have, '%s: lo has %s' % (name, sorted(have))
+
+
+def test_keepalived_config_valid(lab):
+    for name in lab.groups['directors']:
+        res = lab.host(name).run('keepalived --config-test')
+        assert res.rc == 0, '%s: keepalived --config-test: %s%s' % (name, res.stdout, res.stderr)
+
+
+def _ipvs_conns(host, vip, port):
+    out = host.check_output('ipvsadm -L -n --stats -t %s:%s' % (vip, port))
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == 'TCP' and words[1] == '%s:%s' % (vip, port):
+            return int(words[2])
+    raise AssertionError('no IPVS service %s:%s in\n%s' % (vip, port, out))
+
+
+def test_requests_spread_over_directors_and_realservers(lab):
+    for name in lab.groups['directors']:
+        lab.require_ipvs(name)
+    client = lab.host(lab.groups['clients'][0])
+    for service in lab.services:
+        vip, port = service['vip'], service.get('port', 80)
+        want = set(rs['host'] for rs in service['real_servers'] if 'host' in rs)
+        before = {d: _ipvs_conns(lab.host(d), vip, port) for d in lab.groups['directors']}
+        out = client.check_output(
+            'for i in $(seq %d); do curl -s -m 2 --retry 2 --retry-delay 0 http://%s:%s/ || echo FAILED; done'
+            % (REQUESTS, vip, port))
+        answers = [line.strip() for line in out.splitlines() if line.strip()]
+        assert 'FAILED' not in answers, answers
+        assert set(answers) == want, 'answered by %s, want every real server %s' % (sorted(set(answers)), sorted(want))
+
+        def moved_on_both():
+            # the kernel folds per-CPU IPVS counters into what ipvsadm shows every 2 s: poll
+            after = {d: _ipvs_conns(lab.host(d), vip, port) for d in lab.groups['directors']}
+            moved = {d: after[d] - before[d] for d in after}
+            assert sum(moved.values()) >= REQUESTS, 'IPVS connections per director: %s' % moved
+            return moved
+        moved = retry(moved_on_both, timeout=15)
+        assert all(v > 0 for v in moved.values()), 'IPVS connections per director: %s' % moved
+
+
+def test_keepalived_programmed_ipvs(lab):
+    """The ecmp.lvs.ipvs_info module reads back exactly the services/real servers of lvs_services."""
+    for name in lab.groups['directors']:
+        lab.require_ipvs(name)
+    # molecule exports ANSIBLE_FORCE_COLOR: colour codes would break the one-line JSON
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ECMPLAB_STATE_DIR=STATE_DIR,
+               ECMPLAB_NAME=NAME, ANSIBLE_FORCE_COLOR='false', ANSIBLE_NOCOLOR='true')
+    res = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible'), '-i', INVENTORY, 'directors', '-o',
+                          '-m', 'ecmp.lvs.ipvs_info'], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    # one line per host: "director1 | SUCCESS => {...}"
+    results = {line.split(' | ', 1)[0]: json.JSONDecoder().raw_decode(line.split(' => ', 1)[1])[0]
+               for line in res.stdout.splitlines() if ' | SUCCESS => ' in line}
+    for service in lab.services:
+        want_rs = sorted('%s:%s' % (lab.address(rs['host']), rs.get('port', service.get('port', 80)))
+                         for rs in service['real_servers'] if 'host' in rs)
+        for name in lab.groups['directors']:
+            table = results[name]['services']
+            match = [s for s in table if s['vip'] == service['vip'] and int(s['port']) == int(service.get('port', 80))]
+            assert len(match) == 1, '%s: %s' % (name, table)
+            svc = match[0]
+            assert svc['scheduler'] == service.get('scheduler', 'mh'), svc
+            assert sorted(svc.get('scheduler_flags') or []) == sorted(service.get('scheduler_flags', ['mh-port'])), svc
+            have_rs = sorted('%s:%s' % (r['address'], r['port']) for r in svc['real_servers'])
+            assert have_rs == want_rs, '%s: real servers %s, want %s' % (name, have_rs, want_rs)
+            assert all(r.get('forwarding', 'dr') == 'dr' for r in svc['real_servers']), svc
+
+
+@pytest.mark.parametrize('playbook', ['tests/lab/ipvs_module.yml', 'tests/lab/sysctl_state.yml'])
+def test_lab_playbooks(lab, playbook):
+    """The module test playbooks against real IPVS kernels (UML scenario only)."""
+    if lab.backend != 'uml':
+        pytest.skip('module playbooks need real IPVS kernels: run by the uml scenario')
+    if not os.path.exists(os.path.join(ROOT, playbook)):
+        pytest.skip('%s does not exist' % playbook)
+    res = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name', os.path.basename(STATE_DIR),
+                          'playbook', playbook], cwd=ROOT, capture_output=True, text=True, check=False,
+                         env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR)))
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
