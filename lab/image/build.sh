@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
@@ -21,6 +21,7 @@ rm -rf --one-file-system "$tree"
 mkdir -p "$tree" "$debcache"
 debootstrap --variant=minbase --cache-dir="$debcache" --include="$pkgs" bookworm "$tree" "$mirror"
 cp -a "$here/overlay/." "$tree/"
+# shellcheck disable=SC2016  # the script below runs inside the chroot, unexpanded on purpose
 chroot "$tree" /bin/sh -ec '
     # lab-net runs early at every boot; daemons the roles configure stay off until a role enables them
     systemctl enable lab-net.service
