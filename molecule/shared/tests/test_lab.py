@@ -170,14 +170,20 @@ def test_keepalived_programmed_ipvs(lab):
             assert all(r.get('forwarding', 'dr') == 'dr' for r in svc['real_servers']), svc
 
 
-@pytest.mark.parametrize('playbook', ['tests/lab/ipvs_module.yml', 'tests/lab/sysctl_state.yml'])
-def test_lab_playbooks(lab, playbook):
-    """The module test playbooks against real IPVS kernels (UML scenario only)."""
-    if lab.backend != 'uml':
-        pytest.skip('module playbooks need real IPVS kernels: run by the uml scenario')
-    if not os.path.exists(os.path.join(ROOT, playbook)):
-        pytest.skip('%s does not exist' % playbook)
+def _run_lab_playbook(playbook, *args):
     res = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name', os.path.basename(STATE_DIR),
-                          'playbook', playbook], cwd=ROOT, capture_output=True, text=True, check=False,
+                          'playbook', playbook] + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
                          env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR)))
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_ipvs_module_playbook(lab):
+    """ecmp.lvs.ipvs for real: create, rerun unchanged, weight change, check mode, purge (needs IPVS: UML)."""
+    if lab.backend != 'uml':
+        pytest.skip('the ipvs module needs a kernel with IPVS: run by the uml scenario')
+    _run_lab_playbook('tests/lab/ipvs_module.yml')
+
+
+def test_sysctl_state_playbook(lab):
+    """ecmp.lvs.sysctl_state for real on a lab host: apply, rerun unchanged, check mode, key removal (both backends)."""
+    _run_lab_playbook('tests/lab/sysctl_state.yml', '-e', 'target=client1')
