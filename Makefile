@@ -17,12 +17,16 @@ export PATH := $(VENV)/bin:$(PATH)
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
                 netcat-openbsd iputils-ping rsync iproute2 keepalived frr ipvsadm
 
-.PHONY: help deps apt venv collection unit sanity lint molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+BENCH_LAB     ?= bench
+BENCH_CONFIGS ?= seeds,defaults
+
+.PHONY: bench help deps apt venv collection unit sanity lint molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
 	@echo "make test                                                         - unit, sanity, lint, molecule default + uml"
+	@echo "make bench [BENCH_CONFIGS=seeds,defaults]                         - failover benchmark on a UML lab"
 
 deps: apt venv collection
 
@@ -83,6 +87,11 @@ lab-down:
 
 lab-status:
 	$(PY) lab/ecmplab --inventory $(INVENTORY) --name $(LAB_NAME) status
+
+# failover benchmark (UML lab): prints a table per configuration and event, writes JSON + a PNG timeline
+bench: deps
+	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	$(PY) benchmarks/failover.py --name $(BENCH_LAB) --inventory $(INVENTORY) --configs $(BENCH_CONFIGS) --down
 
 clean: lab-down
 	rm -rf .ansible tests/output .pytest_cache

@@ -125,6 +125,21 @@ def ensure(backend, force=False):
     return p
 
 
+def images_of_running_guests():
+    """Image tags whose UML base a running guest reads (labs of other checkouts have other state roots)."""
+    tags = set()
+    for cmdline in glob.glob('/proc/[0-9]*/cmdline'):
+        try:
+            with open(cmdline, 'rb') as fd:
+                words = fd.read().decode('utf-8', 'replace').split('\0')
+        except OSError:
+            continue
+        for word in words:
+            if word.startswith('ubd') and os.path.join(cache_dir(), 'uml-') in word:
+                tags.add(word.rsplit('uml-', 1)[1].split('.', 1)[0])
+    return tags
+
+
 def prune(keep):
     """Drop images of older recipes that no lab on this machine still uses (their base must not vanish)."""
     state_root = os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab')
@@ -135,6 +150,7 @@ def prune(keep):
                 used.add(json.load(fd).get('image'))
         except (OSError, ValueError):
             continue
+    used |= images_of_running_guests()
     for path in glob.glob(os.path.join(cache_dir(), 'rootfs-*.tar')) + glob.glob(os.path.join(cache_dir(), 'uml-*.img')):
         tag = os.path.basename(path).split('-', 1)[1].split('.', 1)[0]
         if tag not in used:

@@ -1,0 +1,919 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecmp.lvs failover benchmark ("Zero-reset failover"), driven entirely through the lab tool.
+
+For every configuration (benchmarks/configs/<name>.yml, extra-vars of playbooks/site.yml) it converges the
+lab with site.yml, holds K long-lived HTTP/1.1 keep-alive connections from the client to the VIP
+(benchmarks/guest/conn_client.py, one GET every --interval s per connection, plus --new-rate fresh
+connections per second), polls the router's kernel route to the VIP at ~20 Hz
+(benchmarks/guest/poll_cmd.py) and, in turn:
+
+  director_halt     pull the plug of a director (lab/ecmplab halt, UML: uml_mconsole halt)
+  director_return   boot it again (lab/ecmplab start) and wait until it is back in the route
+  rs_fail           fail a real server (systemctl stop nginx, or --rs-failure link: cable cut)
+  rs_restore        bring it back
+  director_drain    drain a director (playbooks/drain.yml when it exists, else `systemctl stop frr`)
+  director_undrain  undo the drain
+
+Per event: time until the router has the new nexthop set, new-connection error window, and the share of
+the established connections that survive (no RST/EOF, no stall > 2 s). Writes
+benchmarks/results/<timestamp>/failover.json, failover.png (connections alive vs time per configuration)
+and prints one table per configuration plus the ratios defaults/seeds.
+
+  .venv/bin/python benchmarks/failover.py --name bench            # lab up if needed, seeds + defaults
+  .venv/bin/python benchmarks/failover.py --name bench --down     # ... and remove the lab afterwards
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import failover_analysis as fa  # noqa: E402  pylint: disable=wrong-import-position
+
+GUEST_DIR = '/root/ecmp-bench'
+NGINX_SNIPPET = '/etc/nginx/conf.d/zz-ecmp-bench.conf'
+# lab-only: nginx closes a keep-alive connection after 1000 requests (keepalive_requests) or 75 s idle;
+# the benchmark holds each connection for minutes at 5 requests/s.
+NGINX_SNIPPET_TEXT = ('# written by benchmarks/failover.py (lab only)\n'
+                      'keepalive_requests 1000000;\nkeepalive_timeout 900s;\n')
+
+
+DEFINITIONS = {
+    'route_converged_s': 'event -> first router poll showing the expected nexthop set (kept until the next '
+                         'event); the router polls every route_poll_s and at once on every `ip monitor route` '
+                         'line',
+    'director_halt_t': 'last reply of a 20 Hz ping from the router to the director + 25 ms (the halt command '
+                       'itself takes seconds)',
+    'route_after_ipvs_ready_s': 'director_return: route back minus the first "Adding service" of keepalived in the '
+                                "director's journal (negative = announced before IPVS was programmed)",
+    'survived': 'established and answering at the event; no RST/EOF/error and no request unanswered for '
+                'more than stall_s until the next event',
+    'error_window_s': 'time covered by failing new connections (error, 2 s timeout, or answer from a host '
+                      'that is not a real server) after the event: failures < 1 s apart merge into one '
+                      'interval, each interval + one probe period; span_s = first to last failure',
+    'director_return_t': 'the lab/ecmplab start command (boot time included)',
+}
+
+
+def log(msg):
+    sys.stderr.write('[%s] %s\n' % (time.strftime('%H:%M:%S'), msg))
+    sys.stderr.flush()
+
+
+class BenchError(Exception):
+    pass
+
+
+class Lab:
+    """The lab through lab/ecmplab (lifecycle, playbooks) and its documented ssh_config (fast SSH)."""
+
+    def __init__(self, name, inventory, python):
+        self.name = name
+        self.inventory = inventory
+        self.python = python
+        self.state_dir = os.path.join(ROOT, '.lab', name)
+        self.ssh_config = os.path.join(self.state_dir, 'ssh_config')
+
+    def tool_cmd(self, *args):
+        return [self.python, os.path.join(ROOT, 'lab', 'ecmplab'), '--inventory', self.inventory,
+                '--name', self.name] + list(args)
+
+    def tool(self, *args, check=True, timeout=600, logfile=None):
+        cmd = self.tool_cmd(*args)
+        if logfile:
+            with open(logfile, 'ab') as out:
+                # stdin from /dev/null: ssh leaves an inherited stdin non-blocking, which ansible refuses
+                res = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     timeout=timeout, cwd=ROOT, check=False)
+        else:
+            res = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 timeout=timeout, cwd=ROOT, check=False)
+        if check and res.returncode != 0:
+            tail = ': ' + res.stdout.decode()[-2000:] if res.stdout else ''
+            raise BenchError('lab/ecmplab %s failed (rc %d)%s' % (' '.join(args), res.returncode, tail))
+        return res
+
+    def ssh(self, host, command, stdin=None, timeout=60, check=True):
+        cmd = ['ssh', '-F', self.ssh_config, '-o', 'BatchMode=yes', host, command]
+        res = subprocess.run(cmd, input=stdin if stdin is not None else b'', stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=timeout, check=False)
+        if check and res.returncode != 0:
+            raise BenchError('ssh %s %r: rc %d: %s' % (host, command, res.returncode,
+                                                       res.stderr.decode(errors='replace')[-500:]))
+        return res.stdout.decode(errors='replace')
+
+    def put(self, host, path, data):
+        self.ssh(host, 'mkdir -p %s && cat > %s' % (shlex.quote(os.path.dirname(path)), shlex.quote(path)),
+                 stdin=data)
+
+    def is_up(self):
+        return self.tool('status', check=False).returncode == 0 and os.path.exists(self.ssh_config)
+
+    def uml_pid(self, host):
+        """PID of a UML guest (read-only look at the lab state) to timestamp a halt precisely."""
+        try:
+            with open(os.path.join(self.state_dir, 'uml', host, 'pid'), encoding='ascii') as fd:
+                return int(fd.read().strip())
+        except (OSError, ValueError):
+            return None
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def inventory_groups(inventory):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    out = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-inventory'), '-i', inventory, '--list'],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, check=True, env=env, cwd=ROOT).stdout
+    data = json.loads(out)
+    hostvars = data['_meta']['hostvars']
+
+    def members(group, seen=None):
+        seen = seen or set()
+        if group in seen:
+            return []
+        seen.add(group)
+        body = data.get(group) or {}
+        hosts = list(body.get('hosts', []))
+        for child in body.get('children', []):
+            hosts += members(child, seen)
+        return sorted(set(hosts))
+    groups = {g: members(g) for g in ('routers', 'directors', 'realservers', 'clients')}
+    return groups, hostvars
+
+
+def clock_offset(lab, host, samples=5):
+    """guest clock - controller clock, from the sample with the smallest SSH round trip."""
+    best = None
+    for dummy in range(samples):
+        t0 = time.time()
+        out = lab.ssh(host, 'date +%s.%N')
+        t1 = time.time()
+        rtt = t1 - t0
+        off = float(out.strip()) - (t0 + t1) / 2
+        if best is None or rtt < best[0]:
+            best = (rtt, off)
+    rtt, off = best
+    # apply only what exceeds the measurement error (half the round trip)
+    applied = off if abs(off) > rtt / 2 else 0.0
+    return {'offset_s': round(off, 4), 'rtt_s': round(rtt, 4), 'applied_s': round(applied, 4)}
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.lab = Lab(args.name, args.inventory, args.python)
+        self.groups, self.hostvars = inventory_groups(args.inventory)
+        self.router = args.router or self.groups['routers'][0]
+        self.client = args.client or self.groups['clients'][0]
+        self.directors = self.groups['directors']
+        self.realservers = self.groups['realservers']
+        self.halt_director = args.halt_director or self.directors[0]
+        self.drain_director = args.drain_director or self.directors[-1]
+        self.fail_rs = args.fail_rs or self.realservers[0]
+        self.addr = {h: str(self.hostvars[h].get('lvs_address') or self.hostvars[h]['ansible_host'])
+                     for h in self.directors + self.realservers + [self.router]}
+        self.outdir = args.out
+        os.makedirs(self.outdir, exist_ok=True)
+        self.drain_method = args.drain
+        if self.drain_method == 'auto':
+            self.drain_method = 'playbook' if os.path.exists(os.path.join(ROOT, 'playbooks', 'drain.yml')) \
+                else 'frr-stop'
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def route_now(self):
+        out = self.lab.ssh(self.router, 'ip -j route show %s' % self.args.vip)
+        changes, dummy = fa.parse_route_log([json.dumps({'t': 0, 'out': out})])
+        return set(changes[0][1]) if changes else set()
+
+    def wait_route(self, expected, timeout):
+        expected = set(expected)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                cur = self.route_now()
+            except (BenchError, subprocess.TimeoutExpired):
+                cur = None
+            if cur == expected:
+                return True
+            if time.time() > deadline:
+                log('route to %s is %s, expected %s (gave up after %ds)' % (self.args.vip, cur, expected, timeout))
+                return False
+            time.sleep(0.5)
+
+    def client_status(self):
+        try:
+            out = self.lab.ssh(self.client, 'cat %s/status.json 2>/dev/null || true' % GUEST_DIR, timeout=20)
+            return json.loads(out) if out.strip() else None
+        except (BenchError, ValueError, subprocess.TimeoutExpired):
+            return None
+
+    def wait_connections(self, timeout):
+        """Until the client holds K open connections that all answered within the last second."""
+        deadline = time.time() + timeout
+        st = None
+        while time.time() < deadline:
+            st = self.client_status()
+            if st and st['open'] >= self.args.conns and st['alive'] >= self.args.conns:
+                return st
+            time.sleep(1.0)
+        log('client holds %s (wanted %d open and alive)' % (st, self.args.conns))
+        return st
+
+    def ipvs_weights(self, director):
+        """{rs address: weight} of the VIP service on a director."""
+        out = self.lab.ssh(director, 'ipvsadm -Ln -t %s:%d' % (self.args.vip, self.args.port), check=False,
+                           timeout=20)
+        weights = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[0] == '->' and ':' in parts[1] and parts[1][0].isdigit():
+                weights[parts[1].rsplit(':', 1)[0]] = int(parts[3])
+        return weights
+
+    def wait_ipvs_weight(self, rs_addr, want_zero, timeout):
+        """Until every director has the real server at weight 0 (or absent) / back at weight > 0."""
+        t0 = time.time()
+        deadline = t0 + timeout
+        done_at = {}
+        while time.time() < deadline and len(done_at) < len(self.directors):
+            for d in self.directors:
+                if d in done_at:
+                    continue
+                w = self.ipvs_weights(d).get(rs_addr, 0)
+                if (w == 0) == want_zero:
+                    done_at[d] = round(time.time() - t0, 2)
+            time.sleep(0.3)
+        return done_at
+
+    def director_of_sport(self):
+        """client source port -> director, from `ipvsadm -Lnc` on every running director."""
+        client_addr = None
+        for link in self.hostvars[self.client].get('lab_links') or []:
+            client_addr = link['address'].split('/')[0]
+        mapping = {}
+        for d in self.directors:
+            try:
+                out = self.lab.ssh(d, 'ipvsadm -Lnc', timeout=20, check=False)
+            except subprocess.TimeoutExpired:
+                continue
+            for line in out.splitlines():
+                parts = line.split()
+                if len(parts) >= 5 and parts[0] == 'TCP' and parts[2] == 'ESTABLISHED':
+                    src = parts[3]
+                    addr, dummy, port = src.rpartition(':')
+                    if client_addr is None or addr == client_addr:
+                        mapping[int(port)] = d
+        return mapping
+
+    # -- configuration --------------------------------------------------------------------------------
+    def apply_config(self, cfg):
+        path = os.path.join(HERE, 'configs', '%s.yml' % cfg)
+        if not os.path.exists(path):
+            raise BenchError('no configuration %s' % path)
+        logfile = os.path.join(self.outdir, '%s-site.log' % cfg)
+        for attempt in range(1, self.args.playbook_attempts + 1):
+            log('%s: playbooks/site.yml -e @%s (attempt %d, log %s)' % (cfg, os.path.relpath(path, ROOT), attempt,
+                                                                        os.path.relpath(logfile, ROOT)))
+            t0 = time.time()
+            res = self.lab.tool('playbook', 'playbooks/site.yml', '-e', '@' + path, check=False, timeout=1800,
+                                logfile=logfile)
+            if res.returncode == 0:
+                return {'file': os.path.relpath(path, ROOT), 'site_seconds': round(time.time() - t0, 1),
+                        'attempts': attempt}
+        raise BenchError('%s: playbooks/site.yml failed (see %s)' % (cfg, logfile))
+
+    def verify_config(self):
+        """What the lab really runs (recorded in the JSON: the benchmark compares what it measured)."""
+        info = {}
+        for d in self.directors:
+            info[d] = {
+                'sysctls': self.lab.ssh(d, 'sysctl net.ipv4.vs.sloppy_tcp net.ipv4.vs.expire_nodest_conn',
+                                        check=False).strip().splitlines(),
+                'ipvs': self.lab.ssh(d, 'ipvsadm -Ln -t %s:%d' % (self.args.vip, self.args.port),
+                                     check=False).strip().splitlines(),
+            }
+        info[self.router] = {
+            'route': self.lab.ssh(self.router, 'ip route show %s' % self.args.vip, check=False).strip(),
+            'ospf_timers': self.lab.ssh(
+                self.router, "vtysh -c 'show ip ospf interface' | grep -E 'Timer intervals|BFD' || true",
+                check=False).strip().splitlines(),
+            'bfd_peers': self.lab.ssh(self.router, "vtysh -c 'show bfd peers brief' 2>/dev/null || true",
+                                      check=False).strip().splitlines(),
+            'multipath_hash_policy': self.lab.ssh(self.router, 'sysctl -n net.ipv4.fib_multipath_hash_policy',
+                                                  check=False).strip(),
+        }
+        return info
+
+    def lab_setup(self):
+        """Lab-only: guest programs, long keep-alive on the real servers' nginx."""
+        for host, prog in ((self.client, 'conn_client.py'), (self.router, 'poll_cmd.py')):
+            with open(os.path.join(HERE, 'guest', prog), 'rb') as fd:
+                self.lab.put(host, '%s/%s' % (GUEST_DIR, prog), fd.read())
+        for d in self.directors:
+            with open(os.path.join(HERE, 'guest', 'poll_cmd.py'), 'rb') as fd:
+                self.lab.put(d, '%s/poll_cmd.py' % GUEST_DIR, fd.read())
+        for rs in self.realservers:
+            cur = self.lab.ssh(rs, 'cat %s 2>/dev/null || true' % NGINX_SNIPPET)
+            if cur != NGINX_SNIPPET_TEXT:
+                self.lab.put(rs, NGINX_SNIPPET, NGINX_SNIPPET_TEXT.encode())
+                self.lab.ssh(rs, 'nginx -t -q && systemctl reload nginx')
+
+    # -- guest processes ------------------------------------------------------------------------------
+    def start_bg(self, host, command, logname):
+        out = self.lab.ssh(host, 'cd %s && (setsid nohup %s > %s 2>&1 < /dev/null & echo $!)'
+                           % (GUEST_DIR, command, logname))
+        return int(out.strip().splitlines()[-1])
+
+    def stop_bg(self, host, pid, wait_file=None, timeout=30):
+        self.lab.ssh(host, 'kill -TERM %d 2>/dev/null || true' % pid, check=False)
+        if wait_file:
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                if self.lab.ssh(host, 'test -s %s && echo yes || true' % wait_file, check=False).strip() == 'yes':
+                    return True
+                time.sleep(1)
+            return False
+        return True
+
+    # -- events ---------------------------------------------------------------------------------------
+    def gw(self, hosts):
+        return {self.addr[h] for h in hosts}
+
+    def ev_director_halt(self, cfg):
+        d = self.halt_director
+        # the router pings the director every 50 ms (timestamped replies): the last reply dates the halt;
+        # the halt command itself loads the inventory and waits for every guest process (several seconds)
+        self.lab.ssh(self.router, 'rm -f %s/ping.log' % GUEST_DIR)
+        ping_pid = self.start_bg(self.router, 'ping -D -n -i 0.05 -W 1 %s' % self.addr[d], 'ping.log')
+        time.sleep(2)
+        pid = self.lab.uml_pid(d)
+        gone = {}
+
+        def watch():
+            while pid and pid_alive(pid):
+                time.sleep(0.005)
+            gone['t'] = time.time()
+        watcher = threading.Thread(target=watch, daemon=True)
+        if pid:
+            watcher.start()
+        t_cmd = time.time()
+        self.lab.tool('halt', d)
+        t_done = time.time()
+        if pid:
+            watcher.join(15)
+        t_event = gone.get('t', t_done)
+        source = 'guest pid gone' if 't' in gone else 'halt command returned'
+        expected = self.gw(self.directors) - self.gw([d])
+        self.wait_route(expected, 60)
+        self.lab.ssh(self.router, 'kill -INT %d 2>/dev/null || true' % ping_pid, check=False)
+        last_reply = None
+        for line in self.lab.ssh(self.router, 'cat %s/ping.log' % GUEST_DIR, check=False).splitlines():
+            if line.startswith('[') and 'bytes from' in line:
+                ts = float(line[1:line.index(']')]) - self.offsets.get(self.router, {}).get('applied_s', 0.0)
+                if ts <= t_event:
+                    last_reply = ts
+        extra = {'t_cmd_start': t_cmd, 't_cmd_end': t_done, 't_pid_gone': gone.get('t')}
+        if last_reply is not None and last_reply >= t_cmd:
+            extra['t_last_ping_reply'] = last_reply
+            t_event = last_reply + 0.025
+            source = 'last 20 Hz ping reply seen by the router + 25 ms'
+        extra['event_time_from'] = source
+        return {'name': 'director_halt', 'kind': 'director loss', 'target': d, 't': t_event,
+                'method': 'lab/ecmplab halt (uml_mconsole halt: pull the plug)',
+                'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
+
+    def ev_director_return(self, cfg):
+        d = self.halt_director
+        t_cmd = time.time()
+        attempts = []
+        for attempt in range(3):
+            res = self.lab.tool('start', d, timeout=600, check=False)
+            if res.returncode == 0:
+                break
+            # seen: "Failed to initialize ubd device 0" right after a halt (the COW file still held by the
+            # halted guest's remaining processes): retry after a pause
+            attempts.append(res.stdout.decode(errors='replace').strip().splitlines()[-1:] if res.stdout else [])
+            log('lab/ecmplab start %s failed (attempt %d), retrying' % (d, attempt + 1))
+            time.sleep(5)
+        else:
+            raise BenchError('lab/ecmplab start %s failed 3 times: %s' % (d, attempts))
+        t_ssh = time.time()
+        expected = self.gw(self.directors)
+        ok = self.wait_route(expected, 180)
+        t_route_seen = time.time()
+        extra = {'t_cmd_start': t_cmd, 'ssh_ready_after_s': round(t_ssh - t_cmd, 2), 'failed_starts': attempts,
+                 'route_seen_by_controller_after_s': round(t_route_seen - t_cmd, 2), 'converged': ok}
+        # when did keepalived / FRR come up on the returning director (its journal, unix timestamps)?
+        try:
+            off = clock_offset(self.lab, d, samples=3)['applied_s']
+            jr = self.lab.ssh(d, 'journalctl -b -o short-unix --no-pager -u keepalived -u frr -u '
+                                 'systemd-sysctl -u systemd-modules-load | head -200', check=False, timeout=30)
+            marks = {}
+            for line in jr.splitlines():
+                parts = line.split(None, 2)
+                try:
+                    ts = float(parts[0]) - off
+                except (ValueError, IndexError):
+                    continue
+                text = parts[2] if len(parts) > 2 else ''
+                for key, pat in (('keepalived_started', 'Started keepalived'), ('frr_started', 'Started frr'),
+                                 ('ipvs_service_added', 'Adding service'),
+                                 ('ipvs_service_added', 'Activating healthchecker'),
+                                 ('sysctl_applied', 'Finished systemd-sysctl')):
+                    if pat.lower() in text.lower() and key not in marks:
+                        marks[key] = round(ts - t_cmd, 3)
+            extra['journal_marks_after_start_cmd_s'] = marks
+        except (BenchError, subprocess.TimeoutExpired) as exc:
+            extra['journal_error'] = str(exc)
+        return {'name': 'director_return', 'kind': 'director return', 'target': d, 't': t_cmd,
+                'method': 'lab/ecmplab start (boot; roles enabled frr/keepalived at boot)',
+                'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
+
+    def _director_pollers(self, action, pids=None):
+        if action == 'start':
+            pids = {}
+            for d in self.directors:
+                pids[d] = self.start_bg(d, 'python3 poll_cmd.py --interval 0.2 --out ipvs.jsonl -- ipvsadm -Ln',
+                                        'ipvs-poll.log')
+            return pids
+        for d, pid in (pids or {}).items():
+            self.stop_bg(d, pid)
+        return None
+
+    def ev_rs_fail(self, cfg):
+        rs = self.fail_rs
+        extra = {}
+        if self.args.rs_failure == 'nginx':
+            out = self.lab.ssh(rs, 'date +%s.%N; systemctl stop nginx')
+            t_event = float(out.split()[0]) - self.offsets.get(rs, {}).get('applied_s', 0.0)
+            method = 'systemctl stop nginx on %s' % rs
+        else:
+            t_event = time.time()
+            self.lab.tool('link', rs, 'eth1', 'down')
+            method = 'lab/ecmplab link %s eth1 down' % rs
+        extra['ipvs_weight0_after_s'] = self.wait_ipvs_weight(self.addr[rs], True, 40)
+        return {'name': 'rs_fail', 'kind': 'real-server loss', 'target': rs, 't': t_event, 'method': method,
+                'expected_nexthops': None, 'group_by': 'server', 'extra': extra}
+
+    def ev_rs_restore(self, cfg):
+        rs = self.fail_rs
+        if self.args.rs_failure == 'nginx':
+            out = self.lab.ssh(rs, 'date +%s.%N; systemctl start nginx')
+            t_event = float(out.split()[0]) - self.offsets.get(rs, {}).get('applied_s', 0.0)
+            method = 'systemctl start nginx on %s' % rs
+        else:
+            t_event = time.time()
+            self.lab.tool('link', rs, 'eth1', 'up')
+            method = 'lab/ecmplab link %s eth1 up' % rs
+        extra = {'ipvs_weight_back_after_s': self.wait_ipvs_weight(self.addr[rs], False, 40)}
+        return {'name': 'rs_restore', 'kind': 'real-server return', 'target': rs, 't': t_event, 'method': method,
+                'expected_nexthops': None, 'group_by': 'server', 'extra': extra}
+
+    def ev_director_drain(self, cfg):
+        d = self.drain_director
+        expected = self.gw(self.directors) - self.gw([d])
+        if self.drain_method == 'playbook':
+            t_event = time.time()
+            self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, check=True,
+                          logfile=os.path.join(self.outdir, '%s-drain.log' % cfg))
+            method = 'playbooks/drain.yml --limit %s' % d
+        else:
+            unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
+            out = self.lab.ssh(d, 'date +%%s.%%N; systemctl stop %s' % unit)
+            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            method = 'systemctl stop %s on %s' % (unit, d)
+        self.wait_route(expected, 60)
+        return {'name': 'director_drain', 'kind': 'director drain', 'target': d, 't': t_event, 'method': method,
+                'expected_nexthops': expected, 'group_by': 'director'}
+
+    def ev_director_undrain(self, cfg):
+        d = self.drain_director
+        expected = self.gw(self.directors)
+        if self.drain_method == 'playbook':
+            t_event = time.time()
+            undrain = 'playbooks/undrain.yml' if os.path.exists(os.path.join(ROOT, 'playbooks', 'undrain.yml')) \
+                else 'playbooks/site.yml'
+            self.lab.tool('playbook', undrain, '--limit', d, check=True,
+                          logfile=os.path.join(self.outdir, '%s-undrain.log' % cfg))
+            method = '%s --limit %s' % (undrain, d)
+        else:
+            unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
+            out = self.lab.ssh(d, 'date +%%s.%%N; systemctl start %s' % unit)
+            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            method = 'systemctl start %s on %s' % (unit, d)
+        self.wait_route(expected, 60)
+        return {'name': 'director_undrain', 'kind': 'director undrain', 'target': d, 't': t_event,
+                'method': method, 'expected_nexthops': expected, 'group_by': 'director'}
+
+    EVENTS = ('director_halt', 'director_return', 'rs_fail', 'rs_restore', 'director_drain', 'director_undrain')
+
+    # -- one configuration ----------------------------------------------------------------------------
+    def run_config(self, cfg):
+        res = {'config': cfg}
+        if not self.args.skip_playbook:
+            res['site'] = self.apply_config(cfg)
+        if not self.wait_route(self.gw(self.directors), 120):
+            raise BenchError('%s: no route with every director after site.yml' % cfg)
+        res['verify'] = self.verify_config()
+        self.lab_setup()
+        self.offsets = {h: clock_offset(self.lab, h) for h in
+                        [self.client, self.router] + self.directors + self.realservers}
+        res['clock_offsets'] = self.offsets
+        self.lab.ssh(self.client, 'rm -f %s/client.json %s/status.json' % (GUEST_DIR, GUEST_DIR))
+        self.lab.ssh(self.router, 'rm -f %s/route.jsonl' % GUEST_DIR)
+        for d in self.directors:
+            self.lab.ssh(d, 'rm -f %s/ipvs.jsonl' % GUEST_DIR, check=False)
+        a = self.args
+        router_pid = self.start_bg(self.router, 'python3 poll_cmd.py --interval %s --trigger "ip -o monitor route" '
+                                   '--out route.jsonl -- '
+                                   'ip -j route show %s' % (a.route_poll, a.vip), 'route-poll.log')
+        client_cmd = ('python3 conn_client.py --vip %s --port %d --conns %d --interval %s --new-rate %s '
+                      '--stall %s --ramp %s --alive-age %s --out client.json --status-file status.json'
+                      % (a.vip, a.port, a.conns, a.interval, a.new_rate, a.stall, a.ramp, a.interval + 0.5))
+        client_pid = self.start_bg(self.client, client_cmd, 'client.log')
+        log('%s: client holds %d connections (GET every %ss each) + %s new/s'
+            % (cfg, a.conns, a.interval, a.new_rate))
+        time.sleep(a.ramp)
+        st = self.wait_connections(30)
+        time.sleep(a.settle)
+        events = []
+        snapshots = {}
+        pollers = None
+        try:
+            for name in self.EVENTS:
+                if name in self.args.skip_event:
+                    continue
+                st = self.wait_connections(30)
+                if name.startswith('director'):
+                    snapshots[name] = self.director_of_sport()
+                if name == 'rs_fail':
+                    pollers = self._director_pollers('start')
+                log('%s: %s (client: %s)' % (cfg, name, st and {k: st[k] for k in ('open', 'alive')}))
+                ev = getattr(self, 'ev_' + name)(cfg)
+                ev['held_before'] = st
+                events.append(ev)
+                log('%s: %s done, settling %ss' % (cfg, name, a.settle))
+                time.sleep(a.settle)
+                if name == 'rs_restore' and pollers:
+                    self._director_pollers('stop', pollers)
+                    pollers = None
+        finally:
+            t_stop = time.time()
+            self.stop_bg(self.client, client_pid, '%s/client.json' % GUEST_DIR, timeout=60)
+            self.stop_bg(self.router, router_pid)
+            time.sleep(1)
+            client = json.loads(self.lab.ssh(self.client, 'cat %s/client.json' % GUEST_DIR, timeout=120))
+            route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
+            with open(os.path.join(self.outdir, '%s-client.json' % cfg), 'w', encoding='utf-8') as fd:
+                json.dump(client, fd)
+            with open(os.path.join(self.outdir, '%s-route.jsonl' % cfg), 'w', encoding='utf-8') as fd:
+                fd.write('\n'.join(route_lines) + '\n')
+            for d in self.directors:
+                try:
+                    txt = self.lab.ssh(d, 'cat %s/ipvs.jsonl 2>/dev/null || true' % GUEST_DIR, timeout=30)
+                    with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (cfg, d)), 'w', encoding='utf-8') as fd:
+                        fd.write(txt)
+                except (BenchError, subprocess.TimeoutExpired):
+                    pass
+        with open(os.path.join(self.outdir, '%s-events.json' % cfg), 'w', encoding='utf-8') as fd:
+            json.dump({'events': events, 'snapshots': snapshots, 't_stop': t_stop, 'offsets': self.offsets}, fd,
+                      default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
+        res.update(analyse_config(client, route_lines, events, snapshots, t_stop, self.offsets, self.client,
+                                  self.router, set(self.realservers), a.stall))
+        res['director_snapshot_sizes'] = {k: len(v) for k, v in snapshots.items()}
+        return res
+
+
+def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall):
+    """Raw logs of one configuration -> baseline, events metrics, timeline (also used by --reanalyse)."""
+    res = {}
+    client = fa.shift_client(client, offsets[client_host]['applied_s'])
+    changes, summary = fa.parse_route_log(route_lines, offsets[router]['applied_s'])
+    for i, ev in enumerate(events):
+        ev['t_end'] = events[i + 1]['t'] if i + 1 < len(events) else t_stop
+    first_t = events[0]['t'] if events else t_stop
+    res['baseline'] = fa.baseline(client, first_t, servers_ok, stall)
+    res['route_poller'] = summary
+    res['events'] = fa.analyse(client, changes, events, servers_ok, snapshots, stall)
+    for ev, out in zip(events, res['events']):
+        out['held_before'] = ev.get('held_before')
+        marks = (out.get('extra') or {}).get('journal_marks_after_start_cmd_s') or {}
+        conv = out['route'].get('converged_s')
+        if 'ipvs_service_added' in marks and conv is not None:
+            out['route']['route_after_ipvs_ready_s'] = round(conv - marks['ipvs_service_added'], 3)
+    res['timeline'] = {
+        'start': client['started'],
+        'samples': client['samples'],
+        'route': [[round(t, 3), sorted(g)] for t, g in changes],
+        'probe_failures': [p[0] for p in client['probes']
+                           if p[2] != 'ok' or p[3] not in servers_ok],
+        'events': [[e['t'], e['name']] for e in events],
+    }
+    return res
+
+
+def reanalyse(outdir, fail_rs):
+    """Recompute failover.json (metrics, ratios, targets, plot) from the raw logs of a results directory."""
+    path = os.path.join(outdir, 'failover.json')
+    with open(path, encoding='utf-8') as fd:
+        results = json.load(fd)
+    for cfg, res in results['configs'].items():
+        evfile = os.path.join(outdir, '%s-events.json' % cfg)
+        if 'error' in res or not os.path.exists(evfile):
+            continue
+        with open(evfile, encoding='utf-8') as fd:
+            raw = json.load(fd)
+        with open(os.path.join(outdir, '%s-client.json' % cfg), encoding='utf-8') as fd:
+            client = json.load(fd)
+        with open(os.path.join(outdir, '%s-route.jsonl' % cfg), encoding='utf-8') as fd:
+            route_lines = fd.read().splitlines()
+        snapshots = {k: {int(p): d for p, d in v.items()} for k, v in raw['snapshots'].items()}
+        hosts = results['lab'].get('hosts', {})
+        res.update(analyse_config(client, route_lines, raw['events'], snapshots, raw['t_stop'], raw['offsets'],
+                                  hosts.get('client', 'client1'), hosts.get('router', 'router1'),
+                                  set(hosts.get('realservers', ['rs1', 'rs2'])), results['params']['stall_s']))
+    finish(results, outdir, fail_rs or results['params']['fail_rs'])
+    return results
+
+
+def finish(results, outdir, fail_rs):
+    results['definitions'] = DEFINITIONS
+    configs = list(results['configs'])
+    if 'seeds' in results['configs'] and 'defaults' in results['configs']:
+        results['ratios_of'] = ['defaults', 'seeds']
+        results['ratios'] = compute_ratios(results, 'defaults', 'seeds')
+        results['ratios_all'] = {c: compute_ratios(results, c, 'seeds') for c in configs if c != 'seeds'}
+    tgt = 'defaults' if 'events' in results['configs'].get('defaults', {}) else None
+    for cfg in configs:
+        if 'events' in results['configs'][cfg]:
+            results['configs'][cfg]['targets'] = evaluate_targets(results['configs'][cfg], fail_rs)
+    if tgt:
+        results['targets_config'] = tgt
+        results['targets'] = results['configs'][tgt]['targets']
+    png = plot(results, os.path.join(outdir, 'failover.png'))
+    results['plot'] = os.path.relpath(png, ROOT) if png else None
+    with open(os.path.join(outdir, 'failover.json'), 'w', encoding='utf-8') as fd:
+        json.dump(results, fd, indent=1, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
+    print_tables(results)
+    print('\nresults: %s' % os.path.relpath(os.path.join(outdir, 'failover.json'), ROOT))
+    if png:
+        print('plot:    %s' % os.path.relpath(png, ROOT))
+
+
+# -- report ---------------------------------------------------------------------------------------------
+def fmt(v, unit=''):
+    if v is None:
+        return '-'
+    if isinstance(v, float):
+        return '%.2f%s' % (v, unit)
+    return '%s%s' % (v, unit)
+
+
+def print_tables(results):
+    for cfg, res in results['configs'].items():
+        if 'error' in res:
+            print('\n== %s: ERROR %s' % (cfg, res['error']))
+            continue
+        b = res['baseline']
+        print('\n== configuration %s (%s); baseline: %d probes, %d failed, p50 %.3fs; %d conns opened, %d failed'
+              % (cfg, res.get('site', {}).get('file', '-'), b['probes'], b['probe_failures'],
+                 b['probe_latency_p50_s'] or 0, b['connections_opened'], b['connections_failed']))
+        hdr = '%-17s %-10s %9s %13s %7s %9s %9s %8s  %s' % (
+            'event', 'target', 'route_s', 'survived', 'RST', 'max_lat', 'newerr_s', 'newfail', 'failure causes')
+        print(hdr)
+        print('-' * len(hdr))
+        for ev in res['events']:
+            c = ev['connections']
+            n = ev['new_connections']
+            print('%-17s %-10s %9s %13s %7d %9s %9s %8s  %s' % (
+                ev['event'], ev['target'], fmt(ev['route'].get('converged_s')),
+                '%d/%d %s' % (c['survived'], c['established'], fmt(c['survived_pct'], '%')), c['resets'],
+                fmt(c['max_request_latency_s']), fmt(n['error_window_s']), '%d/%d' % (n['failed'], n['attempts']),
+                ', '.join('%s %d' % kv for kv in sorted(c['failures'].items())) or '-'))
+            if c.get('by'):
+                by = '; '.join('%s: %d/%d' % (k, v['survived'], v['established']) for k, v in c['by'].items())
+                print('%-17s %s' % ('', by))
+    if results.get('ratios'):
+        print('\n== ratios (%s / %s)' % tuple(results['ratios_of']))
+        print('%-17s %14s %14s %14s' % ('event', 'survived_pct', 'route_s', 'newerr_s'))
+        for name, r in results['ratios'].items():
+            print('%-17s %14s %14s %14s' % (name, fmt(r.get('survived_pct')), fmt(r.get('route_converged_s')),
+                                            fmt(r.get('new_connection_error_window_s'))))
+    if results.get('targets'):
+        print('\n== targets (%s)' % results['targets_config'])
+        for name, t in results['targets'].items():
+            print('%-17s %-5s %s' % (name, 'PASS' if t['pass'] else 'FAIL', t['detail']))
+
+
+def ratio(a, b):
+    if a is None or b is None:
+        return None
+    if b == 0:
+        return None if a == 0 else float('inf')
+    return round(a / b, 3)
+
+
+def compute_ratios(results, num, den):
+    out = {}
+    ca, cb = results['configs'].get(num), results['configs'].get(den)
+    if not ca or not cb or 'events' not in ca or 'events' not in cb:
+        return out
+    eb = {e['event']: e for e in cb['events']}
+    for ea in ca['events']:
+        e2 = eb.get(ea['event'])
+        if not e2:
+            continue
+        out[ea['event']] = {
+            'survived_pct': ratio(ea['connections']['survived_pct'], e2['connections']['survived_pct']),
+            'route_converged_s': ratio(ea['route'].get('converged_s'), e2['route'].get('converged_s')),
+            'new_connection_error_window_s': ratio(ea['new_connections']['error_window_s'],
+                                                   e2['new_connections']['error_window_s']),
+            num: {'survived_pct': ea['connections']['survived_pct'], 'route_converged_s': ea['route'].get('converged_s'),
+                  'error_window_s': ea['new_connections']['error_window_s']},
+            den: {'survived_pct': e2['connections']['survived_pct'], 'route_converged_s': e2['route'].get('converged_s'),
+                  'error_window_s': e2['new_connections']['error_window_s']},
+        }
+    return out
+
+
+def evaluate_targets(res, fail_rs):
+    """The issue's targets, on one configuration."""
+    t = {}
+    ev = {e['event']: e for e in res.get('events', [])}
+    for name in ('director_halt', 'director_return'):
+        if name in ev:
+            e = ev[name]
+            pct = e['connections']['survived_pct']
+            conv = e['route'].get('converged_s')
+            if name == 'director_halt':
+                ok = pct == 100.0 and conv is not None and conv <= 0.5
+                detail = 'survived %s%%, route %ss (target 100%%, <= 0.5 s)' % (pct, conv)
+            else:
+                # a return has no detection delay: the route target applies to the announce itself
+                ok = pct == 100.0
+                detail = 'survived %s%% (target 100%%); route back %ss after the start command (boot incl.)' % (
+                    pct, conv)
+            t[name] = {'pass': ok, 'detail': detail}
+    if 'rs_fail' in ev:
+        by = ev['rs_fail']['connections'].get('by', {})
+        surv = {k: v for k, v in by.items() if k != fail_rs}
+        ok = all(v['survived'] == v['established'] for v in surv.values()) and bool(surv)
+        t['rs_fail'] = {'pass': ok, 'detail': 'connections to surviving servers: %s' % (
+            ', '.join('%s %d/%d' % (k, v['survived'], v['established']) for k, v in surv.items()) or 'none')}
+    if 'director_drain' in ev:
+        c = ev['director_drain']['connections']
+        t['director_drain'] = {'pass': c['resets'] == 0 and not c['failures'],
+                               'detail': '%d resets, failures %s (target 0 resets)' % (c['resets'], c['failures'])}
+    return t
+
+
+def plot(results, path):
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        log('matplotlib missing (.venv/bin/pip install -r benchmarks/requirements.txt): no PNG')
+        return None
+    cfgs = [(c, r) for c, r in results['configs'].items() if 'timeline' in r]
+    if not cfgs:
+        return None
+    fig, axes = plt.subplots(len(cfgs), 1, figsize=(14, 4.2 * len(cfgs)), squeeze=False)
+    for ax, (cfg, res) in zip(axes[:, 0], cfgs):
+        tl = res['timeline']
+        t0 = tl['start']
+        xs = [s[0] - t0 for s in tl['samples']]
+        ax.plot(xs, [s[1] for s in tl['samples']], color='tab:blue', lw=1.2, label='open connections')
+        ax.plot(xs, [s[2] for s in tl['samples']], color='tab:green', lw=1.0,
+                label='alive (answered within interval + 0.5 s)')
+        ax.set_ylabel('connections')
+        ax.set_ylim(0, results['params']['conns'] * 1.15)
+        if tl['probe_failures']:
+            ax.plot([t - t0 for t in tl['probe_failures']], [results['params']['conns'] * 1.07] * len(tl['probe_failures']),
+                    '|', color='tab:red', ms=8, label='failed new connection')
+        ax2 = ax.twinx()
+        if tl['route']:
+            rx = [r[0] - t0 for r in tl['route']] + [xs[-1] if xs else 0]
+            ry = [len(r[1]) for r in tl['route']]
+            ry.append(ry[-1])
+            ax2.step(rx, ry, where='post', color='tab:orange', lw=1.5, label='router nexthops')
+        ax2.set_ylabel('nexthops to the VIP')
+        ax2.set_ylim(0, 4)
+        for t, name in tl['events']:
+            ax.axvline(t - t0, color='grey', ls='--', lw=0.8)
+            ax.text(t - t0, results['params']['conns'] * 0.03, ' ' + name, rotation=90, fontsize=8,
+                    va='bottom', color='dimgrey')
+        ax.set_title('%s: %d keep-alive connections (GET every %ss), %s new connections/s'
+                     % (cfg, results['params']['conns'], results['params']['interval'], results['params']['new_rate']))
+        ax.set_xlabel('seconds since client start')
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc='lower right', fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--name', default=os.environ.get('ECMPLAB_NAME', 'bench'), help='lab name (lab/ecmplab --name)')
+    p.add_argument('--inventory', default=os.path.join(ROOT, 'inventories', 'lab'))
+    p.add_argument('--python', default=os.path.join(ROOT, '.venv', 'bin', 'python'))
+    p.add_argument('--configs', default='seeds,defaults',
+                   help='benchmarks/configs/<name>.yml, in this order (e.g. seeds,defaults,defaults-bfd300)')
+    p.add_argument('--conns', type=int, default=200, help='K long-lived connections')
+    p.add_argument('--interval', type=float, default=1.0,
+                   help='seconds between two GETs on one connection (0.2 overloads a UML lab on 2 cores)')
+    p.add_argument('--new-rate', type=float, default=20.0, help='new connections per second')
+    p.add_argument('--stall', type=float, default=2.0, help='a request unanswered this long is a stall')
+    p.add_argument('--ramp', type=float, default=8.0, help='seconds to open the K connections')
+    p.add_argument('--settle', type=float, default=8.0, help='seconds after each event has converged')
+    p.add_argument('--route-poll', type=float, default=0.1,
+                   help='router poll interval (s); every kernel route change also triggers a poll at once')
+    p.add_argument('--vip', default='10.99.100.10')
+    p.add_argument('--port', type=int, default=80)
+    p.add_argument('--router')
+    p.add_argument('--client')
+    p.add_argument('--halt-director')
+    p.add_argument('--drain-director')
+    p.add_argument('--fail-rs')
+    p.add_argument('--rs-failure', choices=['nginx', 'link'], default='nginx')
+    p.add_argument('--drain', choices=['auto', 'playbook', 'frr-stop', 'vips-stop'], default='auto',
+                   help='auto: playbooks/drain.yml if it exists, else systemctl stop frr')
+    p.add_argument('--skip-event', action='append', default=[], choices=Bench.EVENTS)
+    p.add_argument('--skip-playbook', action='store_true', help='measure the lab as it is (one configuration)')
+    p.add_argument('--playbook-attempts', type=int, default=2)
+    p.add_argument('--up', action='store_true', default=True, help=argparse.SUPPRESS)
+    p.add_argument('--down', action='store_true', help='lab/ecmplab down at the end')
+    p.add_argument('--out', help='results directory (default benchmarks/results/<timestamp>)')
+    p.add_argument('--reanalyse', metavar='DIR', help='recompute DIR/failover.json from its raw logs, no lab')
+    args = p.parse_args()
+    if args.reanalyse:
+        reanalyse(args.reanalyse, args.fail_rs)
+        return 0
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    args.out = args.out or os.path.join(HERE, 'results', stamp)
+    if not os.path.isabs(args.inventory):
+        args.inventory = os.path.join(ROOT, args.inventory)
+
+    lab = Lab(args.name, args.inventory, args.python)
+    if not lab.is_up():
+        log('lab "%s" is down: lab/ecmplab --name %s up' % (args.name, args.name))
+        lab.tool('up', timeout=900)
+    bench = Bench(args)
+    configs = [c for c in args.configs.split(',') if c]
+    results = {
+        'benchmark': 'ecmp.lvs failover (Zero-reset failover)', 'timestamp': stamp,
+        'lab': {'name': args.name, 'inventory': os.path.relpath(args.inventory, ROOT), 'backend': 'uml (lab/ecmplab)',
+                'hosts': {'client': bench.client, 'router': bench.router, 'directors': bench.directors,
+                          'realservers': bench.realservers},
+                'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg()},
+        'params': {'conns': args.conns, 'interval': args.interval, 'new_rate': args.new_rate, 'stall_s': args.stall,
+                   'route_poll_s': args.route_poll, 'vip': args.vip, 'port': args.port,
+                   'halt_director': bench.halt_director, 'drain_director': bench.drain_director,
+                   'fail_rs': bench.fail_rs, 'rs_failure': args.rs_failure, 'drain_method': bench.drain_method},
+        'definitions': DEFINITIONS,
+        'configs': {},
+    }
+    try:
+        for cfg in configs:
+            try:
+                results['configs'][cfg] = bench.run_config(cfg)
+            except Exception as exc:  # pylint: disable=broad-except
+                # one configuration failing must not lose the others
+                log('%s: %s' % (cfg, traceback.format_exc()))
+                results['configs'][cfg] = {'config': cfg, 'error': '%s: %s' % (type(exc).__name__, exc)}
+        results['lab']['loadavg_end'] = os.getloadavg()
+        finish(results, args.out, bench.fail_rs)
+    finally:
+        if args.down:
+            lab.tool('down', check=False)
+    ok = all('error' not in r for r in results['configs'].values())
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

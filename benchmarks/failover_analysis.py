@@ -1,0 +1,259 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure analysis of one failover benchmark run (no I/O): route log, client log and events -> metrics.
+
+Times are wall-clock seconds (time.time()) on the controller's clock; guest logs are shifted by their
+measured clock offsets before they get here.
+"""
+
+import json
+
+# connection end reasons that are not failures inside a window
+BENIGN_ENDS = ('stopped',)
+
+
+def parse_route_log(lines, offset=0.0):
+    """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary.
+
+    A route with a single nexthop has `gateway` at the top; a multipath route has `nexthops`; no route is
+    the empty set."""
+    changes = []
+    summary = None
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        rec = json.loads(line)
+        if 'summary' in rec:
+            summary = rec['summary']
+            continue
+        if not (rec.get('out') or '').strip():
+            continue  # the poll was interrupted (ip -j always prints at least "[]")
+        try:
+            routes = json.loads(rec['out'])
+        except ValueError:
+            continue
+        gws = set()
+        for route in routes:
+            if route.get('gateway'):
+                gws.add(route['gateway'])
+            for nh in route.get('nexthops') or []:
+                if nh.get('gateway'):
+                    gws.add(nh['gateway'])
+        changes.append((rec['t'] - offset, frozenset(gws)))
+    return changes, summary
+
+
+def route_at(changes, t):
+    """The nexthop set in force at time t (None before the first poll)."""
+    current = None
+    for tc, gws in changes:
+        if tc > t:
+            break
+        current = gws
+    return current
+
+
+def route_convergence(changes, t_event, expected, t_end):
+    """Seconds from t_event until the route became `expected` (and stayed so until t_end), plus every
+    set seen in between. None when it never converged in the window; 0.0 with note when it already was."""
+    expected = frozenset(expected)
+    before = route_at(changes, t_event)
+    seen = []
+    converged = None
+    for tc, gws in changes:
+        if tc <= t_event or tc >= t_end:
+            continue
+        seen.append({'t': round(tc - t_event, 3), 'nexthops': sorted(gws)})
+        converged = tc if gws == expected else None
+    result = {'before': sorted(before) if before is not None else None, 'expected': sorted(expected),
+              'transitions': seen}
+    if converged is not None:
+        result['converged_s'] = round(converged - t_event, 3)
+    elif before == expected and not seen:
+        result['converged_s'] = None
+        result['note'] = 'route unchanged (event does not touch the routing)'
+    else:
+        result['converged_s'] = None
+        result['note'] = 'not converged to the expected nexthops within the window'
+    return result
+
+
+def _shift_client(client, offset):
+    """Client log times -> controller clock."""
+    if not offset:
+        return client
+    for rec in client['conns']:
+        for key in ('open_t', 'est_t', 'last_byte_t', 'end_t'):
+            if rec.get(key) is not None:
+                rec[key] -= offset
+        for st in rec['stalls']:
+            for key in ('t', 'detected_t', 'recovered_t'):
+                if st.get(key) is not None:
+                    st[key] -= offset
+        for slow in rec.get('slow', []):
+            slow[0] -= offset
+    for probe in client['probes']:
+        probe[0] -= offset
+    for sample in client['samples']:
+        sample[0] -= offset
+    client['started'] -= offset
+    client['stopped'] -= offset
+    return client
+
+
+def shift_client(client, offset):
+    """Controller clock, and records still open when the client stopped end at its stop time."""
+    client = _shift_client(client, offset)
+    for rec in client['conns']:
+        if rec.get('end_t') is None:
+            rec['end_t'] = client['stopped']
+        if rec.get('end') is None:
+            rec['end'] = 'stopped'
+    return client
+
+
+def connection_outcomes(client, t_event, t_end, stall_s=2.0):
+    """Connections established at t_event and what became of them until t_end."""
+    rows = []
+    for rec in client['conns']:
+        if rec['est_t'] is None or rec['est_t'] > t_event or rec['end_t'] <= t_event:
+            continue
+        # already stalled at the event (a request older than stall_s unanswered): not "established and healthy"
+        if any(st['detected_t'] <= t_event and (st['recovered_t'] is None or st['recovered_t'] > t_event)
+               for st in rec['stalls']):
+            continue
+        failure = None
+        fail_t = None
+        stalls = [st for st in rec['stalls'] if t_event < st['detected_t'] < t_end]
+        if stalls:
+            recovered = stalls[0]['recovered_t']
+            # older clients stamped recovered_t also when the awaited response ended in RST/EOF
+            if recovered is not None and rec['end'] not in BENIGN_ENDS and abs(rec['end_t'] - recovered) < 0.05:
+                recovered = None
+            failure = 'stall' if recovered is not None else 'stall_then_' + rec['end']
+            fail_t = stalls[0]['t']
+        if rec['end_t'] < t_end and rec['end'] not in BENIGN_ENDS:
+            if failure is None:
+                failure = rec['end']
+                fail_t = rec['end_t']
+        max_latency = 0.0
+        for t_send, latency in rec.get('slow', []):
+            if t_event - latency <= t_send < t_end:
+                max_latency = max(max_latency, latency)
+        rows.append({'id': rec['id'], 'server': rec['server'], 'sport': rec.get('sport'), 'failure': failure,
+                     'fail_t': fail_t, 'max_latency': max_latency})
+    return rows
+
+
+def summarise_outcomes(rows, t_event, by=None):
+    total = len(rows)
+    ok = sum(1 for r in rows if r['failure'] is None)
+    causes = {}
+    for r in rows:
+        if r['failure'] is not None:
+            causes[r['failure']] = causes.get(r['failure'], 0) + 1
+    out = {'established': total, 'survived': ok,
+           'survived_pct': round(100.0 * ok / total, 2) if total else None,
+           'failures': causes,
+           'resets': sum(v for k, v in causes.items() if 'rst' in k),
+           'max_request_latency_s': round(max([r['max_latency'] for r in rows] or [0.0]), 3)}
+    fails = [r['fail_t'] - t_event for r in rows if r['fail_t'] is not None]
+    if fails:
+        out['first_failure_s'] = round(min(fails), 3)
+        out['last_failure_s'] = round(max(fails), 3)
+    if by:
+        groups = {}
+        for r in rows:
+            groups.setdefault(by(r) or 'unknown', []).append(r)
+        out['by'] = {k: {'established': len(v), 'survived': sum(1 for r in v if r['failure'] is None),
+                         'survived_pct': round(100.0 * sum(1 for r in v if r['failure'] is None) / len(v), 2)}
+                     for k, v in sorted(groups.items())}
+    return out
+
+
+def new_connection_window(probes, t_event, t_end, servers_ok, merge_gap=1.0):
+    """Probes started in [t_event, t_end): failures (errors, timeouts, answers from a host that is not a
+    real server), first/last failure, and the error window: the time covered by failing probes, failures
+    closer than merge_gap seconds counting as one continuous interval."""
+    window = [p for p in probes if t_event <= p[0] < t_end]
+    failed = [p for p in window if p[2] != 'ok' or (servers_ok and p[3] not in servers_ok)]
+    out = {'attempts': len(window), 'failed': len(failed)}
+    kinds = {}
+    for p in failed:
+        kind = p[2] if p[2] != 'ok' else 'wrong_server:%s' % p[3]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    out['failure_kinds'] = kinds
+    if failed:
+        first = min(p[0] for p in failed)
+        last = max(p[0] for p in failed)
+        out['first_failure_s'] = round(first - t_event, 3)
+        out['last_failure_s'] = round(last - t_event, 3)
+        out['span_s'] = round(last - first, 3)
+        # error window: failing probes less than `merge_gap` apart form one interval (plus one probe period);
+        # isolated failures (UML noise) count one period each instead of stretching first-to-last
+        period = (window[-1][0] - window[0][0]) / max(len(window) - 1, 1) if len(window) > 1 else 0.05
+        times = sorted(p[0] for p in failed)
+        total = 0.0
+        start = prev = times[0]
+        for t in times[1:]:
+            if t - prev > merge_gap:
+                total += prev - start + period
+                start = t
+            prev = t
+        total += prev - start + period
+        out['error_window_s'] = round(total, 3)
+    else:
+        out['error_window_s'] = 0.0
+    return out
+
+
+def baseline(client, t_until, servers_ok, stall_s=2.0):
+    """Before the first event: how clean is the lab itself (UML noise)?"""
+    probes = [p for p in client['probes'] if p[0] < t_until]
+    bad = [p for p in probes if p[2] != 'ok' or (servers_ok and p[3] not in servers_ok)]
+    conns = [r for r in client['conns'] if r['open_t'] < t_until]
+    ended = [r for r in conns if r['end_t'] < t_until and r['end'] not in BENIGN_ENDS]
+    stalls = sum(1 for r in conns for st in r['stalls'] if st['detected_t'] < t_until)
+    servers = {}
+    for r in conns:
+        servers[r['server']] = servers.get(r['server'], 0) + 1
+    lat = sorted(p[1] for p in probes if p[1] is not None)
+    return {'probes': len(probes), 'probe_failures': len(bad),
+            'probe_latency_p50_s': round(lat[len(lat) // 2], 4) if lat else None,
+            'probe_latency_p99_s': round(lat[int(len(lat) * 0.99)], 4) if lat else None,
+            'connections_opened': len(conns), 'connections_failed': len(ended), 'stalls': stalls,
+            'connections_per_server': servers}
+
+
+def analyse(client, route_changes, events, servers_ok, director_of_sport=None, stall_s=2.0):
+    """Metrics per event. `events`: list of dicts with name, t (controller clock), expected_nexthops (or
+    None), group_by ('server' | 'director' | None), t_end (next event or end of run)."""
+    results = []
+    for ev in events:
+        t0, t1 = ev['t'], ev['t_end']
+        rows = connection_outcomes(client, t0, t1, stall_s)
+        by = None
+        if ev.get('group_by') == 'server':
+            def by(r):
+                return r['server']
+        elif ev.get('group_by') == 'director' and director_of_sport is not None:
+            snap = director_of_sport.get(ev['name'], {})
+
+            def by(r):
+                return snap.get(r['sport'])
+        res = {'event': ev['name'], 'kind': ev['kind'], 'target': ev['target'], 'method': ev.get('method'),
+               't': t0, 'window_s': round(t1 - t0, 3)}
+        if ev.get('expected_nexthops') is not None:
+            res['route'] = route_convergence(route_changes, t0, ev['expected_nexthops'], t1)
+        else:
+            res['route'] = {'converged_s': None, 'note': 'route unchanged (event does not touch the routing)',
+                            'transitions': [{'t': round(tc - t0, 3), 'nexthops': sorted(g)}
+                                            for tc, g in route_changes if t0 < tc < t1]}
+        res['connections'] = summarise_outcomes(rows, t0, by)
+        res['new_connections'] = new_connection_window(client['probes'], t0, t1, servers_ok)
+        for key in ('extra',):
+            if ev.get(key):
+                res[key] = ev[key]
+        results.append(res)
+    return results
