@@ -1,0 +1,288 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the pure analysis of the failover benchmark: benchmarks/failover_analysis.py.
+
+Fixtures (tests/fixtures/bench/, see README.txt there) are excerpts of the raw logs of the real run
+benchmarks/results/20261121-170647. The expected numbers were computed by hand from those raw logs
+(not with the module under test); the arithmetic is written next to each assertion."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BENCH = os.path.join(ROOT, 'benchmarks')
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import failover_analysis as fa  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+FIX = os.path.join(ROOT, 'tests', 'fixtures', 'bench')
+
+D1 = '10.99.0.11'
+D2 = '10.99.0.12'
+SERVERS = {'rs1', 'rs2'}
+# seeds-events.json of the same run: the director_return event (not in the fixture, which keeps the first event only)
+SEEDS_RETURN_T = 1795281235.5540702
+
+
+def _load(name):
+    with open(os.path.join(FIX, name), encoding='utf-8') as fd:
+        return json.load(fd)
+
+
+def _route_lines():
+    with open(os.path.join(FIX, 'seeds-route.jsonl'), encoding='utf-8') as fd:
+        return fd.read().splitlines()
+
+
+@pytest.fixture(name='seeds')
+def seeds_fixture():
+    """(client on the controller clock, route changes, events file) of the seeds director_halt excerpt."""
+    raw = _load('seeds-halt-events.json')
+    client = fa.shift_client(_load('seeds-halt-client.json'), raw['offsets']['client1']['applied_s'])
+    changes, dummy = fa.parse_route_log(_route_lines(), raw['offsets']['router1']['applied_s'])
+    return client, changes, raw
+
+
+@pytest.fixture(name='defaults')
+def defaults_fixture():
+    raw = _load('defaults-halt-events.json')
+    client = fa.shift_client(_load('defaults-halt-client.json'), raw['offsets']['client1']['applied_s'])
+    return client, raw
+
+
+# ---------------------------------------------------------------- route log
+
+
+def test_parse_route_log_nexthop_changes():
+    """7 logged polls: ECMP (2 nexthops) / director2 only / ... ; router1 clock offset -0.1161 s is added back."""
+    changes, summary = fa.parse_route_log(_route_lines(), -0.1161)
+    assert [len(gws) for dummy, gws in changes] == [2, 1, 2, 1, 2, 1, 2]
+    assert changes[0][1] == frozenset([D1, D2])
+    assert changes[1][1] == frozenset([D2])     # single nexthop: "gateway" at the top of the route
+    assert changes[5][1] == frozenset([D1])     # director_drain of director2
+    # times of the nexthop-count changes: raw "t" + 0.1161
+    expected = [1795281188.5896, 1795281214.3907, 1795281255.0539, 1795281255.1491,
+                1795281265.0495, 1795281311.1878, 1795281333.3941]
+    assert [t for t, dummy in changes] == pytest.approx([t + 0.1161 for t in expected], abs=1e-6)
+    assert summary == {'polls': 1107, 'first': 1795281188.589564, 'last': 1795281342.9614377,
+                       'triggered': 6, 'max_gap': 0.8451}
+
+
+def test_parse_route_log_skips_interrupted_and_empty_route():
+    """poll_cmd.py writes '<timeout>' when the command hung, '' when it was interrupted; '[]' is "no route"."""
+    lines = [_route_lines()[1], '', json.dumps({'t': 5.0, 'dt': 0.1, 'out': ''}),
+             json.dumps({'t': 5.5, 'dt': 5.0, 'out': '<timeout>'}), json.dumps({'t': 6.0, 'out': '[]\n'})]
+    changes, summary = fa.parse_route_log(lines)
+    assert summary is None
+    assert [gws for dummy, gws in changes] == [frozenset([D2]), frozenset()]
+    assert changes[1][0] == 6.0
+
+
+def test_route_at():
+    changes, dummy = fa.parse_route_log(_route_lines(), -0.1161)
+    assert fa.route_at(changes, 1795281188.0) is None
+    assert fa.route_at(changes, 1795281214.4) == frozenset([D1, D2])   # change is at 214.5068
+    assert fa.route_at(changes, 1795281214.6) == frozenset([D2])
+    assert fa.route_at(changes, 1795281400.0) == frozenset([D1, D2])
+
+
+# ---------------------------------------------------------------- route convergence
+
+
+def test_route_convergence_director_halt(seeds):
+    dummy, changes, raw = seeds
+    t0 = raw['events'][0]['t']
+    res = fa.route_convergence(changes, t0, [D2], raw['t_stop'])
+    # 1795281214.3907 + 0.1161 - 1795281211.2117832 = 3.2950
+    assert res['converged_s'] == 3.295
+    assert res['before'] == [D1, D2]
+    assert res['expected'] == [D2]
+    assert res['transitions'] == [{'t': 3.295, 'nexthops': [D2]}]
+    assert 'note' not in res
+
+
+def test_route_convergence_flap_counts_last_stable_change():
+    """director_return in seeds: ECMP back at +19.616, gone again at +19.711, back for good at +29.612."""
+    changes, dummy = fa.parse_route_log(_route_lines(), -0.1161)
+    res = fa.route_convergence(changes, SEEDS_RETURN_T, [D1, D2], 1795281274.9803445)
+    assert [tr['t'] for tr in res['transitions']] == [19.616, 19.711, 29.612]
+    # 1795281265.0495 + 0.1161 - 1795281235.5540702 = 29.6115
+    assert res['converged_s'] == 29.612
+
+
+def test_route_convergence_not_converged_and_unchanged(seeds):
+    dummy, changes, raw = seeds
+    t0 = raw['events'][0]['t']
+    # window ends before the change at +3.295
+    res = fa.route_convergence(changes, t0, [D2], t0 + 3.0)
+    assert res['converged_s'] is None
+    assert res['transitions'] == []
+    assert res['note'].startswith('not converged')
+    res = fa.route_convergence(changes, t0, [D1, D2], t0 + 3.0)
+    assert res['converged_s'] is None
+    assert res['note'].startswith('route unchanged')
+
+
+# ---------------------------------------------------------------- surviving connections
+
+
+def test_rst_connection_is_not_a_survivor(defaults):
+    """defaults run, director_halt: connection 181 (director1) got an RST 1.527 s after the event."""
+    client, raw = defaults
+    t0 = raw['events'][0]['t']
+    rows = fa.connection_outcomes(client, t0, raw['t_stop'])
+    by_id = {r['id']: r for r in rows}
+    assert sorted(by_id) == [1, 2, 3, 4, 181]
+    assert by_id[181]['failure'] == 'rst'
+    # end_t 1795281574.3066888 - t 1795281572.7792232
+    assert by_id[181]['fail_t'] - t0 == pytest.approx(1.5275, abs=1e-4)
+    assert all(by_id[i]['failure'] is None for i in (1, 2, 3, 4))
+    out = fa.summarise_outcomes(rows, t0)
+    assert (out['established'], out['survived'], out['survived_pct'], out['resets']) == (5, 4, 80.0, 1)
+    assert out['failures'] == {'rst': 1}
+    assert out['first_failure_s'] == out['last_failure_s'] == 1.527
+
+
+def test_stalled_connection_is_not_a_survivor(seeds):
+    """seeds run, director_halt: the director1 connections 2, 5, 10, 66 had a request unanswered for more than
+    2 s (client stall detection) and then got an RST; director2 connections 1, 3, 4, 7 were fine.
+    Connection 201 was opened after the event: not counted."""
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    rows = fa.connection_outcomes(client, t0, raw['t_stop'])
+    failures = {r['id']: r['failure'] for r in rows}
+    assert failures == {1: None, 3: None, 4: None, 7: None,
+                        2: 'stall_then_rst', 5: 'stall_then_rst', 10: 'stall_then_rst', 66: 'stall_then_rst'}
+    # the failure time is the request that stalled: 1795281211.501091 (conn 66) - t0
+    assert min(r['fail_t'] for r in rows if r['fail_t']) - t0 == pytest.approx(0.2893, abs=1e-4)
+
+
+def test_stall_that_recovered_is_still_a_failure(seeds):
+    """Same record as connection 2, but the stalled request answered 1 s after detection and the client ran on."""
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    client = copy.deepcopy(client)
+    rec = [r for r in client['conns'] if r['id'] == 2][0]
+    rec['stalls'][0]['recovered_t'] = rec['stalls'][0]['detected_t'] + 1.0
+    rec['end'] = 'stopped'
+    rec['end_t'] = client['stopped']
+    rows = {r['id']: r for r in fa.connection_outcomes(client, t0, raw['t_stop'])}
+    assert rows[2]['failure'] == 'stall'
+    assert rows[2]['fail_t'] == rec['stalls'][0]['t']
+
+
+def test_stall_detected_after_window_not_counted(seeds):
+    """Stalls were detected at +2.29 s and later: a window closing at +2.0 s sees no failure."""
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    rows = fa.connection_outcomes(client, t0, t0 + 2.0)
+    assert len(rows) == 8
+    assert [r['failure'] for r in rows] == [None] * 8
+
+
+def test_connection_already_stalled_at_event_is_excluded(seeds):
+    client = seeds[0]
+    # 0.5 s after the first stall detection (conn 66, detected 1795281213.5025437) no answer came back yet
+    t_late = 1795281213.5025437 + 0.5
+    rows = fa.connection_outcomes(client, t_late, t_late + 1.0)
+    assert 66 not in [r['id'] for r in rows]
+    assert 1 in [r['id'] for r in rows]
+
+
+# ---------------------------------------------------------------- new connections, error window
+
+
+def _drop_failures(probes, t0, lo, hi):
+    return [p for p in probes if not (p[2] != 'ok' and lo < p[0] - t0 < hi)]
+
+
+def test_error_window_single_interval(seeds):
+    """111 probes in [t0, t0+6); 23 timeouts from +0.087 to +2.472, largest gap 0.35 s (1.671 -> 2.021).
+    period = (1795281217.1841 - 1795281211.2489) / 110 = 0.053956; window = 2.3845 + 0.053956 = 2.438."""
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    out = fa.new_connection_window(client['probes'], t0, raw['t_stop'], SERVERS)
+    assert (out['attempts'], out['failed'], out['failure_kinds']) == (111, 23, {'timeout': 23})
+    assert (out['first_failure_s'], out['last_failure_s'], out['span_s']) == (0.087, 2.472, 2.385)
+    assert out['error_window_s'] == 2.438
+
+
+def test_error_window_merge_gap(seeds):
+    """The 0.35 s gap merges with merge_gap 0.36, splits with 0.34:
+    (1.6708 - 0.0872) + (2.4717 - 2.0208) + 2 * 0.053956 = 2.142."""
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    assert fa.new_connection_window(client['probes'], t0, raw['t_stop'], SERVERS, merge_gap=0.36)['error_window_s'] == 2.438
+    assert fa.new_connection_window(client['probes'], t0, raw['t_stop'], SERVERS, merge_gap=0.34)['error_window_s'] == 2.142
+
+
+def test_error_window_failures_less_than_1s_apart_merge(seeds):
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    # without the timeouts in (+0.5, +1.3): 105 probes, gap 0.450 -> 1.306 = 0.856 s < 1 s: one interval
+    # 2.4717 - 0.0872 + (1795281217.1841 - 1795281211.2489) / 104 = 2.442
+    out = fa.new_connection_window(_drop_failures(client['probes'], t0, 0.5, 1.3), t0, raw['t_stop'], SERVERS)
+    assert (out['attempts'], out['failed'], out['error_window_s']) == (105, 17, 2.442)
+    # without the timeouts in (+0.5, +1.7): 99 probes, gap 0.450 -> 2.021 = 1.571 s > 1 s: two intervals
+    # (0.4496 - 0.0872) + (2.4717 - 2.0208) + 2 * 5.9352 / 98 = 0.934
+    out = fa.new_connection_window(_drop_failures(client['probes'], t0, 0.5, 1.7), t0, raw['t_stop'], SERVERS)
+    assert (out['attempts'], out['failed'], out['error_window_s']) == (99, 11, 0.934)
+    assert out['span_s'] == 2.385
+
+
+def test_wrong_server_answer_is_a_failure(seeds):
+    client, dummy, raw = seeds
+    t0 = raw['events'][0]['t']
+    out = fa.new_connection_window(client['probes'], t0, raw['t_stop'], {'rs1'})
+    ok_rs2 = sum(1 for p in client['probes'] if t0 <= p[0] < raw['t_stop'] and p[2] == 'ok' and p[3] == 'rs2')
+    assert ok_rs2 > 0
+    assert out['failed'] == 23 + ok_rs2
+    assert out['failure_kinds']['wrong_server:rs2'] == ok_rs2
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def test_analyse_seeds_director_halt(seeds):
+    client, changes, raw = seeds
+    events = copy.deepcopy(raw['events'])
+    events[0]['t_end'] = raw['t_stop']
+    snapshots = {k: {int(p): d for p, d in v.items()} for k, v in raw['snapshots'].items()}
+    res = fa.analyse(client, changes, events, SERVERS, snapshots)
+    assert len(res) == 1
+    res = res[0]
+    assert (res['event'], res['target'], res['window_s']) == ('director_halt', 'director1', 6.0)
+    assert res['route']['converged_s'] == 3.295
+    assert res['route']['before'] == [D1, D2]
+    conns = res['connections']
+    assert (conns['established'], conns['survived'], conns['survived_pct']) == (8, 4, 50.0)
+    assert conns['failures'] == {'stall_then_rst': 4}
+    assert conns['resets'] == 4
+    # first stalled request 1795281211.501091 (conn 66), last 1795281211.81026 (conn 10)
+    assert (conns['first_failure_s'], conns['last_failure_s']) == (0.289, 0.598)
+    # slow requests of the survivors were sent at 1795281210.41 with 0.33 s latency: answered before the event
+    assert conns['max_request_latency_s'] == 0.0
+    assert conns['by'] == {'director1': {'established': 4, 'survived': 0, 'survived_pct': 0.0},
+                           'director2': {'established': 4, 'survived': 4, 'survived_pct': 100.0}}
+    new = res['new_connections']
+    assert (new['attempts'], new['failed'], new['error_window_s']) == (111, 23, 2.438)
+    assert res['extra']['event_time_from'].startswith('last 20 Hz ping reply')
+
+
+def test_analyse_event_without_routing(defaults):
+    client, raw = defaults
+    events = copy.deepcopy(raw['events'])
+    events[0].update({'t_end': raw['t_stop'], 'expected_nexthops': None, 'group_by': 'server'})
+    res = fa.analyse(client, [], events, SERVERS)[0]
+    assert res['route']['converged_s'] is None
+    assert res['route']['note'].startswith('route unchanged')
+    assert res['connections']['by'] == {'rs1': {'established': 3, 'survived': 2, 'survived_pct': 66.67},
+                                        'rs2': {'established': 2, 'survived': 2, 'survived_pct': 100.0}}
