@@ -40,8 +40,10 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
 
 import failover_analysis as fa  # noqa: E402  pylint: disable=wrong-import-position
+from ecmplab_lib.util import pid_alive  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 GUEST_DIR = '/root/ecmp-bench'
 NGINX_SNIPPET = '/etc/nginx/conf.d/zz-ecmp-bench.conf'
@@ -129,16 +131,6 @@ class Lab:
                 return int(fd.read().strip())
         except (OSError, ValueError):
             return None
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def inventory_groups(inventory):
