@@ -6,11 +6,9 @@ __metaclass__ = type
 
 import os
 
-import pytest
-
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ecmp.lvs.plugins.modules import route_info
+from ansible_collections.ecmp.lvs.tests.unit.plugins.modules.utils import Exit, Fail, run_module
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'fixtures', 'iproute')
 
@@ -18,14 +16,6 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 
 def fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
 
 
 CAPTURED = {
@@ -47,24 +37,10 @@ def run(monkeypatch, args, responses_override=None):
         rc, out, err = responses[tuple(argv[1:])]
         return rc, fixture(out) if out else '', fixture(err) if err and err.endswith('.stderr') else (err or '')
 
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        kwargs['warnings'] = warnings
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Fail(kwargs)
-
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **k: '/usr/bin/ip')
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg: warnings.append(msg))
-    with patch_module_args(args):
-        with pytest.raises((Exit, Fail)) as info:
-            route_info.main()
-    return info.type, info.value.args[0], calls
+    kind, result = run_module(monkeypatch, route_info, args)
+    return kind, result, calls
 
 
 def test_ipv4_and_ipv6_lookup(monkeypatch):

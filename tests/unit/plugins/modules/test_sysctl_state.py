@@ -13,39 +13,14 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ecmp.lvs.plugins.modules import sysctl_state
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
+from ansible_collections.ecmp.lvs.tests.unit.plugins.modules.utils import Exit, Fail, run_module
 
 
 @pytest.fixture
 def run(monkeypatch):
     def runner(args, check_mode=False, diff=False):
-        warnings = []
-
-        def exit_json(self, **kwargs):
-            kwargs['warnings'] = warnings
-            raise Exit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise Fail(kwargs)
-
-        monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-        monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg: warnings.append(msg))
-        full = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-        with patch_module_args(full):
-            with pytest.raises((Exit, Fail)) as info:
-                sysctl_state.main()
-        return info.type, info.value.args[0]
+        return run_module(monkeypatch, sysctl_state, args, check_mode=check_mode, diff=diff)
     return runner
 
 
