@@ -66,11 +66,12 @@ sanity: $(ROOT)/.venv-sanity/.stamp
 lint: venv collection
 	$(VENV)/bin/ansible-lint --profile production
 
+# ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
 molecule-default: deps
-	cd $(ROOT) && $(VENV)/bin/molecule test -s default
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s default
 
 molecule-uml: deps
-	cd $(ROOT) && $(VENV)/bin/molecule test -s uml
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s uml
 
 molecule: molecule-default molecule-uml
 

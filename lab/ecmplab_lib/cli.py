@@ -291,8 +291,8 @@ def cmd_link(args, lab):
 
 
 def playbook_env(lab, state):
-    return dict(os.environ, ECMPLAB_NAME=lab.name, ECMPLAB_STATE_DIR=state.dir,
-                ECMPLAB_BACKEND=state.data.get('backend', ''), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    return inventory.ansible_env(ECMPLAB_NAME=lab.name, ECMPLAB_STATE_DIR=state.dir,
+                                 ECMPLAB_BACKEND=state.data.get('backend', ''))
 
 
 def cmd_playbook(args, lab):
@@ -343,6 +343,8 @@ def build_parser():
     p.add_argument('playbook')
     p.add_argument('args', nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_playbook)
+    p = sub.add_parser('ansible-env', help='print the ANSIBLE_* settings the lab runs ansible with (for `env`)')
+    p.set_defaults(func=None)
     p = sub.add_parser('demo', help='up + playbooks/site.yml + ECMP route + request spread')
     p.add_argument('--requests', type=int, default=100)
     p.set_defaults(func=cmd_demo)
@@ -351,6 +353,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.func is None:  # ansible-env: no lab, no root needed
+        for key, value in sorted(inventory.mitogen_env().items()):
+            print('%s=%s' % (key, value))
+        return 0
     if os.geteuid() != 0:
         log('the lab needs root (network namespaces, taps, podman as root)')
         return 1

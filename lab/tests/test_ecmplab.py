@@ -83,3 +83,14 @@ def test_host_mirror(tmp_path):
     (tmp_path / 'sources.list.d' / 'debian.sources').write_text('Types: deb-src\nURIs: http://x.invalid\nSuites: bookworm\n')
     with pytest.raises(LabError):
         image.host_mirror(str(tmp_path))
+
+
+def test_mitogen_env():
+    """mitogen_linear (requirements.txt installs mitogen) unless switched off or another strategy is chosen."""
+    env = inventory.mitogen_env({})
+    assert env['ANSIBLE_STRATEGY'] == 'mitogen_linear'
+    assert os.path.exists(os.path.join(env['ANSIBLE_STRATEGY_PLUGINS'], 'mitogen_linear.py'))
+    assert inventory.mitogen_env({'ECMP_LVS_MITOGEN': '0'}) == {}
+    assert inventory.mitogen_env({'ANSIBLE_STRATEGY': 'free'}) == {}
+    full = inventory.ansible_env(ECMPLAB_NAME='x')
+    assert full['ANSIBLE_CONFIG'] == os.path.join(ROOT, 'ansible.cfg') and full['ECMPLAB_NAME'] == 'x'
