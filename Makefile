@@ -58,7 +58,7 @@ collection:
 
 # unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host
 unit: venv collection
-	$(PY) -m pytest -q tests/unit tests/negative lab/tests $(wildcard tests/integration_host)
+	$(PY) -m pytest -q tests/unit tests/negative tests/packaging lab/tests $(wildcard tests/integration_host)
 
 sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh

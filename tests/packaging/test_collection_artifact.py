@@ -1,0 +1,109 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection as a user of another repository gets it (README "Use the roles from your own repository").
+
+`ansible-galaxy collection build` + `install` into a temporary directory, then, from a project directory that is
+not this checkout (no ansible.cfg, no roles_path, only the installed collection on the collections path):
+module and role documentation, the collection playbook `ecmp.lvs.site`, a user playbook importing the roles,
+and the inventory validation failing on bad input before any host is contacted. Catches files that the
+artifact misses (build_ignore, plugin_utils, meta/runtime.yml) and anything that only works from the checkout.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import glob
+import os
+import shutil
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, '.venv', 'bin')
+USER_PLAYBOOK = """
+- hosts: realservers
+  roles: [ecmp.lvs.realserver]
+- hosts: directors
+  roles: [ecmp.lvs.director]
+- hosts: routers
+  roles: [ecmp.lvs.router]
+"""
+
+
+def _run(argv, env, cwd, timeout=300):
+    proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=timeout, check=False)
+    return proc.returncode, proc.stdout
+
+
+@pytest.fixture(scope='module')
+def project(tmp_path_factory):
+    """A user's project directory with the built and installed collection (and nothing of this checkout)."""
+    if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
+        pytest.fail('run `make venv` first: %s/ansible-galaxy is missing' % BIN)
+    base = tmp_path_factory.mktemp('artifact')
+    env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
+    env.update({'ANSIBLE_COLLECTIONS_PATH': str(base / 'collections'), 'ANSIBLE_NOCOLOR': '1',
+                'ANSIBLE_HOME': str(base / 'ansible-home'), 'ANSIBLE_LOCAL_TEMP': str(base / 'tmp'),
+                'ANSIBLE_HOST_KEY_CHECKING': 'False', 'ANSIBLE_RETRY_FILES_ENABLED': '0'})
+    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', ROOT, '--output-path', str(base)],
+                   env, str(base))
+    assert rc == 0, out
+    artifacts = glob.glob(str(base / 'ecmp-lvs-*.tar.gz'))
+    assert len(artifacts) == 1, out
+    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--no-deps', artifacts[0],
+                    '-p', str(base / 'collections')], env, str(base))
+    assert rc == 0, out
+    proj = base / 'project'
+    proj.mkdir()
+    shutil.copytree(os.path.join(ROOT, 'inventories', 'example'), str(proj / 'inventory'))
+    (proj / 'lvs.yml').write_text(USER_PLAYBOOK)
+    return {'base': base, 'dir': str(proj), 'env': env, 'artifact': artifacts[0]}
+
+
+def test_artifact_is_small_and_has_no_local_state(project):
+    with tarfile.open(project['artifact']) as tar:
+        names = tar.getnames()
+    size = os.path.getsize(project['artifact'])
+    assert size < 2 * 1024 * 1024, 'artifact is %d bytes' % size
+    for prefix in ('.venv', '.lab', '.ansible/', 'benchmarks/results', 'tests/output'):
+        assert not [n for n in names if n.startswith(prefix)], prefix
+    for needed in ('plugins/plugin_utils/lvs_validate.py', 'plugins/action/validate_inventory.py',
+                   'meta/runtime.yml', 'roles/director/meta/argument_specs.yml', 'playbooks/site.yml'):
+        assert needed in names, needed
+
+
+@pytest.mark.parametrize('kind,name,expect', [
+    ('module', 'ecmp.lvs.ipvs', 'scheduler'),
+    ('module', 'ecmp.lvs.validate_inventory', 'lvs_services'),
+    ('filter', 'ecmp.lvs.lvs_services', 'real_servers'),
+    ('role', 'ecmp.lvs.director', 'director_require_ipvs'),
+])
+def test_documentation_from_the_installed_collection(project, kind, name, expect):
+    rc, out = _run([os.path.join(BIN, 'ansible-doc'), '-t', kind, name], project['env'], project['dir'])
+    assert rc == 0, out
+    assert expect in out
+
+
+@pytest.mark.parametrize('playbook', ['ecmp.lvs.site', 'lvs.yml'])
+def test_playbooks_resolve_the_installed_roles(project, playbook):
+    rc, out = _run([os.path.join(BIN, 'ansible-playbook'), '-i', 'inventory', playbook, '--syntax-check'],
+                   project['env'], project['dir'])
+    assert rc == 0, out
+
+
+def test_collection_playbook_validates_before_any_host(project, tmp_path):
+    """`ansible-playbook ecmp.lvs.site` stops in its first play on a bad inventory: no host is contacted."""
+    inv = tmp_path / 'bad'
+    shutil.copytree(os.path.join(project['dir'], 'inventory'), str(inv))
+    services = inv / 'group_vars' / 'all' / 'lvs.yml'
+    data = yaml.safe_load(services.read_text())
+    data['lvs_services'][0]['port'] = 70000
+    services.write_text(yaml.safe_dump(data))
+    rc, out = _run([os.path.join(BIN, 'ansible-playbook'), '-i', str(inv), 'ecmp.lvs.site'],
+                   project['env'], project['dir'])
+    assert rc != 0, out
+    assert '70000' in out and 'port' in out, out
+    assert 'UNREACHABLE' not in out and 'Gathering Facts' not in out, out
