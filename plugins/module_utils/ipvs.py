@@ -25,6 +25,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import DEFAULT_SCHEDULER_FLAGS
+
 PROTOCOLS = ('tcp', 'udp', 'sctp')
 FORWARDING = ('dr', 'nat', 'tun')
 
@@ -479,7 +481,7 @@ def normalize_service(spec):
     svc['scheduler'] = spec.get('scheduler', 'mh')
     flags = spec.get('scheduler_flags')
     if flags is None:
-        flags = ['mh-port'] if svc['scheduler'] == 'mh' else []
+        flags = list(DEFAULT_SCHEDULER_FLAGS.get(svc['scheduler'], ()))
     try:
         svc['scheduler_flags'] = canonical_flags(svc['scheduler'], flags)
     except IpvsError as e:

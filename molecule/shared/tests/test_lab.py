@@ -164,7 +164,7 @@ def test_keepalived_programmed_ipvs(lab):
             assert len(match) == 1, '%s: %s' % (name, table)
             svc = match[0]
             assert svc['scheduler'] == service.get('scheduler', 'mh'), svc
-            assert sorted(svc.get('scheduler_flags') or []) == sorted(service.get('scheduler_flags', ['mh-port'])), svc
+            assert sorted(svc.get('scheduler_flags') or []) == sorted(service.get('scheduler_flags', ['mh-fallback', 'mh-port'])), svc
             have_rs = sorted('%s:%s' % (r['address'], r['port']) for r in svc['real_servers'])
             assert have_rs == want_rs, '%s: real servers %s, want %s' % (name, have_rs, want_rs)
             assert all(r.get('forwarding', 'dr') == 'dr' for r in svc['real_servers']), svc

@@ -194,7 +194,7 @@ def test_lvs_services_defaults_exact_shape():
         'port': 80,
         'protocol': 'tcp',
         'scheduler': 'mh',
-        'scheduler_flags': ['mh-port'],
+        'scheduler_flags': ['mh-fallback', 'mh-port'],
         'persistence_timeout': 0,
         'quorum': 1,
         'sorry_server': None,
@@ -236,6 +236,26 @@ def test_lvs_services_non_mh_scheduler_has_no_default_flags():
     assert normalise(service(scheduler='mh', scheduler_flags='mh-fallback,mh-port'))[0]['scheduler_flags'] == \
         ['mh-fallback', 'mh-port']
     assert normalise(service(scheduler_flags=[]))[0]['scheduler_flags'] == []
+
+
+@pytest.mark.parametrize('flags, expected', [
+    (None, ['mh-fallback', 'mh-port']),      # not given: the default for mh
+    (['mh-port'], ['mh-port']),              # explicit list wins: fallback off
+    (['mh-fallback'], ['mh-fallback']),
+    ('mh-port', ['mh-port']),                # ipvsadm -b spelling
+    ([], []),                                # explicit empty list: no flags at all
+])
+def test_lvs_services_mh_fallback_by_default_unless_flags_given(flags, expected):
+    raw = service(scheduler='mh')
+    if flags is not None:
+        raw['scheduler_flags'] = flags
+    else:
+        raw.pop('scheduler_flags', None)
+    svc = normalise(raw)
+    assert svc[0]['scheduler_flags'] == expected
+    # the same flags reach keepalived.conf and the ecmp.lvs.ipvs module
+    assert F['keepalived_virtual_servers'](svc)[0]['sched_flags'] == expected
+    assert F['ipvs_services'](svc)[0]['scheduler_flags'] == expected
 
 
 def test_lvs_services_ipv6_and_default_name():
@@ -452,7 +472,7 @@ def test_keepalived_virtual_servers_exact_shape():
                             real_servers=[{'address': '10.99.0.22', 'weight': 2}, {'host': 'rs1'}]))
     assert F['keepalived_virtual_servers'](svc) == [{
         'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'protocol': 'TCP', 'lvs_sched': 'mh',
-        'sched_flags': ['mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
+        'sched_flags': ['mh-fallback', 'mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
         'sorry_server': {'address': '10.99.0.30', 'port': 80},
         'real_servers': [
             {'address': '10.99.0.21', 'port': 80, 'weight': 1,
@@ -503,8 +523,8 @@ def test_ipvs_services_exact_shape():
          'persistence_timeout': 30,
          'real_servers': [{'address': '10.99.0.21', 'port': 80, 'forwarding': 'dr', 'weight': 5},
                           {'address': '10.99.0.22', 'port': 80, 'forwarding': 'dr', 'weight': 0}]},
-        {'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp', 'scheduler': 'mh', 'scheduler_flags': ['mh-port'],
-         'persistence_timeout': 0,
+        {'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp', 'scheduler': 'mh',
+         'scheduler_flags': ['mh-fallback', 'mh-port'], 'persistence_timeout': 0,
          'real_servers': [{'address': '10.99.0.21', 'port': 53, 'forwarding': 'dr', 'weight': 1}]},
     ]
 

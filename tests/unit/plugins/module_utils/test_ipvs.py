@@ -236,11 +236,16 @@ def test_normalize_defaults():
     [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80,
                                                'real_servers': [{'address': '10.99.0.22'}, {'address': '10.99.0.21'}]}])
     assert state == 'present'
-    assert svc['protocol'] == 'tcp' and svc['scheduler'] == 'mh' and svc['scheduler_flags'] == ['mh-port']
+    assert svc['protocol'] == 'tcp' and svc['scheduler'] == 'mh' and svc['scheduler_flags'] == ['mh-fallback', 'mh-port']
     assert [r['address'] for r in svc['real_servers']] == ['10.99.0.21', '10.99.0.22']
     assert svc['real_servers'][0] == {'address': '10.99.0.21', 'port': 80, 'forwarding': 'dr', 'weight': 1,
                                       'u_threshold': 0, 'l_threshold': 0}
     [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler': 'rr'}])
+    assert svc['scheduler_flags'] == []
+    # explicit flags win over the mh default (mh-fallback off, or none at all)
+    [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler_flags': ['mh-port']}])
+    assert svc['scheduler_flags'] == ['mh-port']
+    [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler_flags': []}])
     assert svc['scheduler_flags'] == []
 
 

@@ -161,7 +161,7 @@ def test_empty_table_create(monkeypatch, capsys):
     fake = FakeIpvsadm({SAVE: [(0, fixture('empty-Sn.txt'), '')]})
     spec = {'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}
     result = run_module(ipvs.main, {'services': [spec], '_ansible_check_mode': True}, fake, monkeypatch, capsys)
-    assert result['commands'] == [['-A', '-t', '10.99.100.10:80', '-s', 'mh', '-b', 'mh-port'],
+    assert result['commands'] == [['-A', '-t', '10.99.100.10:80', '-s', 'mh', '-b', 'mh-fallback,mh-port'],
                                   ['-a', '-t', '10.99.100.10:80', '-r', '10.99.0.21:80', '-g', '-w', '1']]
     assert result['before'] == [] and result['after'][0]['real_servers'][0]['address'] == '10.99.0.21'
     assert fake.calls == [['-Sn']]  # no real servers yet: no need for the thresholds listing
