@@ -53,7 +53,8 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks'])
+                                'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks',
+                                'ipvs_order_drift'])
 
 
 # ---------------------------------------------------------------- host_prefix
@@ -553,3 +554,82 @@ def test_bgp_neighbors_errors():
     assert "groups['broken']: host 'bare' has no address" in \
         error_of('bgp_neighbors', HOSTVARS_BGP, GROUPS, 'broken')
     assert 'the second argument must be groups' in error_of('bgp_neighbors', HOSTVARS_BGP, 'directors', 'x')
+
+
+# ---------------------------------------------------------------- ipvs_order_drift
+IPVSADM_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'ipvsadm')
+
+
+class _CapturedIpvsadm(object):
+    """Just enough of AnsibleModule for ipvs_info.gather: answers from a capture of tools/capture/ipvs-order.sh."""
+
+    ANSWERS = {('-Sn',): '-Sn', ('-Ln', '--thresholds', '--exact'): '-Ln-thresholds',
+               ('-Ln', '--stats', '--exact'): '-Ln-stats', ('-Ln', '--rate', '--exact'): '-Ln-rate',
+               ('-Ln', '--nosort'): '-Ln-nosort', ('-L', '--daemon'): '-daemon'}
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def run_command(self, argv):
+        with open(os.path.join(IPVSADM_FIXTURES, self.prefix + self.ANSWERS[tuple(argv[1:])] + '.txt')) as fd:
+            return 0, fd.read(), ''
+
+
+def kernel_services(prefix):
+    from ansible_collections.ecmp.lvs.plugins.modules import ipvs_info
+    return ipvs_info.gather(_CapturedIpvsadm(prefix), 'ipvsadm')['services']
+
+
+def order_service(*addresses, **kwargs):
+    # configured (and normalised: sorted) .20/.21/.22/.23 as in tools/capture/ipvs-order.sh
+    return normalise(service(name='http', real_servers=[{'address': a} for a in addresses], **kwargs))
+
+
+def test_ipvs_order_drift_none_after_a_fresh_start():
+    assert F['ipvs_order_drift'](kernel_services('keepalived-start'),
+                                 order_service('10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+
+
+def test_ipvs_order_drift_after_a_reload_that_added_a_real_server():
+    drift = F['ipvs_order_drift'](kernel_services('keepalived-reload'),
+                                  order_service('10.99.0.23', '10.99.0.20', '10.99.0.21', '10.99.0.22'))
+    assert drift == [{
+        'name': 'http', 'protocol': 'tcp', 'vip': '10.99.100.10', 'port': 80, 'scheduler': 'mh',
+        'kernel_order': ['10.99.0.20:80', '10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80'],
+        'expected_order': ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80', '10.99.0.20:80'],
+        'message': 'http (tcp 10.99.100.10:80, mh): real servers in kernel order 10.99.0.20:80, 10.99.0.23:80, '
+                   '10.99.0.22:80, 10.99.0.21:80, a fresh start gives 10.99.0.23:80, 10.99.0.22:80, 10.99.0.21:80, '
+                   '10.99.0.20:80',
+    }]
+
+
+def test_ipvs_order_drift_ignores_what_is_not_an_order_matter():
+    reloaded = kernel_services('keepalived-reload')
+    # a real server not (yet) in the kernel or not configured any more: only the common ones are compared
+    assert F['ipvs_order_drift'](kernel_services('keepalived-start'),
+                                 order_service('10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+    # schedulers that build no lookup table from the order
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23',
+                                                         scheduler='wlc')) == []
+    # a service the kernel does not have (yet), and an empty kernel table
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.21', vip='10.99.100.11')) == []
+    assert F['ipvs_order_drift']([], order_service('10.99.0.21')) == []
+
+
+def test_ipvs_order_drift_full_capture_and_sh():
+    # tools/capture/ipvs-fixtures.sh added 10.99.0.1, .21, .22 (sorted order) to 10.99.200.1:80: a fresh order
+    svc = normalise(service(name='full', vip='10.99.200.1', real_servers=[
+        {'address': '10.99.0.22'}, {'address': '10.99.0.1'}, {'address': '10.99.0.21'}]))
+    full = kernel_services('full')
+    assert F['ipvs_order_drift'](full, svc) == []
+    # the configured scheduler decides: sh builds its table from the order as well
+    [drift] = F['ipvs_order_drift'](kernel_services('keepalived-reload'), order_service(
+        '10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23', scheduler='sh', scheduler_flags=[]))
+    assert drift['scheduler'] == 'sh' and drift['kernel_order'][0] == '10.99.0.20:80'
+
+
+def test_ipvs_order_drift_refuses_bad_input():
+    assert 'not a normalised service' in error_of('ipvs_order_drift', [], [service()])
+    assert 'no real_server_order' in error_of('ipvs_order_drift', [{'vip': '10.99.100.10'}], order_service('10.99.0.21'))
+    assert 'is not a list' in error_of('ipvs_order_drift', {'x': 1}, order_service('10.99.0.21'))
