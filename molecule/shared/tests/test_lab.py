@@ -187,3 +187,24 @@ def test_ipvs_module_playbook(lab):
 def test_sysctl_state_playbook(lab):
     """ecmp.lvs.sysctl_state for real on a lab host: apply, rerun unchanged, check mode, key removal (both backends)."""
     _run_lab_playbook('tests/lab/sysctl_state.yml', '-e', 'target=client1')
+
+
+def test_mh_fallback_playbook(lab):
+    """A real server down (weight 0, inhibit_on_failure): every new connection still succeeds (mh-fallback)."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS in the data path: run by the uml scenario')
+    _run_lab_playbook('tests/lab/mh_fallback.yml')
+
+
+def test_ipvs_order_playbook(lab):
+    """A real server re-added out of order is found by ecmp.lvs.ipvs_order_drift and the role; a restart repairs it."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS: run by the uml scenario')
+    _run_lab_playbook('tests/lab/ipvs_order.yml')
+
+
+def test_conn_sync_playbook(lab):
+    """director_conn_sync: a connection through one director shows up in every director's ipvsadm -Lnc."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS sync daemons: run by the uml scenario')
+    _run_lab_playbook('tests/lab/conn_sync.yml')
