@@ -374,7 +374,7 @@ def ipvs_order_drift(kernel_services, services):
         if actual_common == expected:
             continue
         label = '%s (%s %s, %s)' % (service['name'], service['protocol'],
-                                     _hostport(service['vip'], service['port']), service['scheduler'])
+                                    _hostport(service['vip'], service['port']), service['scheduler'])
         result.append({
             'name': service['name'],
             'protocol': service['protocol'],

@@ -15,6 +15,10 @@ rm -rf "$out" && mkdir -p "$out"
 ip netns add $ns
 trap 'ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null; sleep 1; ip netns del $ns' EXIT
 in_ns() { ip netns exec $ns "$@"; }
+# poll a condition for up to 10 s
+wait_for() { local n=0; while [ $n -lt 20 ]; do "$@" && return 0; n=$((n + 1)); sleep 0.5; done; return 1; }
+has_rs() { in_ns ipvsadm -Ln | grep -q "$1"; }
+stopped() { [ ! -e "/run/$ns.pid" ]; }
 in_ns ip link set lo up
 in_ns ip link add d0 type dummy
 in_ns ip link set d0 up
@@ -60,23 +64,23 @@ conf() {
 conf 10.99.0.21 10.99.0.22 10.99.0.23 >"$out/keepalived-start.conf"
 cp "$out/keepalived-start.conf" /tmp/$ns-keepalived.conf
 in_ns keepalived -f /tmp/$ns-keepalived.conf -p /run/$ns.pid -c /run/$ns-c.pid -r /run/$ns-v.pid
-for i in $(seq 20); do in_ns ipvsadm -Ln | grep -q 10.99.0.23 && break; sleep 0.5; done
+wait_for has_rs 10.99.0.23
 dump keepalived-start
 conf 10.99.0.20 10.99.0.21 10.99.0.22 10.99.0.23 >"$out/keepalived-reload.conf"
 cp "$out/keepalived-reload.conf" /tmp/$ns-keepalived.conf
 kill -HUP "$(cat /run/$ns.pid)"
-for i in $(seq 20); do in_ns ipvsadm -Ln | grep -q 10.99.0.20 && break; sleep 0.5; done
+wait_for has_rs 10.99.0.20
 # the sync daemons run in the captured state too (ipvs_info returns them)
 in_ns ipvsadm --start-daemon master --mcast-interface d0 --syncid 7
 in_ns ipvsadm --start-daemon backup --mcast-interface d0 --syncid 7
 dump keepalived-reload
 kill "$(cat /run/$ns.pid)"
-for i in $(seq 20); do [ -e /run/$ns.pid ] || break; sleep 0.5; done
+wait_for stopped
 # 4. a keepalived restart with the same configuration: the order of a fresh start again (the fix)
 in_ns keepalived -f /tmp/$ns-keepalived.conf -p /run/$ns.pid -c /run/$ns-c.pid -r /run/$ns-v.pid
-for i in $(seq 20); do in_ns ipvsadm -Ln | grep -q 10.99.0.23 && break; sleep 0.5; done
+wait_for has_rs 10.99.0.23
 in_ns ipvsadm -Ln --nosort >"$out/keepalived-restart-Ln-nosort.txt" 2>&1
 kill "$(cat /run/$ns.pid)"
-for i in $(seq 20); do [ -e /run/$ns.pid ] || break; sleep 0.5; done
+wait_for stopped
 rm -f /tmp/$ns-keepalived.conf
 ls "$out"
