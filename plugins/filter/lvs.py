@@ -66,6 +66,11 @@ def ipvs_services(services):
 
 
 @_filter
+def ipvs_order_drift(kernel_services, services):
+    return lvs_model.ipvs_order_drift(kernel_services, services)
+
+
+@_filter
 def bgp_neighbors(hostvars, groups, group_name):
     return lvs_net.bgp_neighbors(hostvars, groups, group_name)
 
@@ -87,6 +92,7 @@ class FilterModule(object):
             'lvs_vips': lvs_vips,
             'keepalived_virtual_servers': keepalived_virtual_servers,
             'ipvs_services': ipvs_services,
+            'ipvs_order_drift': ipvs_order_drift,
             'bgp_neighbors': bgp_neighbors,
             'ospf_networks': ospf_networks,
         }

@@ -25,6 +25,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import DEFAULT_SCHEDULER_FLAGS
+
 PROTOCOLS = ('tcp', 'udp', 'sctp')
 FORWARDING = ('dr', 'nat', 'tun')
 
@@ -412,6 +414,47 @@ def parse_list(text):
     return out
 
 
+def kernel_orders(listing):
+    """``{service_key: ['address:port', ...]}`` from a parsed ``ipvsadm -Ln --nosort`` listing.
+
+    Without ``--nosort`` ipvsadm sorts the real servers; with it they come in the order of the kernel's
+    destination list, which is the order the ``dh``, ``sh`` and ``mh`` schedulers walk to build their lookup
+    tables (IPVS inserts a new destination at the head of that list: the last one added comes first).
+    """
+    return dict((service_key(s), [join_hostport(r['address'], r['port']) for r in s['real_servers']])
+                for s in listing['services'])
+
+
+_DAEMON_RE = re.compile(r'^(master|backup) sync daemon \((.*)\)\s*$')
+
+
+def parse_daemons(text):
+    """Parse ``ipvsadm -L --daemon`` into ``[{'state': 'master'|'backup', 'mcast_interface', 'syncid', ...}]``.
+
+    ipvsadm 1.31 prints one line per running daemon, e.g.
+    ``master sync daemon (mcast=eth1, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)``;
+    no line when none runs.
+    """
+    out = []
+    for raw in (text or '').splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = _DAEMON_RE.match(line)
+        if not m:
+            raise IpvsError('unexpected ipvsadm -L --daemon line %r' % (line,))
+        daemon = {'state': m.group(1)}
+        for item in m.group(2).split(','):
+            key, sep, value = item.strip().partition('=')
+            if not sep:
+                raise IpvsError('unexpected item %r in ipvsadm -L --daemon line %r' % (item, line))
+            key = {'mcast': 'mcast_interface', 'group': 'mcast_group', 'port': 'mcast_port',
+                   'ttl': 'mcast_ttl', 'maxlen': 'sync_maxlen'}.get(key, key)
+            daemon[key] = _number(value)
+        out.append(daemon)
+    return out
+
+
 def merge_listing(services, listing, rs_fields=None, svc_field=None, rs_group=None):
     """Copy values of a parsed ``-Ln`` listing into canonical services (in place, matched by key).
 
@@ -479,7 +522,7 @@ def normalize_service(spec):
     svc['scheduler'] = spec.get('scheduler', 'mh')
     flags = spec.get('scheduler_flags')
     if flags is None:
-        flags = ['mh-port'] if svc['scheduler'] == 'mh' else []
+        flags = list(DEFAULT_SCHEDULER_FLAGS.get(svc['scheduler'], ()))
     try:
         svc['scheduler_flags'] = canonical_flags(svc['scheduler'], flags)
     except IpvsError as e:

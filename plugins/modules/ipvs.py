@@ -78,8 +78,10 @@ options:
           - Scheduler flags (C(ipvsadm -b)). Known names are V(mh-port), V(mh-fallback) (scheduler V(mh) only),
             V(sh-port), V(sh-fallback) (scheduler V(sh) only), V(flag-1), V(flag-2) and V(flag-3).
           - V(flag-1)/V(flag-2) are the same bits as C(*-fallback)/C(*-port); results use ipvsadm's names.
-          - When not given, V([mh-port]) for the V(mh) scheduler (hash on address and port, so that every
-            director of an ECMP group sends a flow to the same real server), else V([]).
+          - When not given, V([mh-fallback, mh-port]) for the V(mh) scheduler, else V([]). V(mh-port) hashes on
+            address and port, so that every director of an ECMP group sends a flow to the same real server;
+            V(mh-fallback) sends new connections that hash to a real server of weight 0 to the next one in the
+            table instead of refusing them. Give the list explicitly (V([]) for none) to choose otherwise.
         type: list
         elements: str
       persistence_timeout:
@@ -177,7 +179,7 @@ EXAMPLES = r'''
       - vip: 10.99.100.10
         port: 80
         scheduler: mh
-        scheduler_flags: [mh-port]
+        scheduler_flags: [mh-fallback, mh-port]
         real_servers:
           - address: 10.99.0.21
           - address: 10.99.0.22
@@ -227,7 +229,7 @@ commands:
   returned: always
   type: list
   elements: list
-  sample: [["-E", "-t", "10.99.100.10:80", "-s", "mh", "-b", "mh-port"],
+  sample: [["-E", "-t", "10.99.100.10:80", "-s", "mh", "-b", "mh-fallback,mh-port"],
            ["-e", "-t", "10.99.100.10:80", "-r", "10.99.0.21:80", "-g", "-w", "0"]]
 before:
   description: The whole IPVS table before the change, canonical and sorted.
@@ -296,7 +298,7 @@ before:
       fwmark: null
       family: ipv4
       scheduler: mh
-      scheduler_flags: [mh-port]
+      scheduler_flags: [mh-fallback, mh-port]
       persistence_timeout: 0
       persistence_netmask: null
       ops: false

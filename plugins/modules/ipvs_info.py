@@ -14,6 +14,8 @@ version_added: "0.1.0"
 description:
   - Returns every IPVS virtual service with its real servers in the same shape as the O(ecmp.lvs.ipvs#module:services)
     option of M(ecmp.lvs.ipvs), plus connection counts, traffic counters and rates.
+  - Returns, per service, the real servers in the kernel's own list order (RV(services[].real_server_order)),
+    which decides the lookup tables of the hashing schedulers, and the connection sync daemons that run.
   - Returns the IPVS sysctls (C(net.ipv4.vs.*)) of the host's network namespace and the IPVS version.
   - Read-only. Fails with a clear message when C(ipvsadm) is missing or the kernel has no IPVS.
 author:
@@ -23,8 +25,8 @@ requirements:
   - ipvsadm
   - a kernel with IPVS
 notes:
-  - The values come from several C(ipvsadm) calls (C(-Sn), C(-Ln --thresholds|--stats|--rate --exact)); a
-    service created or deleted between them lacks some counters.
+  - The values come from several C(ipvsadm) calls (C(-Sn), C(-Ln --thresholds|--stats|--rate --exact),
+    C(-Ln --nosort), C(-L --daemon)); a service created or deleted between them lacks some counters.
 attributes:
   check_mode:
     support: full
@@ -52,6 +54,10 @@ EXAMPLES = r'''
   vars:
     svc: "{{ ipvs.services | selectattr('vip', 'eq', '10.99.100.10') | selectattr('port', 'eq', 80) | first }}"
 
+- name: Warn when a hashing service's real servers are not in the order a fresh keepalived start gives
+  ansible.builtin.debug:
+    msg: "{{ ipvs.services | ecmp.lvs.ipvs_order_drift(lvs_services | ecmp.lvs.lvs_services(hostvars)) }}"
+
 - name: Show the connection counters per real server
   ansible.builtin.debug:
     msg: "{{ item.address }}: {{ item.active_conns }} active, {{ item.stats.conns }} total"
@@ -69,6 +75,38 @@ table_size:
   returned: success
   type: int
   sample: 4096
+sync_daemons:
+  description:
+    - The IPVS connection synchronisation daemons running in the host's network namespace
+      (C(ipvsadm -L --daemon)); empty when none runs.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    state:
+      description: V(master) (sends this host's connections) or V(backup) (receives those of others).
+      type: str
+    mcast_interface:
+      description: Interface of the multicast traffic.
+      type: str
+    syncid:
+      description: Sync id (V(0) on a backup accepts every id).
+      type: int
+    sync_maxlen:
+      description: Maximum sync message length.
+      type: int
+    mcast_group:
+      description: Multicast group.
+      type: str
+    mcast_port:
+      description: UDP port.
+      type: int
+    mcast_ttl:
+      description: Multicast TTL.
+      type: int
+  sample:
+    - {state: master, mcast_interface: eth1, syncid: 7, sync_maxlen: 1472, mcast_group: 224.0.0.81, mcast_port: 8848,
+       mcast_ttl: 1}
 sysctls:
   description: Every readable C(net.ipv4.vs.*) sysctl, value as text (as in C(/proc/sys), whitespace trimmed).
   returned: success
@@ -150,6 +188,17 @@ services:
         outbps:
           description: Bytes per second out.
           type: int
+    real_server_order:
+      description:
+        - C(address:port) of every real server (IPv6 in brackets) in the order of the kernel's destination list
+          (C(ipvsadm -Ln --nosort)). The V(dh), V(sh) and V(mh) schedulers build their lookup tables by walking
+          this list, so directors agree on every flow only when their orders are equal.
+        - IPVS inserts a new real server at the head of the list, so the last one added comes first; keepalived
+          adds them in configuration order at start and appends new ones on reload.
+        - The filter C(ecmp.lvs.ipvs_order_drift) compares it with the configured order.
+      type: list
+      elements: str
+      sample: ["10.99.0.22:80", "10.99.0.21:80"]
     real_servers:
       description: Real servers sorted by address and port.
       type: list
@@ -188,6 +237,7 @@ services:
   sample:
     - protocol: tcp
       vip: 10.99.200.1
+      real_server_order: ["10.99.0.22:80", "10.99.0.21:80", "10.99.0.1:80"]
       port: 80
       fwmark: null
       family: ipv4
@@ -215,7 +265,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ecmp.lvs.plugins.module_utils.ipvs import (
-    RATE_KEYS, STATS_KEYS, IpvsError, merge_listing, no_ipvs, parse_list, parse_save, public_service, read_sysctls,
+    RATE_KEYS, STATS_KEYS, IpvsError, kernel_orders, merge_listing, no_ipvs, parse_daemons, parse_list, parse_save,
+    public_service, read_sysctls, service_key,
 )
 
 SYSCTL_DIR = '/proc/sys/net/ipv4/vs'
@@ -250,6 +301,9 @@ def gather(module, ipvsadm):
     thresholds = run(module, ipvsadm, ['-Ln', '--thresholds', '--exact'])
     stats = run(module, ipvsadm, ['-Ln', '--stats', '--exact'])
     rate = run(module, ipvsadm, ['-Ln', '--rate', '--exact'])
+    # every listing above is sorted by ipvsadm; only --nosort shows the kernel's real-server order
+    orders = kernel_orders(parse_list(run(module, ipvsadm, ['-Ln', '--nosort'])))
+    daemons = parse_daemons(run(module, ipvsadm, ['-L', '--daemon']))
     services = parse_save(save)
     listing = parse_list(thresholds)
     merge_listing(services, listing, rs_fields=('u_threshold', 'l_threshold', 'active_conns', 'inactive_conns'))
@@ -265,8 +319,9 @@ def gather(module, ipvsadm):
             pub_rs['inactive_conns'] = rs.get('inactive_conns', 0)
             pub_rs['stats'] = rs.get('stats', dict((k, 0) for k in STATS_KEYS))
             pub_rs['rate'] = rs.get('rate', dict((k, 0) for k in RATE_KEYS))
+        pub['real_server_order'] = orders.get(service_key(svc), [])
         out.append(pub)
-    return dict(services=out, version=listing['version'], table_size=listing['table_size'])
+    return dict(services=out, version=listing['version'], table_size=listing['table_size'], sync_daemons=daemons)
 
 
 def main():

@@ -76,6 +76,8 @@ ipvsadm -Ln --exact >"$out/full-Ln.txt" 2>&1
 ipvsadm -Ln --stats --exact >"$out/full-Ln-stats.txt" 2>&1
 ipvsadm -Ln --rate --exact >"$out/full-Ln-rate.txt" 2>&1
 ipvsadm -Ln --thresholds --exact >"$out/full-Ln-thresholds.txt" 2>&1
+ipvsadm -Ln --nosort >"$out/full-Ln-nosort.txt" 2>&1
+ipvsadm -L --daemon >"$out/full-daemon.txt" 2>&1
 ipvsadm -Ln --persistent-conn --exact >"$out/full-Ln-persistent-conn.txt" 2>&1
 ipvsadm -Ln --tun-info --exact >"$out/full-Ln-tun-info.txt" 2>&1
 ipvsadm -Ln >"$out/full-Ln-noexact.txt" 2>&1

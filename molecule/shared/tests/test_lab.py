@@ -164,7 +164,7 @@ def test_keepalived_programmed_ipvs(lab):
             assert len(match) == 1, '%s: %s' % (name, table)
             svc = match[0]
             assert svc['scheduler'] == service.get('scheduler', 'mh'), svc
-            assert sorted(svc.get('scheduler_flags') or []) == sorted(service.get('scheduler_flags', ['mh-port'])), svc
+            assert sorted(svc.get('scheduler_flags') or []) == sorted(service.get('scheduler_flags', ['mh-fallback', 'mh-port'])), svc
             have_rs = sorted('%s:%s' % (r['address'], r['port']) for r in svc['real_servers'])
             assert have_rs == want_rs, '%s: real servers %s, want %s' % (name, have_rs, want_rs)
             assert all(r.get('forwarding', 'dr') == 'dr' for r in svc['real_servers']), svc
@@ -187,3 +187,24 @@ def test_ipvs_module_playbook(lab):
 def test_sysctl_state_playbook(lab):
     """ecmp.lvs.sysctl_state for real on a lab host: apply, rerun unchanged, check mode, key removal (both backends)."""
     _run_lab_playbook('tests/lab/sysctl_state.yml', '-e', 'target=client1')
+
+
+def test_mh_fallback_playbook(lab):
+    """A real server down (weight 0, inhibit_on_failure): every new connection still succeeds (mh-fallback)."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS in the data path: run by the uml scenario')
+    _run_lab_playbook('tests/lab/mh_fallback.yml')
+
+
+def test_ipvs_order_playbook(lab):
+    """A real server re-added out of order is found by ecmp.lvs.ipvs_order_drift and the role; a restart repairs it."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS: run by the uml scenario')
+    _run_lab_playbook('tests/lab/ipvs_order.yml')
+
+
+def test_conn_sync_playbook(lab):
+    """director_conn_sync: a connection through one director shows up in every director's ipvsadm -Lnc."""
+    if lab.backend != 'uml':
+        pytest.skip('needs IPVS sync daemons: run by the uml scenario')
+    _run_lab_playbook('tests/lab/conn_sync.yml')

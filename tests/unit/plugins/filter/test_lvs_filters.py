@@ -53,7 +53,8 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks'])
+                                'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks',
+                                'ipvs_order_drift'])
 
 
 # ---------------------------------------------------------------- host_prefix
@@ -194,7 +195,7 @@ def test_lvs_services_defaults_exact_shape():
         'port': 80,
         'protocol': 'tcp',
         'scheduler': 'mh',
-        'scheduler_flags': ['mh-port'],
+        'scheduler_flags': ['mh-fallback', 'mh-port'],
         'persistence_timeout': 0,
         'quorum': 1,
         'sorry_server': None,
@@ -236,6 +237,26 @@ def test_lvs_services_non_mh_scheduler_has_no_default_flags():
     assert normalise(service(scheduler='mh', scheduler_flags='mh-fallback,mh-port'))[0]['scheduler_flags'] == \
         ['mh-fallback', 'mh-port']
     assert normalise(service(scheduler_flags=[]))[0]['scheduler_flags'] == []
+
+
+@pytest.mark.parametrize('flags, expected', [
+    (None, ['mh-fallback', 'mh-port']),      # not given: the default for mh
+    (['mh-port'], ['mh-port']),              # explicit list wins: fallback off
+    (['mh-fallback'], ['mh-fallback']),
+    ('mh-port', ['mh-port']),                # ipvsadm -b spelling
+    ([], []),                                # explicit empty list: no flags at all
+])
+def test_lvs_services_mh_fallback_by_default_unless_flags_given(flags, expected):
+    raw = service(scheduler='mh')
+    if flags is not None:
+        raw['scheduler_flags'] = flags
+    else:
+        raw.pop('scheduler_flags', None)
+    svc = normalise(raw)
+    assert svc[0]['scheduler_flags'] == expected
+    # the same flags reach keepalived.conf and the ecmp.lvs.ipvs module
+    assert F['keepalived_virtual_servers'](svc)[0]['sched_flags'] == expected
+    assert F['ipvs_services'](svc)[0]['scheduler_flags'] == expected
 
 
 def test_lvs_services_ipv6_and_default_name():
@@ -452,7 +473,7 @@ def test_keepalived_virtual_servers_exact_shape():
                             real_servers=[{'address': '10.99.0.22', 'weight': 2}, {'host': 'rs1'}]))
     assert F['keepalived_virtual_servers'](svc) == [{
         'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'protocol': 'TCP', 'lvs_sched': 'mh',
-        'sched_flags': ['mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
+        'sched_flags': ['mh-fallback', 'mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
         'sorry_server': {'address': '10.99.0.30', 'port': 80},
         'real_servers': [
             {'address': '10.99.0.21', 'port': 80, 'weight': 1,
@@ -503,8 +524,8 @@ def test_ipvs_services_exact_shape():
          'persistence_timeout': 30,
          'real_servers': [{'address': '10.99.0.21', 'port': 80, 'forwarding': 'dr', 'weight': 5},
                           {'address': '10.99.0.22', 'port': 80, 'forwarding': 'dr', 'weight': 0}]},
-        {'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp', 'scheduler': 'mh', 'scheduler_flags': ['mh-port'],
-         'persistence_timeout': 0,
+        {'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp', 'scheduler': 'mh',
+         'scheduler_flags': ['mh-fallback', 'mh-port'], 'persistence_timeout': 0,
          'real_servers': [{'address': '10.99.0.21', 'port': 53, 'forwarding': 'dr', 'weight': 1}]},
     ]
 
@@ -533,3 +554,82 @@ def test_bgp_neighbors_errors():
     assert "groups['broken']: host 'bare' has no address" in \
         error_of('bgp_neighbors', HOSTVARS_BGP, GROUPS, 'broken')
     assert 'the second argument must be groups' in error_of('bgp_neighbors', HOSTVARS_BGP, 'directors', 'x')
+
+
+# ---------------------------------------------------------------- ipvs_order_drift
+IPVSADM_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'ipvsadm')
+
+
+class _CapturedIpvsadm(object):
+    """Just enough of AnsibleModule for ipvs_info.gather: answers from a capture of tools/capture/ipvs-order.sh."""
+
+    ANSWERS = {('-Sn',): '-Sn', ('-Ln', '--thresholds', '--exact'): '-Ln-thresholds',
+               ('-Ln', '--stats', '--exact'): '-Ln-stats', ('-Ln', '--rate', '--exact'): '-Ln-rate',
+               ('-Ln', '--nosort'): '-Ln-nosort', ('-L', '--daemon'): '-daemon'}
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def run_command(self, argv):
+        with open(os.path.join(IPVSADM_FIXTURES, self.prefix + self.ANSWERS[tuple(argv[1:])] + '.txt')) as fd:
+            return 0, fd.read(), ''
+
+
+def kernel_services(prefix):
+    from ansible_collections.ecmp.lvs.plugins.modules import ipvs_info
+    return ipvs_info.gather(_CapturedIpvsadm(prefix), 'ipvsadm')['services']
+
+
+def order_service(*addresses, **kwargs):
+    # configured (and normalised: sorted) .20/.21/.22/.23 as in tools/capture/ipvs-order.sh
+    return normalise(service(name='http', real_servers=[{'address': a} for a in addresses], **kwargs))
+
+
+def test_ipvs_order_drift_none_after_a_fresh_start():
+    assert F['ipvs_order_drift'](kernel_services('keepalived-start'),
+                                 order_service('10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+
+
+def test_ipvs_order_drift_after_a_reload_that_added_a_real_server():
+    drift = F['ipvs_order_drift'](kernel_services('keepalived-reload'),
+                                  order_service('10.99.0.23', '10.99.0.20', '10.99.0.21', '10.99.0.22'))
+    assert drift == [{
+        'name': 'http', 'protocol': 'tcp', 'vip': '10.99.100.10', 'port': 80, 'scheduler': 'mh',
+        'kernel_order': ['10.99.0.20:80', '10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80'],
+        'expected_order': ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80', '10.99.0.20:80'],
+        'message': 'http (tcp 10.99.100.10:80, mh): real servers in kernel order 10.99.0.20:80, 10.99.0.23:80, '
+                   '10.99.0.22:80, 10.99.0.21:80, a fresh start gives 10.99.0.23:80, 10.99.0.22:80, 10.99.0.21:80, '
+                   '10.99.0.20:80',
+    }]
+
+
+def test_ipvs_order_drift_ignores_what_is_not_an_order_matter():
+    reloaded = kernel_services('keepalived-reload')
+    # a real server not (yet) in the kernel or not configured any more: only the common ones are compared
+    assert F['ipvs_order_drift'](kernel_services('keepalived-start'),
+                                 order_service('10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.21', '10.99.0.22', '10.99.0.23')) == []
+    # schedulers that build no lookup table from the order
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23',
+                                                         scheduler='wlc')) == []
+    # a service the kernel does not have (yet), and an empty kernel table
+    assert F['ipvs_order_drift'](reloaded, order_service('10.99.0.21', vip='10.99.100.11')) == []
+    assert F['ipvs_order_drift']([], order_service('10.99.0.21')) == []
+
+
+def test_ipvs_order_drift_full_capture_and_sh():
+    # tools/capture/ipvs-fixtures.sh added 10.99.0.1, .21, .22 (sorted order) to 10.99.200.1:80: a fresh order
+    svc = normalise(service(name='full', vip='10.99.200.1', real_servers=[
+        {'address': '10.99.0.22'}, {'address': '10.99.0.1'}, {'address': '10.99.0.21'}]))
+    full = kernel_services('full')
+    assert F['ipvs_order_drift'](full, svc) == []
+    # the configured scheduler decides: sh builds its table from the order as well
+    [drift] = F['ipvs_order_drift'](kernel_services('keepalived-reload'), order_service(
+        '10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23', scheduler='sh', scheduler_flags=[]))
+    assert drift['scheduler'] == 'sh' and drift['kernel_order'][0] == '10.99.0.20:80'
+
+
+def test_ipvs_order_drift_refuses_bad_input():
+    assert 'not a normalised service' in error_of('ipvs_order_drift', [], [service()])
+    assert 'no real_server_order' in error_of('ipvs_order_drift', [{'vip': '10.99.100.10'}], order_service('10.99.0.21'))
+    assert 'is not a list' in error_of('ipvs_order_drift', {'x': 1}, order_service('10.99.0.21'))

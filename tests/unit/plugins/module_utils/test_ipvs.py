@@ -236,11 +236,16 @@ def test_normalize_defaults():
     [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80,
                                                'real_servers': [{'address': '10.99.0.22'}, {'address': '10.99.0.21'}]}])
     assert state == 'present'
-    assert svc['protocol'] == 'tcp' and svc['scheduler'] == 'mh' and svc['scheduler_flags'] == ['mh-port']
+    assert svc['protocol'] == 'tcp' and svc['scheduler'] == 'mh' and svc['scheduler_flags'] == ['mh-fallback', 'mh-port']
     assert [r['address'] for r in svc['real_servers']] == ['10.99.0.21', '10.99.0.22']
     assert svc['real_servers'][0] == {'address': '10.99.0.21', 'port': 80, 'forwarding': 'dr', 'weight': 1,
                                       'u_threshold': 0, 'l_threshold': 0}
     [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler': 'rr'}])
+    assert svc['scheduler_flags'] == []
+    # explicit flags win over the mh default (mh-fallback off, or none at all)
+    [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler_flags': ['mh-port']}])
+    assert svc['scheduler_flags'] == ['mh-port']
+    [(state, svc)] = ipvs.normalize_services([{'vip': '10.99.100.10', 'port': 80, 'scheduler_flags': []}])
     assert svc['scheduler_flags'] == []
 
 
@@ -419,3 +424,49 @@ def test_plan_order_is_deterministic(table):
     a = ipvs.plan(table, ipvs.normalize_services(specs), purge=True)
     b = ipvs.plan(list(reversed(table)), ipvs.normalize_services(specs), purge=True)
     assert a == b and len(a) == sum(len(s['real_servers']) for s in table)
+
+
+# ------------------------------------------------------------------------------- kernel order, sync daemons
+
+def test_default_listing_hides_the_kernel_order():
+    # .21, .22, .23 added in this order (tools/capture/ipvs-order.sh): the kernel inserts at the head
+    key = ('tcp', '10.99.100.10', 80)
+    assert ipvs.kernel_orders(ipvs.parse_list(fixture('order-added-Ln-nosort.txt'))) == {
+        key: ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80']}
+    assert ipvs.kernel_orders(ipvs.parse_list(fixture('order-added-Ln.txt'))) == {
+        key: ['10.99.0.21:80', '10.99.0.22:80', '10.99.0.23:80']}
+
+
+def test_kernel_orders_of_the_full_table():
+    orders = ipvs.kernel_orders(ipvs.parse_list(fixture('full-Ln-nosort.txt')))
+    assert len(orders) == 12
+    # added .1, .21, .22 by tools/capture/ipvs-fixtures.sh
+    assert orders[('tcp', '10.99.200.1', 80)] == ['10.99.0.22:80', '10.99.0.21:80', '10.99.0.1:80']
+    assert orders[('tcp', '2001:db8::1', 80)] == ['[2001:db8:0:1::22]:8080', '[2001:db8:0:1::21]:80']
+    assert orders[('fwm', 'ipv6', 43)] == ['[2001:db8:0:1::21]:0']
+    assert orders[('tcp', '10.99.200.5', 25)] == []
+
+
+def test_keepalived_reload_appends_at_the_head():
+    def order(name):
+        return ipvs.kernel_orders(ipvs.parse_list(fixture(name)))[('tcp', '10.99.100.10', 80)]
+    assert order('keepalived-start-Ln-nosort.txt') == ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80']
+    assert order('keepalived-reload-Ln-nosort.txt') == ['10.99.0.20:80', '10.99.0.23:80', '10.99.0.22:80',
+                                                        '10.99.0.21:80']
+    assert order('keepalived-restart-Ln-nosort.txt') == ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80',
+                                                         '10.99.0.20:80']
+
+
+def test_parse_daemons():
+    assert ipvs.parse_daemons(fixture('daemon-none.txt')) == []
+    assert ipvs.parse_daemons(fixture('full-daemon.txt')) == []
+    common = {'mcast_interface': 'd0', 'syncid': 7, 'sync_maxlen': 1472, 'mcast_group': '224.0.0.81',
+              'mcast_port': 8848, 'mcast_ttl': 1}
+    assert ipvs.parse_daemons(fixture('daemon-both.txt')) == [dict(common, state='master'),
+                                                              dict(common, state='backup')]
+
+
+@pytest.mark.parametrize('name', ['daemon-err-running.txt', 'daemon-err-none.txt', 'full-Ln.txt'])
+def test_parse_daemons_refuses_other_text(name):
+    with pytest.raises(ipvs.IpvsError, match='unexpected'):
+        ipvs.parse_daemons(fixture(name))

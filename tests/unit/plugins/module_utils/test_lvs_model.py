@@ -62,7 +62,7 @@ def test_every_ipvs_scheduler_is_accepted():
 
 
 def test_scheduler_flags():
-    assert m.normalise_scheduler('s', 'mh', None) == ('mh', ['mh-port'])
+    assert m.normalise_scheduler('s', 'mh', None) == ('mh', ['mh-fallback', 'mh-port'])
     assert m.normalise_scheduler('s', 'sh', None) == ('sh', [])
     assert m.normalise_scheduler('s', 'sh', 'sh-port sh-fallback') == ('sh', ['sh-fallback', 'sh-port'])
     assert raises(m.normalise_scheduler, 's', 'mh', ['flag-2']) == \

@@ -161,7 +161,7 @@ def test_empty_table_create(monkeypatch, capsys):
     fake = FakeIpvsadm({SAVE: [(0, fixture('empty-Sn.txt'), '')]})
     spec = {'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}
     result = run_module(ipvs.main, {'services': [spec], '_ansible_check_mode': True}, fake, monkeypatch, capsys)
-    assert result['commands'] == [['-A', '-t', '10.99.100.10:80', '-s', 'mh', '-b', 'mh-port'],
+    assert result['commands'] == [['-A', '-t', '10.99.100.10:80', '-s', 'mh', '-b', 'mh-fallback,mh-port'],
                                   ['-a', '-t', '10.99.100.10:80', '-r', '10.99.0.21:80', '-g', '-w', '1']]
     assert result['before'] == [] and result['after'][0]['real_servers'][0]['address'] == '10.99.0.21'
     assert fake.calls == [['-Sn']]  # no real servers yet: no need for the thresholds listing
@@ -173,7 +173,19 @@ def info_captured():
     return {('-Sn',): [(0, fixture('full-Sn.txt'), '')],
             ('-Ln', '--thresholds', '--exact'): [(0, fixture('full-Ln-thresholds.txt'), '')],
             ('-Ln', '--stats', '--exact'): [(0, fixture('full-Ln-stats.txt'), '')],
-            ('-Ln', '--rate', '--exact'): [(0, fixture('full-Ln-rate.txt'), '')]}
+            ('-Ln', '--rate', '--exact'): [(0, fixture('full-Ln-rate.txt'), '')],
+            ('-Ln', '--nosort'): [(0, fixture('full-Ln-nosort.txt'), '')],
+            ('-L', '--daemon'): [(0, fixture('full-daemon.txt'), '')]}
+
+
+def info_state(prefix):
+    """Every listing of a keepalived-programmed table captured by tools/capture/ipvs-order.sh."""
+    return {('-Sn',): [(0, fixture(prefix + '-Sn.txt'), '')],
+            ('-Ln', '--thresholds', '--exact'): [(0, fixture(prefix + '-Ln-thresholds.txt'), '')],
+            ('-Ln', '--stats', '--exact'): [(0, fixture(prefix + '-Ln-stats.txt'), '')],
+            ('-Ln', '--rate', '--exact'): [(0, fixture(prefix + '-Ln-rate.txt'), '')],
+            ('-Ln', '--nosort'): [(0, fixture(prefix + '-Ln-nosort.txt'), '')],
+            ('-L', '--daemon'): [(0, fixture(prefix + '-daemon.txt'), '')]}
 
 
 def test_info(monkeypatch, capsys):
@@ -196,8 +208,28 @@ def test_info(monkeypatch, capsys):
     fwm = [s for s in result['services'] if s['fwmark'] == 43][0]
     assert fwm['family'] == 'ipv6' and fwm['real_servers'][0]['weight'] == 2
     assert result['sysctls']['net.ipv4.vs.sloppy_tcp'] == '0'
+    # the real servers stay sorted; real_server_order is the kernel's list (added .1, .21, .22: last first)
+    assert [r['address'] for r in web['real_servers']] == ['10.99.0.1', '10.99.0.21', '10.99.0.22']
+    assert web['real_server_order'] == ['10.99.0.22:80', '10.99.0.21:80', '10.99.0.1:80']
+    assert fwm['real_server_order'] == ['[2001:db8:0:1::21]:0']
+    assert result['sync_daemons'] == []
+    assert sorted(fake.calls) == sorted([list(k) for k in info_captured()])
     assert result['sysctls']['net.ipv4.vs.sync_threshold'] == '3\t50'
     assert len(result['sysctls']) == 30
+
+
+def test_info_kernel_order_and_sync_daemons(monkeypatch, capsys):
+    monkeypatch.setattr(ipvs_info, 'SYSCTL_DIR', '/nonexistent')
+    start = run_module(ipvs_info.main, {}, FakeIpvsadm(info_state('keepalived-start')), monkeypatch, capsys)
+    [svc] = start['services']
+    assert svc['real_server_order'] == ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80']
+    assert start['sync_daemons'] == []
+    reload = run_module(ipvs_info.main, {}, FakeIpvsadm(info_state('keepalived-reload')), monkeypatch, capsys)
+    [svc] = reload['services']
+    assert [r['address'] for r in svc['real_servers']] == ['10.99.0.20', '10.99.0.21', '10.99.0.22', '10.99.0.23']
+    assert svc['real_server_order'] == ['10.99.0.20:80', '10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80']
+    assert [(d['state'], d['mcast_interface'], d['syncid']) for d in reload['sync_daemons']] == [
+        ('master', 'd0', 7), ('backup', 'd0', 7)]
 
 
 def test_info_service_gone_between_calls(monkeypatch, capsys):
