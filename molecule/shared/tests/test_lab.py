@@ -187,3 +187,74 @@ def test_ipvs_module_playbook(lab):
 def test_sysctl_state_playbook(lab):
     """ecmp.lvs.sysctl_state for real on a lab host: apply, rerun unchanged, check mode, key removal (both backends)."""
     _run_lab_playbook('tests/lab/sysctl_state.yml', '-e', 'target=client1')
+
+
+# Rendered files: (path, owner, group, mode). Configuration read by a daemon: root-owned 0640, group of the
+# daemon (frr reads its files as group frr; keepalived and systemd-modules-load run as root). systemd units and
+# sysctl.d drop-ins stay 0644 like every unit and drop-in of the distribution (no secrets; read by unprivileged
+# tools such as systemctl cat / systemd-analyze cat-config). docs/architecture.md, "Files on the hosts".
+RENDERED_FILES = {
+    'routers': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
+                ('/etc/sysctl.d/90-ecmp-lvs-router.conf', 'root', 'root', 0o644)],
+    'directors': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
+                  ('/etc/keepalived/keepalived.conf', 'root', 'root', 0o640),
+                  ('/etc/modules-load.d/ecmp-lvs.conf', 'root', 'root', 0o640),
+                  ('/etc/sysctl.d/90-ecmp-lvs-director.conf', 'root', 'root', 0o644),
+                  ('/etc/systemd/system/ecmp-lvs-vips.service', 'root', 'root', 0o644)],
+    'realservers': [('/etc/sysctl.d/90-ecmp-lvs-realserver.conf', 'root', 'root', 0o644),
+                    ('/etc/systemd/system/ecmp-lvs-vips.service', 'root', 'root', 0o644)],
+}
+
+
+def test_rendered_files_owner_group_mode(lab):
+    wrong = []
+    for group, files in RENDERED_FILES.items():
+        for name in lab.groups[group]:
+            host = lab.host(name)
+            for path, user, grp, mode in files:
+                f = host.file(path)
+                have = (f.user, f.group, f.mode) if f.exists else None
+                if have != (user, grp, mode):
+                    wrong.append('%s:%s is %s, want %s:%s %o' % (name, path, have and '%s:%s %o' % have, user, grp, mode))
+    assert not wrong, '\n'.join(wrong)
+
+
+FRR_DAEMONS = ('watchfrr', 'zebra', 'mgmtd', 'staticd', 'bfdd', 'ospfd', 'ospf6d', 'bgpd')
+
+
+def _frr_listeners(host):
+    """[(daemon, address, port)] of the TCP sockets FRR daemons listen on (ss -Hltnp)."""
+    result = []
+    for line in host.check_output('ss -Hltnp').splitlines():
+        words = line.split()
+        users = [w for w in words if w.startswith('users:')]
+        if len(words) < 4 or not users:
+            continue
+        daemon = users[0].split('"')[1]
+        address, port = words[3].rsplit(':', 1)
+        if daemon in FRR_DAEMONS:
+            result.append((daemon, address.strip('[]'), int(port)))
+    return result
+
+
+def test_frr_vty_only_on_loopback(lab):
+    """vtysh/zebra only reachable locally: every FRR vty port is bound to 127.0.0.1 or ::1 (daemons: -A 127.0.0.1);
+    only bgpd's BGP port 179 may listen on every address."""
+    for name in lab.groups['routers'] + lab.groups['directors']:
+        listeners = _frr_listeners(lab.host(name))
+        assert any(d == 'zebra' for d, dummy, dummy2 in listeners), '%s: zebra has no vty socket: %s' % (name, listeners)
+        exposed = [entry for entry in listeners
+                   if entry[1] not in ('127.0.0.1', '::1') and not (entry[0] == 'bgpd' and entry[2] == 179)]
+        assert not exposed, '%s: FRR listens beyond loopback: %s' % (name, exposed)
+
+
+def test_keepalived_reload_keeps_ipvs_state(lab):
+    """A weight change through ecmp.lvs.director reloads keepalived without resetting IPVS counters (needs IPVS)."""
+    if lab.backend != 'uml':
+        pytest.skip('needs a kernel with IPVS: run by the uml scenario')
+    _run_lab_playbook('tests/lab/keepalived_reload.yml')
+
+
+def test_invalid_frr_conf_is_refused_before_frr_is_touched(lab):
+    """ecmp.lvs.router with an frr.conf vtysh rejects fails at validation; file, running config, daemons, routes unchanged."""
+    _run_lab_playbook('tests/lab/frr_invalid_config.yml')
