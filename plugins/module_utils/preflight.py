@@ -156,11 +156,11 @@ def msg_modprobe_missing():
 
 
 def msg_module_failed(module, error):
+    error = ' '.join(_text(error).split()) or 'modprobe failed'
     return ('kernel_modules: %s cannot be loaded (%s). Fix: a director needs a kernel with '
             'CONFIG_IP_VS and the module of every scheduler in use (ip_vs_<scheduler>, as a module or built '
             'in); a container shares the host kernel, so load it on the host (modprobe %s) or run the '
-            'director on a VM or bare metal. %s' % (module, ' '.join(_text(error).split()) or 'modprobe failed',
-                                                   module, REHEARSAL_HINT))
+            'director on a VM or bare metal. %s' % (module, error, module, REHEARSAL_HINT))
 
 
 def msg_no_ipvs(path):

@@ -57,7 +57,7 @@ options:
     default: "8.2"
   frr_config:
     description:
-      - The FRR configuration whose secrets are reported in RV(frr.config_has_secrets) (read whether or not
+      - The FRR configuration whose secrets are reported in C(config_has_secrets) of RV(frr) (read whether or not
         I(frr) is set), so that a role can hide the diff of a configuration that still holds a key it is
         about to remove. Null to skip.
     type: path

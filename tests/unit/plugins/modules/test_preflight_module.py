@@ -87,7 +87,7 @@ class Host(object):
             return 0, '', ''
         rc, out, err = self.modprobe.get(name, (0, '', ''))
         if rc == 0 and out:
-            self.loaded(*sorted(n for n in {'ip_vs', name} if not (self.root / 'sys' / 'module' / n).exists()))
+            self.loaded(*sorted(set(n for n in ('ip_vs', name) if not (self.root / 'sys' / 'module' / n).exists())))
         return rc, out, err
 
 
