@@ -1,6 +1,6 @@
 # ecmp.lvs — the two commands a newcomer needs:
 #   make lab    build the lab image if needed, start the lab from $(INVENTORY), run playbooks/site.yml, show the result
-#   make test   every test: unit, sanity, lint, molecule default (podman) and molecule uml (real IPVS kernels)
+#   make test   every test: unit, sanity, lint, safety (secrets), molecule default (podman) and uml (real IPVS kernels)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -20,12 +20,12 @@ APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities deb
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
 
-.PHONY: bench help deps apt venv collection unit sanity lint molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+.PHONY: bench help deps apt venv collection unit sanity lint safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
-	@echo "make test                                                         - unit, sanity, lint, molecule default + uml"
+	@echo "make test                                                         - unit, sanity, lint, safety, molecule default + uml"
 	@echo "make bench [BENCH_CONFIGS=seeds,defaults]                         - failover benchmark on a UML lab"
 
 deps: apt venv collection
@@ -66,6 +66,10 @@ sanity: $(ROOT)/.venv-sanity/.stamp
 lint: venv collection
 	$(VENV)/bin/ansible-lint --profile production
 
+# secrets never in the ansible output (site.yml -v --diff, check mode) but in frr.conf: a podman lab of its own
+safety: deps
+	$(PY) -m pytest -q tests/lab_safety
+
 # ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
 molecule-default: deps
 	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s default
@@ -75,7 +79,7 @@ molecule-uml: deps
 
 molecule: molecule-default molecule-uml
 
-test: deps unit sanity lint molecule
+test: deps unit sanity lint safety molecule
 
 lab: deps
 	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) --name $(LAB_NAME) demo

@@ -208,3 +208,77 @@ def test_conn_sync_playbook(lab):
     if lab.backend != 'uml':
         pytest.skip('needs IPVS sync daemons: run by the uml scenario')
     _run_lab_playbook('tests/lab/conn_sync.yml')
+
+
+# Rendered files: (path, owner, group, mode). Configuration read by a daemon: root-owned 0640, group of the
+# daemon (frr reads its files as group frr; keepalived and systemd-modules-load run as root). systemd units and
+# sysctl.d drop-ins stay 0644 like every unit and drop-in of the distribution (no secrets; read by unprivileged
+# tools such as systemctl cat / systemd-analyze cat-config). docs/architecture.md, "Files on the hosts".
+RENDERED_FILES = {
+    'routers': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
+                ('/etc/sysctl.d/90-ecmp-lvs-router.conf', 'root', 'root', 0o644)],
+    'directors': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
+                  ('/etc/keepalived/keepalived.conf', 'root', 'root', 0o640),
+                  ('/etc/modules-load.d/ecmp-lvs.conf', 'root', 'root', 0o640),
+                  ('/etc/sysctl.d/90-ecmp-lvs-director.conf', 'root', 'root', 0o644),
+                  ('/etc/systemd/system/ecmp-lvs-vips.service', 'root', 'root', 0o644)],
+    'realservers': [('/etc/sysctl.d/90-ecmp-lvs-realserver.conf', 'root', 'root', 0o644),
+                    ('/etc/systemd/system/ecmp-lvs-vips.service', 'root', 'root', 0o644)],
+}
+
+
+def test_rendered_files_owner_group_mode(lab):
+    wrong = []
+    for group, files in RENDERED_FILES.items():
+        for name in lab.groups[group]:
+            host = lab.host(name)
+            for path, user, grp, mode in files:
+                f = host.file(path)
+                have = (f.user, f.group, f.mode) if f.exists else None
+                if have != (user, grp, mode):
+                    wrong.append('%s:%s is %s, want %s:%s %o' % (name, path, have and '%s:%s %o' % have, user, grp, mode))
+    assert not wrong, '\n'.join(wrong)
+
+
+# FRR's TCP vty ports (lib/command.h: zebra 2601, ripd 2602, ..., ospfd 2604, bgpd 2605, staticd 2616, bfdd 2617,
+# ..., mgmtd 2623). Matched by port: in a container ss cannot name FRR's (non-dumpable) processes.
+FRR_VTY_PORTS = range(2600, 2630)
+
+
+def _frr_vty_listeners(host):
+    """[(address, port)] of the TCP sockets listening on an FRR vty port (ss -Hltn)."""
+    result = []
+    for line in host.check_output('ss -Hltn').splitlines():
+        words = line.split()
+        if len(words) >= 4:
+            address, port = words[3].rsplit(':', 1)
+            if int(port) in FRR_VTY_PORTS:
+                result.append((address.strip('[]'), int(port)))
+    return sorted(result)
+
+
+def test_frr_vty_only_reachable_locally(lab):
+    """vtysh/zebra only reachable locally: every FRR vty port is bound to 127.0.0.1 or ::1 (daemons: -A 127.0.0.1),
+    and a peer on the fabric gets "connection refused" on each of them (bgpd's port 179 is not a vty)."""
+    for name in lab.groups['routers'] + lab.groups['directors']:
+        listeners = _frr_vty_listeners(lab.host(name))
+        assert ('127.0.0.1', 2601) in listeners, '%s: no zebra vty on 127.0.0.1:2601: %s' % (name, listeners)
+        exposed = [entry for entry in listeners if entry[0] not in ('127.0.0.1', '::1')]
+        assert not exposed, '%s: FRR vty listens beyond loopback: %s' % (name, exposed)
+        peer = lab.groups['directors'][0] if name in lab.groups['routers'] else lab.groups['routers'][0]
+        ports = ' '.join(str(port) for port in sorted(set(port for dummy, port in listeners)))
+        reachable = lab.host(peer).check_output(
+            'for p in %s; do nc -z -w 2 %s $p 2>/dev/null && echo $p; done; true' % (ports, lab.address(name)))
+        assert not reachable.split(), '%s reaches the FRR vty of %s on ports %s' % (peer, name, reachable.split())
+
+
+def test_keepalived_reload_keeps_ipvs_state(lab):
+    """A weight change through ecmp.lvs.director reloads keepalived without resetting IPVS counters (needs IPVS)."""
+    if lab.backend != 'uml':
+        pytest.skip('needs a kernel with IPVS: run by the uml scenario')
+    _run_lab_playbook('tests/lab/keepalived_reload.yml')
+
+
+def test_invalid_frr_conf_is_refused_before_frr_is_touched(lab):
+    """ecmp.lvs.router with an frr.conf vtysh rejects fails at validation; file, running config, daemons, routes unchanged."""
+    _run_lab_playbook('tests/lab/frr_invalid_config.yml')
