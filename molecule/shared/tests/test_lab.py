@@ -103,8 +103,10 @@ def test_director_vip_on_lo(lab):
 
 
 def test_keepalived_config_valid(lab):
+    # keepalived 2.2.7 kills its own --config-test when scripts run as a script_user (keepalived issue #2617): the
+    # director role's wrapper tests a copy with script_user root
     for name in lab.groups['directors']:
-        res = lab.host(name).run('keepalived --config-test')
+        res = lab.host(name).run('ecmp-lvs-announce keepalived-config-test /etc/keepalived/keepalived.conf')
         assert res.rc == 0, '%s: keepalived --config-test: %s%s' % (name, res.stdout, res.stderr)
 
 

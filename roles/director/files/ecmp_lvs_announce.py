@@ -13,11 +13,16 @@ still arrive after a withdrawal are served.
     quorum up|down KEY   keepalived's quorum_up / quorum_down of a virtual server (run as the unprivileged
                          script_user): records the quorum state of KEY (tcp:VIP:PORT) under STATE/quorum, nothing
                          else.
-    run                  the root service (ecmp-lvs-announce.service): every --interval seconds, announce or
-                         withdraw each VIP of the configuration (see decide()); SIGHUP re-executes the installed
-                         program (new code, no withdrawal); SIGTERM withdraws every VIP and exits.
+    run                  the root service (ecmp-lvs-announce.service): announce or withdraw each VIP of the
+                         configuration (see decide()) at once when a quorum record, the drain flag, the
+                         configuration or keepalived's pid file changes or a watched process ends (inotify,
+                         pidfd), when a hold-down ends, and at least every `interval` seconds; SIGHUP re-executes
+                         the installed program (new code, no withdrawal); SIGTERM withdraws every VIP and exits.
     status               the reconciler's view (JSON).
     check-config         validate the configuration file (the role's template validation).
+    keepalived-config-test FILE
+                         `keepalived --config-test` of FILE, working around keepalived 2.2.7 killing itself when
+                         a script_user is set (the role's validation of keepalived.conf).
     keepalived-stop PID  ExecStop of keepalived.service: withdraw the health-gated VIPs before keepalived tears
                          down its IPVS services and wait stop_delay seconds, so the routers move the flows first.
     drain | undrain      set / clear the persistent drain flag (playbooks/drain.yml writes the same file).
@@ -55,7 +60,7 @@ STOPPING = 'keepalived-stopping'
 
 DEFAULTS = {
     'holddown': 5.0,
-    'interval': 0.1,
+    'interval': 1.0,
     'resync': 5.0,
     'label': LABEL,
     'require_quorum': True,
@@ -321,6 +326,7 @@ class Host:
         self.config_path = config_path
         self._config = None
         self._config_id = None
+        self.keepalived_pid = None
 
     def config(self):
         """The configuration, re-read when the file changes (a bad new file keeps the previous one)."""
@@ -357,9 +363,9 @@ class Host:
     def drained(config):
         return os.path.exists(config['drain_file'])
 
-    @staticmethod
-    def keepalived_running(config):
+    def keepalived_running(self, config):
         """keepalived's main process is alive and not being stopped (see cmd_keepalived_stop)."""
+        self.keepalived_pid = None
         try:
             pid = int(read_file(config['keepalived_pidfile']).strip())
         except (OSError, ValueError):
@@ -367,6 +373,7 @@ class Host:
         stat = process_stat(pid)
         if stat is None or stat[0] != 'keepalived':
             return False
+        self.keepalived_pid = pid
         try:
             return read_file(os.path.join(config['state_dir'], STOPPING)).split() != [str(pid), str(stat[2])]
         except OSError:
@@ -420,6 +427,8 @@ class Reconciler:
         self.decisions = {}
         self.vips = None
         self.pending = set()
+        self.wake_at = None
+        self.pids = set()
 
     def resync(self, config):
         self.announced = self.host.present(config)
@@ -473,6 +482,16 @@ class Reconciler:
             self.reasons = reasons
             self.host.write_status(config, self.status(decisions, drained, running))
         self.decisions = decisions
+        # when to look again without an event: the end of a running hold-down, the next resync
+        deadlines = [self.last_resync + config['resync']]
+        for dec in decisions.values():
+            deadlines.extend(svc['since'] + config['holddown'] for svc in dec['services'].values()
+                             if svc['status'] == 'holddown')
+        self.wake_at = min(deadlines)
+        # processes whose end changes a decision: keepalived and the checkers that reported
+        self.pids = set(r['writer'][0] for r in self.host.records(config).values())
+        if getattr(self.host, 'keepalived_pid', None):
+            self.pids.add(self.host.keepalived_pid)
         return decisions
 
     def status(self, decisions, drained, running):
@@ -522,6 +541,68 @@ def cmd_quorum(state, key, state_dir):
     return 0
 
 
+class Waiter:
+    """Sleeps until something a decision depends on changes, or a timeout: inotify on the directories of the
+    quorum records, the drain flag, the configuration and keepalived's pid file; a pidfd per process whose end
+    matters (keepalived, the checkers that reported); signals (set_wakeup_fd). Without inotify (ctypes) or pidfd
+    (Python < 3.9) it still wakes at the timeout (the reconciliation interval)."""
+
+    # IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+    MASK = 0x008 | 0x040 | 0x080 | 0x100 | 0x200
+
+    def __init__(self):
+        import signal
+        self.libc = None
+        self.fd = None
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            if fd >= 0:
+                self.libc, self.fd = libc, fd
+        except (OSError, AttributeError, ImportError):
+            pass
+        self.watched = set()
+        self.pidfds = {}
+        self.ended = set()
+        self.sig_r, sig_w = os.pipe()
+        os.set_blocking(self.sig_r, False)
+        os.set_blocking(sig_w, False)
+        signal.set_wakeup_fd(sig_w)
+
+    def watch(self, paths):
+        for path in paths:
+            if self.fd is not None and path not in self.watched and \
+                    self.libc.inotify_add_watch(self.fd, path.encode(), self.MASK) >= 0:
+                self.watched.add(path)
+
+    def follow(self, pids):
+        """Keep a pidfd on each of `pids` (a process that ended is never followed again)."""
+        for pid in set(self.pidfds) - set(pids):
+            os.close(self.pidfds.pop(pid))
+        for pid in set(pids) - set(self.pidfds) - self.ended:
+            try:
+                self.pidfds[pid] = os.pidfd_open(pid)
+            except (OSError, AttributeError):
+                self.ended.add(pid)
+
+    def wait(self, timeout):
+        import select
+        fds = [self.sig_r] + ([self.fd] if self.fd is not None else []) + list(self.pidfds.values())
+        ready = select.select(fds, [], [], max(timeout, 0))[0]
+        for fd in ready:
+            if fd in (self.sig_r, self.fd):
+                try:
+                    while os.read(fd, 65536):
+                        pass
+                except BlockingIOError:
+                    pass
+        for pid, fd in list(self.pidfds.items()):
+            if fd in ready:
+                os.close(self.pidfds.pop(pid))
+                self.ended.add(pid)
+
+
 def cmd_run(args):
     import signal
     import subprocess
@@ -529,23 +610,33 @@ def cmd_run(args):
     reconciler = Reconciler(host)
     stop = []
 
-    def on_term(signum, dummy_frame):
+    def on_signal(signum, dummy_frame):
         stop.append(signum)
 
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    waiter = Waiter()
     config = host.config()
-    log('ecmp-lvs-announce running: %d VIP(s), hold-down %.1f s, interval %.2f s%s' % (
+    log('ecmp-lvs-announce running: %d VIP(s), hold-down %g s, interval %g s, events: %s' % (
         len(config['vips']), config['holddown'], config['interval'],
-        '' if config['require_quorum'] else ', quorum not required'))
+        'inotify + pidfd' if waiter.fd is not None and hasattr(os, 'pidfd_open') else 'none (polling)'))
     while not stop:
+        config = host.config()
+        waiter.watch([os.path.dirname(os.path.abspath(args.config)), config['state_dir'],
+                      os.path.join(config['state_dir'], 'quorum'), os.path.dirname(config['drain_file']),
+                      os.path.dirname(config['keepalived_pidfile'])])
         try:
             reconciler.step()
         except (OSError, subprocess.CalledProcessError, AnnounceError) as exc:
             log('reconcile failed (retrying): %s' % exc)
             reconciler.announced = None
-        time.sleep(host.config()['interval'])
+            reconciler.wake_at = None
+        waiter.follow(reconciler.pids)
+        timeout = config['interval']
+        if reconciler.wake_at is not None:
+            timeout = min(timeout, reconciler.wake_at - time.monotonic())
+        if not stop:
+            waiter.wait(timeout)
     if stop[0] == signal.SIGHUP:
         log('SIGHUP: re-executing %s (VIPs left as they are)' % sys.argv[0])
         os.execv(sys.argv[0], sys.argv)
@@ -600,6 +691,39 @@ def cmd_check_config(args):
     return 0
 
 
+def config_for_test(text):
+    """keepalived.conf text -> the same with every `script_user` set to root (see cmd_keepalived_config_test)."""
+    lines = []
+    for line in text.splitlines(True):
+        words = line.split()
+        if words[:1] == ['script_user']:
+            line = line[:len(line) - len(line.lstrip())] + 'script_user root\n'
+        lines.append(line)
+    return ''.join(lines)
+
+
+def cmd_keepalived_config_test(args):
+    """`keepalived --config-test` of keepalived.conf as the role's template validation.
+
+    keepalived 2.2.7 (Debian 12) kills its own process group at the end of --config-test when a script runs as a
+    non-root script_user (keepalived issue #2617, fixed in 2.2.8): the test runs on a copy with `script_user root`
+    (everything else identical) in its own session."""
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile('w', prefix='keepalived-test-', suffix='.conf', delete=False) as handle:
+        handle.write(config_for_test(read_file(args.file)))
+    try:
+        res = subprocess.run(['keepalived', '--config-test', '-f', handle.name], start_new_session=True, check=False,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    finally:
+        os.unlink(handle.name)
+    sys.stdout.write(res.stdout.replace(handle.name, args.file))
+    if res.returncode < 0:
+        print('keepalived --config-test was killed by signal %d' % -res.returncode)
+        return 1
+    return res.returncode
+
+
 def cmd_drain(args):
     config = load_config(read_file(args.config))
     path = config['drain_file']
@@ -650,7 +774,10 @@ def cmd_wait_announced(args):
 
 
 def ipvs_sample(vips):
+    """Summed IPVS in-packet counters of the services of `vips` (0 without IPVS: nothing to wait for)."""
     import subprocess
+    if not os.path.exists('/proc/net/ip_vs'):
+        return 0
     out = subprocess.run(['ipvsadm', '-L', '-n', '--stats', '--exact'], check=True, stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
     stats = parse_ipvs_stats(out)
@@ -680,8 +807,11 @@ def cmd_wait_idle(args):
         if done or now - start >= args.timeout:
             break
         time.sleep(1.0)
-    out = subprocess.run(['ipvsadm', '-L', '-n'], check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
-    conns = [c for k, c in parse_ipvs_conns(out).items() if k[1] in vips]
+    conns = []
+    if os.path.exists('/proc/net/ip_vs'):
+        out = subprocess.run(['ipvsadm', '-L', '-n'], check=True, stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+        conns = [c for k, c in parse_ipvs_conns(out).items() if k[1] in vips]
     report.update(result='idle' if done else 'timeout', waited=round(time.monotonic() - start, 2),
                   idle_after=round(idle.changed_at - start, 2), packets_after_withdrawal=idle.received(),
                   active_connections=sum(c[0] for c in conns), inactive_connections=sum(c[1] for c in conns))
@@ -702,6 +832,8 @@ def parser():
     sub.add_parser('run', help='the reconciler (ecmp-lvs-announce.service)')
     sub.add_parser('status', help='JSON view of the reconciler')
     sub.add_parser('check-config', help='validate the configuration file')
+    ktest = sub.add_parser('keepalived-config-test', help='keepalived --config-test FILE (script_user as root)')
+    ktest.add_argument('file')
     stop = sub.add_parser('keepalived-stop', help='withdraw before keepalived stops (its ExecStop)')
     stop.add_argument('pid', type=int, help="keepalived's main pid ($MAINPID)")
     sub.add_parser('drain', help='set the persistent drain flag (withdraw every VIP)')
@@ -725,7 +857,8 @@ def main(argv=None):
         args = parser().parse_args(argv)
         if args.command == 'quorum':
             return cmd_quorum(args.state, args.key, args.state_dir)
-        commands = {'run': cmd_run, 'status': cmd_status, 'check-config': cmd_check_config, 'drain': cmd_drain, 'undrain': cmd_drain,
+        commands = {'run': cmd_run, 'status': cmd_status, 'check-config': cmd_check_config,
+                    'keepalived-config-test': cmd_keepalived_config_test, 'drain': cmd_drain, 'undrain': cmd_drain,
                     'wait-announced': cmd_wait_announced, 'wait-idle': cmd_wait_idle,
                     'keepalived-stop': cmd_keepalived_stop}
         return commands[args.command](args)

@@ -142,7 +142,7 @@ def test_check_key_rejects(key):
 
 def test_load_config_fills_defaults():
     conf = ann.load_config(json.dumps({'vips': {VIP: [HTTP]}}))
-    assert conf['holddown'] == 5.0 and conf['interval'] == 0.1 and conf['require_quorum'] is True
+    assert conf['holddown'] == 5.0 and conf['interval'] == 1.0 and conf['require_quorum'] is True
     assert conf['vips'] == {VIP: [HTTP]} and conf['label'] == 'lo:lvs'
 
 
@@ -509,3 +509,42 @@ def test_drain_commands_and_check_config(tmp_path):
     conf.write_text('{"vips": {"10.99.100.10": ["tcp:10.99.100.10:0"]}}')
     res = subprocess.run(cmd + ['check-config'], capture_output=True, text=True, check=False)
     assert res.returncode == 2 and 'invalid service key' in res.stderr
+
+
+# --- keepalived --config-test work-around, event waiting (real inotify / pidfd of this kernel) -------------------
+
+def test_config_for_test_sets_script_user_root_only():
+    text = ('global_defs {\n    router_id d1\n    enable_script_security\n    script_user keepalived_script\n}\n'
+            'virtual_server 10.99.100.10 80 {\n    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s"\n}\n'
+            % HTTP)
+    want = text.replace('script_user keepalived_script', 'script_user root')
+    assert ann.config_for_test(text) == want
+    assert ann.config_for_test(want) == want
+
+
+def test_waiter_wakes_on_a_file_event_and_a_process_end(tmp_path):
+    import threading
+    import time
+    waiter = ann.Waiter()
+    assert waiter.fd is not None, 'inotify through ctypes is expected on Linux'
+    waiter.watch([str(tmp_path)])
+    timer = threading.Timer(0.2, lambda: ann.write_atomic(str(tmp_path / 'rec'), 'x'))
+    timer.start()
+    start = time.monotonic()
+    waiter.wait(10)
+    assert time.monotonic() - start < 5
+    timer.join()
+    time.sleep(0.05)
+    waiter.wait(0)                  # the rest of the write's events (create, close, rename)
+    proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(0.3)'])
+    waiter.follow([proc.pid])
+    start = time.monotonic()
+    waiter.wait(10)
+    assert time.monotonic() - start < 5
+    proc.wait()
+    assert proc.pid in waiter.ended and proc.pid not in waiter.pidfds
+    # nothing happens: the timeout
+    waiter.follow([proc.pid])       # an ended process is never followed again (its pidfd would stay readable)
+    start = time.monotonic()
+    waiter.wait(0.3)
+    assert time.monotonic() - start >= 0.29
