@@ -304,6 +304,9 @@ def write_atomic(path, text, mode=0o644):
     tmp = '%s.%d.tmp' % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        # whatever the umask (keepalived runs its scripts with 077): the root service reads the records without
+        # CAP_DAC_OVERRIDE
+        os.fchmod(fd, mode)
         os.write(fd, text.encode('utf-8'))
         os.fsync(fd)
     finally:
@@ -429,6 +432,7 @@ class Reconciler:
         self.pending = set()
         self.wake_at = None
         self.pids = set()
+        self.changed_at = {}
 
     def resync(self, config):
         self.announced = self.host.present(config)
@@ -462,6 +466,7 @@ class Reconciler:
             else:
                 continue
             acted.add(vip)
+            self.changed_at[vip] = now
             log('%s %s: %s' % (vip, 'announced' if dec['announce'] else 'withdrawn', dec['reason']))
         for vip in sorted(self.announced - set(decisions)):
             self.host.delete(config, vip)
@@ -480,7 +485,7 @@ class Reconciler:
                     log('%s stays %s: %s' % (vip, 'announced' if vip in self.announced else 'withdrawn',
                                              reasons[vip]))
             self.reasons = reasons
-            self.host.write_status(config, self.status(decisions, drained, running))
+            self.host.write_status(config, self.status(decisions, drained, running, now))
         self.decisions = decisions
         # when to look again without an event: the end of a running hold-down, the next resync
         deadlines = [self.last_resync + config['resync']]
@@ -494,14 +499,17 @@ class Reconciler:
             self.pids.add(self.host.keepalived_pid)
         return decisions
 
-    def status(self, decisions, drained, running):
+    def status(self, decisions, drained, running, now):
+        """The status file (times are CLOCK_MONOTONIC seconds, like the quorum records' `since`)."""
         return {
             'pid': os.getpid(),
+            'updated': now,
             'drained': drained,
             'keepalived_running': running,
             'announced': sorted(self.announced),
             'vips': dict((vip, {'announced': vip in self.announced, 'reason': dec['reason'],
-                                'services': dec['services']}) for vip, dec in decisions.items()),
+                                'changed_at': self.changed_at.get(vip), 'services': dec['services']})
+                         for vip, dec in decisions.items()),
         }
 
     def withdraw_all(self):
@@ -648,46 +656,17 @@ def cmd_keepalived_stop(args):
     """ExecStop of keepalived.service (drop-in): withdraw the health-gated VIPs before keepalived removes its
     IPVS services, so that the routers stop sending first; then wait stop_delay seconds."""
     config = load_config(read_file(args.config))
+    gated = set(vip for vip, keys in config['vips'].items() if keys and config['require_quorum'])
+    announced = sorted(Host.present(config) & gated)   # before the marker wakes the service
     stat = process_stat(args.pid)
     if stat is not None:
         write_atomic(os.path.join(config['state_dir'], STOPPING), '%d %d\n' % (args.pid, stat[2]))
-    gated = set(vip for vip, keys in config['vips'].items() if keys and config['require_quorum'])
-    withdrawn = sorted(Host.present(config) & gated)
-    for vip in withdrawn:
-        Host.delete(config, vip)
-    log('keepalived stopping: withdrew %s; waiting %g s before IPVS goes' % (', '.join(withdrawn) or 'nothing',
-                                                                            config['stop_delay']))
-    if withdrawn:
+    for vip in announced:
+        Host.delete(config, vip)        # the service (woken by the marker) may be faster: no error then
+    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes' % (', '.join(announced) or 'nothing',
+                                                                         config['stop_delay']))
+    if announced:
         time.sleep(config['stop_delay'])
-    return 0
-
-
-def read_status(config):
-    import json
-    try:
-        status = json.loads(read_file(os.path.join(config['state_dir'], 'status.json')))
-    except (OSError, ValueError):
-        return None
-    if process_stat(int(status.get('pid', 0))) is None:
-        return None
-    return status
-
-
-def cmd_status(args):
-    import json
-    config = load_config(read_file(args.config))
-    status = read_status(config) or {'error': 'ecmp-lvs-announce.service is not running'}
-    status['present'] = sorted(Host.present(config))
-    status['drain_file'] = config['drain_file']
-    status['drained'] = os.path.exists(config['drain_file'])
-    print(json.dumps(status, indent=1, sort_keys=True))
-    return 0 if 'error' not in status else 1
-
-
-def cmd_check_config(args):
-    config = load_config(read_file(args.config))
-    print('%s: %d VIP(s), %d health-gated service(s)' % (args.config, len(config['vips']),
-                                                        sum(len(k) for k in config['vips'].values())))
     return 0
 
 

@@ -423,6 +423,8 @@ def test_status_written_only_on_change(env):
     run(clock, rec_, 1009.0)
     # hold-down started, then announced
     assert [s['vips'][VIP]['announced'] for s in host.statuses] == [False, False, True]
+    last = host.statuses[-1]
+    assert last['vips'][VIP]['changed_at'] - last['vips'][VIP]['services'][HTTP]['since'] == 5.0
 
 
 # --- parsers on real output ----------------------------------------------------------------------------------------
@@ -548,3 +550,14 @@ def test_waiter_wakes_on_a_file_event_and_a_process_end(tmp_path):
     start = time.monotonic()
     waiter.wait(0.3)
     assert time.monotonic() - start >= 0.29
+
+
+def test_write_atomic_ignores_the_umask(tmp_path):
+    """keepalived runs its scripts with umask 077; the root service (no CAP_DAC_OVERRIDE) must read the records."""
+    old = os.umask(0o077)
+    try:
+        ann.write_atomic(str(tmp_path / 'rec'), 'up 1 2 3 4 5\n')
+    finally:
+        os.umask(old)
+    assert oct(os.stat(str(tmp_path / 'rec')).st_mode & 0o777) == '0o644'
+    assert os.listdir(str(tmp_path)) == ['rec']
