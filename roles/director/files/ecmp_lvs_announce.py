@@ -670,6 +670,35 @@ def cmd_keepalived_stop(args):
     return 0
 
 
+def read_status(config):
+    import json
+    try:
+        status = json.loads(read_file(os.path.join(config['state_dir'], 'status.json')))
+    except (OSError, ValueError):
+        return None
+    if process_stat(int(status.get('pid', 0))) is None:
+        return None
+    return status
+
+
+def cmd_status(args):
+    import json
+    config = load_config(read_file(args.config))
+    status = read_status(config) or {'error': 'ecmp-lvs-announce.service is not running'}
+    status['present'] = sorted(Host.present(config))
+    status['drain_file'] = config['drain_file']
+    status['drained'] = os.path.exists(config['drain_file'])
+    print(json.dumps(status, indent=1, sort_keys=True))
+    return 0 if 'error' not in status else 1
+
+
+def cmd_check_config(args):
+    config = load_config(read_file(args.config))
+    print('%s: %d VIP(s), %d health-gated service(s)' % (args.config, len(config['vips']),
+                                                        sum(len(k) for k in config['vips'].values())))
+    return 0
+
+
 def config_for_test(text):
     """keepalived.conf text -> the same with every `script_user` set to root (see cmd_keepalived_config_test)."""
     lines = []

@@ -561,3 +561,19 @@ def test_write_atomic_ignores_the_umask(tmp_path):
         os.umask(old)
     assert oct(os.stat(str(tmp_path / 'rec')).st_mode & 0o777) == '0o644'
     assert os.listdir(str(tmp_path)) == ['rec']
+
+
+def test_status_without_the_service(tmp_path):
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'drained'),
+                                'state_dir': str(tmp_path), 'label': 'lo:nosuch'}))
+    res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 1, res.stderr
+    assert json.loads(res.stdout) == {'error': 'ecmp-lvs-announce.service is not running', 'present': [],
+                                      'drain_file': str(tmp_path / 'drained'), 'drained': False}
+    # a status file of a process that is gone does not count
+    (tmp_path / 'status.json').write_text(json.dumps({'pid': 2 ** 22 + 1, 'vips': {}}))
+    res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 1 and 'not running' in res.stdout
