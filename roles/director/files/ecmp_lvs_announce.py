@@ -217,9 +217,9 @@ def decide(config, records, drained, keepalived_running, writer_alive, now, anno
         elif vip in announced and all(services[k]['status'] in KEEP or (k in pending and services[k]['status'] == 'down')
                                       for k in not_up):
             announce = True
-            reason = 'not withdrawn for ' + '; '.join('%s: %s%s' % (k, services[k]['detail'],
-                                                                  ' (new service)' if k in pending else '')
-                                                     for k in not_up)
+            details = ['%s: %s%s' % (k, services[k]['detail'], ' (new service)' if k in pending else '')
+                       for k in not_up]
+            reason = 'not withdrawn for ' + '; '.join(details)
         else:
             announce = False
             reason = '; '.join('%s: %s' % (k, services[k]['detail']) for k in not_up)
@@ -663,8 +663,8 @@ def cmd_keepalived_stop(args):
         write_atomic(os.path.join(config['state_dir'], STOPPING), '%d %d\n' % (args.pid, stat[2]))
     for vip in announced:
         Host.delete(config, vip)        # the service (woken by the marker) may be faster: no error then
-    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes' % (', '.join(announced) or 'nothing',
-                                                                         config['stop_delay']))
+    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes'
+        % (', '.join(announced) or 'nothing', config['stop_delay']))
     if announced:
         time.sleep(config['stop_delay'])
     return 0
@@ -694,8 +694,8 @@ def cmd_status(args):
 
 def cmd_check_config(args):
     config = load_config(read_file(args.config))
-    print('%s: %d VIP(s), %d health-gated service(s)' % (args.config, len(config['vips']),
-                                                        sum(len(k) for k in config['vips'].values())))
+    gated = sum(len(k) for k in config['vips'].values())
+    print('%s: %d VIP(s), %d health-gated service(s)' % (args.config, len(config['vips']), gated))
     return 0
 
 
