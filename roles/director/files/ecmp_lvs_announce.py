@@ -1,0 +1,883 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecmp-lvs-announce: an ecmp.lvs director announces a VIP only while its services are healthy.
+
+Installed by the ecmp.lvs.director role as /usr/local/sbin/ecmp-lvs-announce (Python 3 standard library only).
+
+The VIP *address* on lo is the announcement: FRR announces VIP/32 (OSPF network statement, BGP network
+statement) exactly while the address exists, and withdraws it when the address goes. A `local` route in table
+local (installed by the ecmp-lvs-vips unit) keeps the VIP deliverable to IPVS without the address, so flows that
+still arrive after a withdrawal are served.
+
+    quorum up|down KEY   keepalived's quorum_up / quorum_down of a virtual server (run as the unprivileged
+                         script_user): records the quorum state of KEY (tcp:VIP:PORT) under STATE/quorum, nothing
+                         else.
+    run                  the root service (ecmp-lvs-announce.service): announce or withdraw each VIP of the
+                         configuration (see decide()) at once when a quorum record, the drain flag, the
+                         configuration or keepalived's pid file changes or a watched process ends (inotify,
+                         pidfd), when a hold-down ends, and at least every `interval` seconds; SIGHUP re-executes
+                         the installed program (new code, no withdrawal); SIGTERM withdraws every VIP and exits.
+    status               the reconciler's view (JSON).
+    check-config         validate the configuration file (the role's template validation).
+    keepalived-config-test FILE
+                         `keepalived --config-test` of FILE, working around keepalived 2.2.7 killing itself when
+                         a script_user is set (the role's validation of keepalived.conf).
+    keepalived-stop PID  ExecStop of keepalived.service: withdraw the health-gated VIPs before keepalived tears
+                         down its IPVS services and wait stop_delay seconds, so the routers move the flows first.
+    drain | undrain      set / clear the persistent drain flag (playbooks/drain.yml writes the same file).
+    wait-announced       wait until every VIP is announced (or the director is drained); JSON report.
+    wait-idle            wait until every VIP is withdrawn and IPVS receives no more packets for them; JSON report.
+
+Rules (decide()): a withdrawn VIP is announced when the director is not drained, keepalived runs, and every
+health-gated service of the VIP has reported quorum up (from the running keepalived) for at least HOLDDOWN seconds.
+An announced VIP is withdrawn at once when the director is drained, keepalived is not running, the keepalived
+checker process that reported a service is gone, or a service reports quorum down. Exception: a service added to
+an announced VIP by a configuration change (keepalived's `alpha` starts it quorum down on every director at once)
+does not withdraw the VIP before it has been up once; a service without any report yet does not withdraw it
+either (nothing is known against it).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# Only what the quorum path needs is imported at the top: keepalived runs `quorum` on every quorum change and
+# its start-up time is part of the withdrawal delay (json + subprocess + argparse cost ~0.4 s of Python start-up
+# in the UML lab). The other commands import what they use when they run.
+# pylint: disable=import-outside-toplevel
+import os
+import sys
+import time
+
+CONFIG = '/etc/ecmp-lvs/announce.json'
+STATE_DIR = '/run/ecmp-lvs'
+DRAIN_FILE = '/var/lib/ecmp-lvs/drained'
+KEEPALIVED_PIDFILE = '/run/keepalived.pid'
+LABEL = 'lo:lvs'
+# marker written by `keepalived-stop` (ExecStop of keepalived.service): "pid starttime" of the keepalived
+# being stopped
+STOPPING = 'keepalived-stopping'
+
+DEFAULTS = {
+    'holddown': 5.0,
+    'interval': 1.0,
+    'resync': 5.0,
+    'label': LABEL,
+    'require_quorum': True,
+    'state_dir': STATE_DIR,
+    'drain_file': DRAIN_FILE,
+    'keepalived_pidfile': KEEPALIVED_PIDFILE,
+    'stop_delay': 1.0,
+    'vips': {},
+}
+
+PROTOCOLS = ('tcp', 'udp', 'sctp')
+
+
+class AnnounceError(Exception):
+    """A user-facing error (bad key, bad configuration)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# pure helpers (unit-tested)
+
+def is_ipv4(text):
+    """A dotted-quad IPv4 address (no leading zeros)."""
+    parts = text.split('.')
+    return len(parts) == 4 and all(p.isdigit() and p.isascii() and str(int(p)) == p and int(p) < 256 for p in parts)
+
+
+def check_key(key):
+    """Validate a service key `proto:vip:port` (it becomes a file name); return it."""
+    parts = (key or '').split(':')
+    if not (len(parts) == 3 and parts[0] in PROTOCOLS and is_ipv4(parts[1]) and parts[2].isdigit()
+            and parts[2].isascii() and str(int(parts[2])) == parts[2] and 0 < int(parts[2]) < 65536):
+        raise AnnounceError('invalid service key %r (want tcp|udp|sctp:IPv4:PORT)' % (key,))
+    return key
+
+
+def load_config(text):
+    """JSON text of announce.json -> configuration dict with every default filled in (validated)."""
+    import json
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise AnnounceError('configuration is not JSON: %s' % exc)
+    if not isinstance(data, dict):
+        raise AnnounceError('configuration must be a JSON object')
+    unknown = sorted(set(data) - set(DEFAULTS))
+    if unknown:
+        raise AnnounceError('unknown configuration keys: %s' % ', '.join(unknown))
+    config = dict(DEFAULTS)
+    config.update(data)
+    for name in ('holddown', 'interval', 'resync', 'stop_delay'):
+        if isinstance(config[name], bool) or not isinstance(config[name], (int, float)) or config[name] < 0:
+            raise AnnounceError('%s must be a number >= 0, got %r' % (name, config[name]))
+    if config['interval'] <= 0:
+        raise AnnounceError('interval must be > 0')
+    if not isinstance(config['vips'], dict):
+        raise AnnounceError('vips must be an object {vip: [service keys]}')
+    for vip, keys in config['vips'].items():
+        if not is_ipv4(vip):
+            raise AnnounceError('invalid VIP %r' % (vip,))
+        if not isinstance(keys, list):
+            raise AnnounceError('vips[%s] must be a list of service keys' % vip)
+        for key in keys:
+            check_key(key)
+    return config
+
+
+def proc_stat_fields(text):
+    """Content of /proc/PID/stat -> (comm, ppid, starttime in clock ticks)."""
+    head, tail = text.rsplit(')', 1)
+    comm = head.split('(', 1)[1]
+    fields = tail.split()
+    # fields[0] is field 3 (state): ppid is field 4, starttime field 22
+    return comm, int(fields[1]), int(fields[19])
+
+
+RECORD_FIELDS = 6
+
+
+def format_record(rec):
+    """A quorum record -> its one-line file content: state at writer_pid writer_start seq_start seq_pid."""
+    return '%s %.3f %d %d %d %d\n' % (rec['state'], rec['at'], rec['writer'][0], rec['writer'][1], rec['seq'][0],
+                                      rec['seq'][1])
+
+
+def parse_record(text):
+    """A stored quorum record -> dict, or None when unreadable (treated as no report)."""
+    words = (text or '').split()
+    if len(words) != RECORD_FIELDS or words[0] not in ('up', 'down'):
+        return None
+    try:
+        nums = [int(w) for w in words[2:]]
+        return {'state': words[0], 'at': float(words[1]), 'writer': nums[0:2], 'seq': nums[2:4]}
+    except ValueError:
+        return None
+
+
+def merge_record(prev, state, now, writer, seq):
+    """The record to store for a quorum report, or None to keep `prev`.
+
+    writer = [pid, starttime] of the keepalived checker process that ran the script; seq = [starttime, pid] of
+    the script process itself (keepalived forks scripts in event order and does not wait for them: a report
+    older than the stored one from the same writer is dropped). A repeated state keeps its first time, so a
+    duplicate quorum_up does not restart the hold-down."""
+    same = prev is not None and prev['writer'] == list(writer)
+    if same and prev['seq'] >= list(seq):
+        return None
+    at = prev['at'] if same and prev['state'] == state else now
+    return {'state': state, 'at': at, 'writer': list(writer), 'seq': list(seq)}
+
+
+def service_status(rec, writer_alive, now, holddown):
+    """(status, detail) of one service from its record: up | holddown | down | gone | unknown.
+
+    The detail never contains the current time, so it only changes with the state (logged once)."""
+    if rec is None:
+        return 'unknown', 'no quorum report from keepalived yet'
+    if not writer_alive(rec['writer']):
+        return 'gone', 'the keepalived checker process that reported (pid %d) is gone' % rec['writer'][0]
+    if rec['state'] == 'down':
+        return 'down', 'quorum down'
+    if now < rec['at'] + holddown:
+        return 'holddown', 'quorum up, hold-down of %g s running' % holddown
+    return 'up', 'quorum up'
+
+
+# statuses that keep an announced VIP announced; `pending` services (added to an announced VIP by a
+# configuration change, not up since) may also be down
+KEEP = ('up', 'holddown', 'unknown')
+
+
+def decide(config, records, drained, keepalived_running, writer_alive, now, announced, pending=()):
+    """Pure decision: {vip: {'announce': bool, 'reason': str, 'services': {key: {status, detail, since}}}}.
+
+    records: {key: record}; writer_alive([pid, start]) -> bool; announced: VIPs announced now; pending: keys
+    added to an announced VIP by a configuration change and not up since (see Reconciler)."""
+    result = {}
+    for vip in sorted(config['vips']):
+        keys = config['vips'][vip] if config['require_quorum'] else []
+        services = {}
+        for key in keys:
+            rec = records.get(key)
+            status, detail = service_status(rec, writer_alive, now, config['holddown'])
+            services[key] = {'status': status, 'detail': detail, 'since': None if rec is None else rec['at']}
+        not_up = sorted(k for k, s in services.items() if s['status'] != 'up')
+        if drained:
+            announce, reason = False, 'drained'
+        elif not keys:
+            announce, reason = True, ('no health-gated service' if config['require_quorum'] else
+                                      'quorum not required')
+        elif not keepalived_running:
+            announce, reason = False, 'keepalived is not running'
+        elif not not_up:
+            announce, reason = True, 'every service has quorum'
+        elif vip in announced and all(services[k]['status'] in KEEP or (k in pending and services[k]['status'] == 'down')
+                                      for k in not_up):
+            announce = True
+            details = ['%s: %s%s' % (k, services[k]['detail'], ' (new service)' if k in pending else '')
+                       for k in not_up]
+            reason = 'not withdrawn for ' + '; '.join(details)
+        else:
+            announce = False
+            reason = '; '.join('%s: %s' % (k, services[k]['detail']) for k in not_up)
+        result[vip] = {'announce': announce, 'reason': reason, 'services': services}
+    return result
+
+
+def parse_ip_addresses(text, label):
+    """`ip -j -4 address show dev lo` -> set of addresses (no prefix) that carry `label`."""
+    import json
+    found = set()
+    for link in json.loads(text or '[]'):
+        for addr in link.get('addr_info', []):
+            if addr.get('family', 'inet') == 'inet' and addr.get('label') == label and addr.get('local'):
+                found.add(addr['local'])
+    return found
+
+
+def parse_ipvs_stats(text):
+    """`ipvsadm -L -n --stats --exact` -> {(proto, vip, port): {'conns', 'inpkts', 'outpkts', 'inbytes',
+    'outbytes'}} of the virtual services (IPv4 and fwmark lines other than TCP/UDP/SCTP are skipped)."""
+    services = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) != 7 or words[0] not in ('TCP', 'UDP', 'SCTP'):
+            continue
+        addr, dummy, port = words[1].rpartition(':')
+        services[(words[0].lower(), addr, int(port))] = dict(
+            zip(('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'), (int(w) for w in words[2:])))
+    return services
+
+
+def parse_ipvs_conns(text):
+    """`ipvsadm -L -n` -> {(proto, vip, port): [active, inactive]} summed over the real servers."""
+    conns = {}
+    current = None
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ('TCP', 'UDP', 'SCTP'):
+            addr, dummy, port = words[1].rpartition(':')
+            current = (words[0].lower(), addr, int(port))
+            conns[current] = [0, 0]
+        elif words[:1] == ['FWM']:
+            current = None
+        elif current and len(words) == 6 and words[0] == '->' and words[1] != 'RemoteAddress:Port':
+            conns[current][0] += int(words[4])
+            conns[current][1] += int(words[5])
+    return conns
+
+
+class Idle:
+    """Decides when the in-packet counters of the VIP services have stopped moving (pure, fed samples)."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+        self.last = None
+        self.changed_at = None
+        self.first = None
+
+    def feed(self, now, packets):
+        """Feed the summed in-packet counter; True once it has not moved for `quiet` seconds."""
+        if self.last is None:
+            self.first = packets
+            self.last, self.changed_at = packets, now
+        elif packets != self.last:
+            self.last, self.changed_at = packets, now
+        return now - self.changed_at >= self.quiet
+
+    def received(self):
+        return 0 if self.first is None else self.last - self.first
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the host (files, /proc, ip, ipvsadm)
+
+def read_file(path):
+    with open(path, encoding='utf-8') as handle:
+        return handle.read()
+
+
+def write_atomic(path, text, mode=0o644):
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        # whatever the umask (keepalived runs its scripts with 077): the root service reads the records without
+        # CAP_DAC_OVERRIDE
+        os.fchmod(fd, mode)
+        os.write(fd, text.encode('utf-8'))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def process_stat(pid):
+    """(comm, ppid, starttime) of a live process, or None."""
+    try:
+        return proc_stat_fields(read_file('/proc/%d/stat' % pid))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Host:
+    """The real system behind the reconciler."""
+
+    def __init__(self, config_path):
+        self.config_path = config_path
+        self._config = None
+        self._config_id = None
+        self.keepalived_pid = None
+
+    def config(self):
+        """The configuration, re-read when the file changes (a bad new file keeps the previous one)."""
+        stat = os.stat(self.config_path)
+        ident = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if ident != self._config_id:
+            try:
+                config = load_config(read_file(self.config_path))
+            except AnnounceError as exc:
+                if self._config is None:
+                    raise
+                log('configuration %s rejected, keeping the previous one: %s' % (self.config_path, exc))
+            else:
+                if self._config is not None:
+                    log('configuration %s reloaded' % self.config_path)
+                self._config = config
+            self._config_id = ident
+        return self._config
+
+    def records(self, config):
+        qdir = os.path.join(config['state_dir'], 'quorum')
+        records = {}
+        for keys in config['vips'].values():
+            for key in keys:
+                try:
+                    rec = parse_record(read_file(os.path.join(qdir, key)))
+                except OSError:
+                    rec = None
+                if rec is not None:
+                    records[key] = rec
+        return records
+
+    @staticmethod
+    def drained(config):
+        return os.path.exists(config['drain_file'])
+
+    def keepalived_running(self, config):
+        """keepalived's main process is alive and not being stopped (see cmd_keepalived_stop)."""
+        self.keepalived_pid = None
+        try:
+            pid = int(read_file(config['keepalived_pidfile']).strip())
+        except (OSError, ValueError):
+            return False
+        stat = process_stat(pid)
+        if stat is None or stat[0] != 'keepalived':
+            return False
+        self.keepalived_pid = pid
+        try:
+            return read_file(os.path.join(config['state_dir'], STOPPING)).split() != [str(pid), str(stat[2])]
+        except OSError:
+            return True
+
+    @staticmethod
+    def writer_alive(writer):
+        stat = process_stat(writer[0])
+        return stat is not None and stat[2] == writer[1]
+
+    @staticmethod
+    def present(config):
+        import subprocess
+        out = subprocess.run(['ip', '-j', '-4', 'address', 'show', 'dev', 'lo'], check=True,
+                             stdout=subprocess.PIPE, universal_newlines=True).stdout
+        return parse_ip_addresses(out, config['label'])
+
+    @staticmethod
+    def add(config, vip):
+        import subprocess
+        subprocess.run(['ip', '-4', 'address', 'replace', vip + '/32', 'dev', 'lo', 'label', config['label']],
+                       check=True)
+
+    @staticmethod
+    def delete(config, vip):
+        import subprocess
+        res = subprocess.run(['ip', '-4', 'address', 'del', vip + '/32', 'dev', 'lo'], check=False,
+                             stderr=subprocess.PIPE, universal_newlines=True)
+        if res.returncode != 0 and 'Cannot assign' not in res.stderr:
+            raise OSError('ip address del %s: %s' % (vip, res.stderr.strip()))
+
+    @staticmethod
+    def write_status(config, status):
+        import json
+        write_atomic(os.path.join(config['state_dir'], 'status.json'), json.dumps(status, indent=1, sort_keys=True))
+
+
+def log(message):
+    print(message, flush=True)
+
+
+class Reconciler:
+    """Applies decide() to the host: adds / removes the VIP addresses on lo (the announcement)."""
+
+    def __init__(self, host, clock=time.monotonic):
+        self.host = host
+        self.clock = clock
+        self.announced = None
+        self.last_resync = None
+        self.reasons = {}
+        self.decisions = {}
+        self.vips = None
+        self.pending = set()
+        self.wake_at = None
+        self.pids = set()
+        self.changed_at = {}
+
+    def resync(self, config):
+        self.announced = self.host.present(config)
+        self.last_resync = self.clock()
+
+    def step(self):
+        """One reconciliation; returns the decisions."""
+        config = self.host.config()
+        now = self.clock()
+        if self.announced is None or now - self.last_resync >= config['resync']:
+            self.resync(config)
+        if self.vips is not None and config['vips'] != self.vips:
+            # services added to an announced VIP (keepalived starts them quorum down: alpha) must not withdraw
+            # it before they have been up once
+            for vip, keys in config['vips'].items():
+                if vip in self.announced:
+                    self.pending |= set(keys) - set(self.vips.get(vip, []))
+        self.vips = dict((vip, list(keys)) for vip, keys in config['vips'].items())
+        drained = self.host.drained(config)
+        running = self.host.keepalived_running(config)
+        decisions = decide(config, self.host.records(config), drained, running, self.host.writer_alive, now,
+                           self.announced, self.pending)
+        acted = set()
+        for vip, dec in sorted(decisions.items()):
+            if dec['announce'] and vip not in self.announced:
+                self.host.add(config, vip)
+                self.announced.add(vip)
+            elif not dec['announce'] and vip in self.announced:
+                self.host.delete(config, vip)
+                self.announced.discard(vip)
+            else:
+                continue
+            acted.add(vip)
+            self.changed_at[vip] = now
+            log('%s %s: %s' % (vip, 'announced' if dec['announce'] else 'withdrawn', dec['reason']))
+        for vip in sorted(self.announced - set(decisions)):
+            self.host.delete(config, vip)
+            self.announced.discard(vip)
+            acted.add(vip)
+            log('%s withdrawn: no longer a VIP of this director' % vip)
+        for vip, dec in decisions.items():
+            for key, svc in dec['services'].items():
+                if vip not in self.announced or svc['status'] in ('up', 'holddown'):
+                    self.pending.discard(key)
+        self.pending &= set(k for keys in config['vips'].values() for k in keys)
+        reasons = dict((vip, dec['reason']) for vip, dec in decisions.items())
+        if acted or reasons != self.reasons:
+            for vip in sorted(set(reasons) - acted):
+                if reasons[vip] != self.reasons.get(vip):
+                    log('%s stays %s: %s' % (vip, 'announced' if vip in self.announced else 'withdrawn',
+                                             reasons[vip]))
+            self.reasons = reasons
+            self.host.write_status(config, self.status(decisions, drained, running, now))
+        self.decisions = decisions
+        # when to look again without an event: the end of a running hold-down, the next resync
+        deadlines = [self.last_resync + config['resync']]
+        for dec in decisions.values():
+            deadlines.extend(svc['since'] + config['holddown'] for svc in dec['services'].values()
+                             if svc['status'] == 'holddown')
+        self.wake_at = min(deadlines)
+        # processes whose end changes a decision: keepalived and the checkers that reported
+        self.pids = set(r['writer'][0] for r in self.host.records(config).values())
+        if getattr(self.host, 'keepalived_pid', None):
+            self.pids.add(self.host.keepalived_pid)
+        return decisions
+
+    def status(self, decisions, drained, running, now):
+        """The status file (times are CLOCK_MONOTONIC seconds, like the quorum records' `since`)."""
+        return {
+            'pid': os.getpid(),
+            'updated': now,
+            'drained': drained,
+            'keepalived_running': running,
+            'announced': sorted(self.announced),
+            'vips': dict((vip, {'announced': vip in self.announced, 'reason': dec['reason'],
+                                'changed_at': self.changed_at.get(vip), 'services': dec['services']})
+                         for vip, dec in decisions.items()),
+        }
+
+    def withdraw_all(self):
+        config = self.host.config()
+        for vip in sorted(self.host.present(config)):
+            self.host.delete(config, vip)
+            log('%s withdrawn: ecmp-lvs-announce stopped' % vip)
+        self.announced = set()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# sub-commands
+
+def cmd_quorum(state, key, state_dir):
+    """keepalived quorum_up / quorum_down: record the state of one service (as the script user)."""
+    import fcntl
+    check_key(key)
+    now = time.monotonic()
+    parent = process_stat(os.getppid())
+    own = process_stat(os.getpid())
+    if parent is None or own is None:
+        raise AnnounceError('cannot read /proc of this process or of its parent')
+    writer = [os.getppid(), parent[2]]
+    seq = [own[2], os.getpid()]
+    qdir = os.path.join(state_dir, 'quorum')
+    path = os.path.join(qdir, key)
+    with open(os.path.join(qdir, '.lock'), 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            prev = parse_record(read_file(path))
+        except OSError:
+            prev = None
+        rec = merge_record(prev, state, now, writer, seq)
+        if rec is not None:
+            write_atomic(path, format_record(rec))
+    print('%s quorum %s%s' % (key, state, '' if rec is not None else ' (older than the stored report: ignored)'))
+    return 0
+
+
+class Waiter:
+    """Sleeps until something a decision depends on changes, or a timeout: inotify on the directories of the
+    quorum records, the drain flag, the configuration and keepalived's pid file; a pidfd per process whose end
+    matters (keepalived, the checkers that reported); signals (set_wakeup_fd). Without inotify (ctypes) or pidfd
+    (Python < 3.9) it still wakes at the timeout (the reconciliation interval)."""
+
+    # IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+    MASK = 0x008 | 0x040 | 0x080 | 0x100 | 0x200
+
+    def __init__(self):
+        import signal
+        self.libc = None
+        self.fd = None
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            if fd >= 0:
+                self.libc, self.fd = libc, fd
+        except (OSError, AttributeError, ImportError):
+            pass
+        self.watched = set()
+        self.pidfds = {}
+        self.ended = set()
+        self.sig_r, sig_w = os.pipe()
+        os.set_blocking(self.sig_r, False)
+        os.set_blocking(sig_w, False)
+        signal.set_wakeup_fd(sig_w)
+
+    def watch(self, paths):
+        for path in paths:
+            if self.fd is not None and path not in self.watched and \
+                    self.libc.inotify_add_watch(self.fd, path.encode(), self.MASK) >= 0:
+                self.watched.add(path)
+
+    def follow(self, pids):
+        """Keep a pidfd on each of `pids` (a process that ended is never followed again)."""
+        for pid in set(self.pidfds) - set(pids):
+            os.close(self.pidfds.pop(pid))
+        for pid in set(pids) - set(self.pidfds) - self.ended:
+            try:
+                self.pidfds[pid] = os.pidfd_open(pid)
+            except (OSError, AttributeError):
+                self.ended.add(pid)
+
+    def wait(self, timeout):
+        import select
+        fds = [self.sig_r] + ([self.fd] if self.fd is not None else []) + list(self.pidfds.values())
+        ready = select.select(fds, [], [], max(timeout, 0))[0]
+        for fd in ready:
+            if fd in (self.sig_r, self.fd):
+                try:
+                    while os.read(fd, 65536):
+                        pass
+                except BlockingIOError:
+                    pass
+        for pid, fd in list(self.pidfds.items()):
+            if fd in ready:
+                os.close(self.pidfds.pop(pid))
+                self.ended.add(pid)
+
+
+def cmd_run(args):
+    import signal
+    import subprocess
+    host = Host(args.config)
+    reconciler = Reconciler(host)
+    stop = []
+
+    def on_signal(signum, dummy_frame):
+        stop.append(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    waiter = Waiter()
+    config = host.config()
+    log('ecmp-lvs-announce running: %d VIP(s), hold-down %g s, interval %g s, events: %s' % (
+        len(config['vips']), config['holddown'], config['interval'],
+        'inotify + pidfd' if waiter.fd is not None and hasattr(os, 'pidfd_open') else 'none (polling)'))
+    while not stop:
+        config = host.config()
+        waiter.watch([os.path.dirname(os.path.abspath(args.config)), config['state_dir'],
+                      os.path.join(config['state_dir'], 'quorum'), os.path.dirname(config['drain_file']),
+                      os.path.dirname(config['keepalived_pidfile'])])
+        try:
+            reconciler.step()
+        except (OSError, subprocess.CalledProcessError, AnnounceError) as exc:
+            log('reconcile failed (retrying): %s' % exc)
+            reconciler.announced = None
+            reconciler.wake_at = None
+        waiter.follow(reconciler.pids)
+        timeout = config['interval']
+        if reconciler.wake_at is not None:
+            timeout = min(timeout, reconciler.wake_at - time.monotonic())
+        if not stop:
+            waiter.wait(timeout)
+    if stop[0] == signal.SIGHUP:
+        log('SIGHUP: re-executing %s (VIPs left as they are)' % sys.argv[0])
+        os.execv(sys.argv[0], sys.argv)
+    reconciler.withdraw_all()
+    return 0
+
+
+def cmd_keepalived_stop(args):
+    """ExecStop of keepalived.service (drop-in): withdraw the health-gated VIPs before keepalived removes its
+    IPVS services, so that the routers stop sending first; then wait stop_delay seconds."""
+    config = load_config(read_file(args.config))
+    gated = set(vip for vip, keys in config['vips'].items() if keys and config['require_quorum'])
+    announced = sorted(Host.present(config) & gated)   # before the marker wakes the service
+    stat = process_stat(args.pid)
+    if stat is not None:
+        write_atomic(os.path.join(config['state_dir'], STOPPING), '%d %d\n' % (args.pid, stat[2]))
+    for vip in announced:
+        Host.delete(config, vip)        # the service (woken by the marker) may be faster: no error then
+    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes'
+        % (', '.join(announced) or 'nothing', config['stop_delay']))
+    if announced:
+        time.sleep(config['stop_delay'])
+    return 0
+
+
+def read_status(config):
+    import json
+    try:
+        status = json.loads(read_file(os.path.join(config['state_dir'], 'status.json')))
+    except (OSError, ValueError):
+        return None
+    if process_stat(int(status.get('pid', 0))) is None:
+        return None
+    return status
+
+
+def cmd_status(args):
+    import json
+    config = load_config(read_file(args.config))
+    status = read_status(config) or {'error': 'ecmp-lvs-announce.service is not running'}
+    status['present'] = sorted(Host.present(config))
+    status['drain_file'] = config['drain_file']
+    status['drained'] = os.path.exists(config['drain_file'])
+    print(json.dumps(status, indent=1, sort_keys=True))
+    return 0 if 'error' not in status else 1
+
+
+def cmd_check_config(args):
+    config = load_config(read_file(args.config))
+    gated = sum(len(k) for k in config['vips'].values())
+    print('%s: %d VIP(s), %d health-gated service(s)' % (args.config, len(config['vips']), gated))
+    return 0
+
+
+def config_for_test(text):
+    """keepalived.conf text -> the same with every `script_user` set to root (see cmd_keepalived_config_test)."""
+    lines = []
+    for line in text.splitlines(True):
+        words = line.split()
+        if words[:1] == ['script_user']:
+            line = line[:len(line) - len(line.lstrip())] + 'script_user root\n'
+        lines.append(line)
+    return ''.join(lines)
+
+
+def cmd_keepalived_config_test(args):
+    """`keepalived --config-test` of keepalived.conf as the role's template validation.
+
+    keepalived 2.2.7 (Debian 12) kills its own process group at the end of --config-test when a script runs as a
+    non-root script_user (keepalived issue #2617, fixed in 2.2.8): the test runs on a copy with `script_user root`
+    (everything else identical) in its own session."""
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile('w', prefix='keepalived-test-', suffix='.conf', delete=False) as handle:
+        handle.write(config_for_test(read_file(args.file)))
+    try:
+        res = subprocess.run(['keepalived', '--config-test', '-f', handle.name], start_new_session=True, check=False,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    finally:
+        os.unlink(handle.name)
+    sys.stdout.write(res.stdout.replace(handle.name, args.file))
+    if res.returncode < 0:
+        print('keepalived --config-test was killed by signal %d' % -res.returncode)
+        return 1
+    return res.returncode
+
+
+def cmd_drain(args):
+    config = load_config(read_file(args.config))
+    path = config['drain_file']
+    if args.command == 'drain':
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_atomic(path, 'drained by ecmp-lvs-announce drain\n')
+            print('drained (%s)' % path)
+        else:
+            print('already drained (%s)' % path)
+    elif os.path.exists(path):
+        os.unlink(path)
+        print('undrained (%s removed)' % path)
+    else:
+        print('not drained')
+    return 0
+
+
+def cmd_wait_announced(args):
+    """Wait until every VIP is announced, or the director is drained; exit 1 with the reasons on timeout."""
+    import json
+    config = load_config(read_file(args.config))
+    start = time.monotonic()
+    while True:
+        status = read_status(config)
+        present = Host.present(config)
+        drained = os.path.exists(config['drain_file'])
+        elapsed = time.monotonic() - start
+        report = {'waited': round(elapsed, 2), 'drained': drained, 'announced': sorted(present & set(config['vips'])),
+                  'vips': sorted(config['vips'])}
+        if status and drained:
+            report['result'] = 'drained: nothing announced on purpose'
+            print(json.dumps(report, sort_keys=True))
+            return 0
+        if status and set(config['vips']) <= present:
+            report['result'] = 'every VIP announced'
+            print(json.dumps(report, sort_keys=True))
+            return 0
+        if elapsed >= args.timeout:
+            report['result'] = 'timeout'
+            report['reasons'] = dict((vip, v['reason']) for vip, v in (status or {}).get('vips', {}).items()
+                                     if not v.get('announced'))
+            if status is None:
+                report['reasons'] = {'*': 'ecmp-lvs-announce.service is not running'}
+            print(json.dumps(report, sort_keys=True))
+            return 1
+        time.sleep(0.2)
+
+
+def ipvs_sample(vips):
+    """Summed IPVS in-packet counters of the services of `vips` (0 without IPVS: nothing to wait for)."""
+    import subprocess
+    if not os.path.exists('/proc/net/ip_vs'):
+        return 0
+    out = subprocess.run(['ipvsadm', '-L', '-n', '--stats', '--exact'], check=True, stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    stats = parse_ipvs_stats(out)
+    return sum(s['inpkts'] for k, s in stats.items() if k[1] in vips)
+
+
+def cmd_wait_idle(args):
+    """Drain: wait until the VIPs are withdrawn, then until IPVS sees no new packets for them (or a timeout)."""
+    import json
+    import subprocess
+    config = load_config(read_file(args.config))
+    vips = set(config['vips'])
+    start = time.monotonic()
+    report = {'vips': sorted(vips)}
+    while Host.present(config) & vips:
+        if time.monotonic() - start >= args.timeout:
+            report.update(result='timeout: the VIPs are still announced (is the director drained and '
+                                 'ecmp-lvs-announce.service running?)', waited=round(time.monotonic() - start, 2))
+            print(json.dumps(report, sort_keys=True))
+            return 1
+        time.sleep(0.1)
+    report['withdrawn_after'] = round(time.monotonic() - start, 2)
+    idle = Idle(args.quiet)
+    while True:
+        now = time.monotonic()
+        done = idle.feed(now, ipvs_sample(vips))
+        if done or now - start >= args.timeout:
+            break
+        time.sleep(1.0)
+    conns = []
+    if os.path.exists('/proc/net/ip_vs'):
+        out = subprocess.run(['ipvsadm', '-L', '-n'], check=True, stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+        conns = [c for k, c in parse_ipvs_conns(out).items() if k[1] in vips]
+    report.update(result='idle' if done else 'timeout', waited=round(time.monotonic() - start, 2),
+                  idle_after=round(idle.changed_at - start, 2), packets_after_withdrawal=idle.received(),
+                  active_connections=sum(c[0] for c in conns), inactive_connections=sum(c[1] for c in conns))
+    print(json.dumps(report, sort_keys=True))
+    return 0 if done else 1
+
+
+def parser():
+    import argparse
+    top = argparse.ArgumentParser(prog='ecmp-lvs-announce', description=__doc__.split('\n\n', 1)[0])
+    top.add_argument('--config', default=CONFIG, help='configuration file (default %(default)s)')
+    sub = top.add_subparsers(dest='command')
+    sub.required = True
+    quorum = sub.add_parser('quorum', help='record a quorum report (keepalived quorum_up / quorum_down)')
+    quorum.add_argument('state', choices=('up', 'down'))
+    quorum.add_argument('key', help='tcp|udp|sctp:VIP:PORT')
+    quorum.add_argument('--state-dir', default=STATE_DIR)
+    sub.add_parser('run', help='the reconciler (ecmp-lvs-announce.service)')
+    sub.add_parser('status', help='JSON view of the reconciler')
+    sub.add_parser('check-config', help='validate the configuration file')
+    ktest = sub.add_parser('keepalived-config-test', help='keepalived --config-test FILE (script_user as root)')
+    ktest.add_argument('file')
+    stop = sub.add_parser('keepalived-stop', help='withdraw before keepalived stops (its ExecStop)')
+    stop.add_argument('pid', type=int, help="keepalived's main pid ($MAINPID)")
+    sub.add_parser('drain', help='set the persistent drain flag (withdraw every VIP)')
+    sub.add_parser('undrain', help='clear the drain flag')
+    wait_a = sub.add_parser('wait-announced', help='wait until every VIP is announced (or drained)')
+    wait_a.add_argument('--timeout', type=float, default=60.0)
+    wait_i = sub.add_parser('wait-idle', help='wait until the VIPs are withdrawn and IPVS receives no packets')
+    wait_i.add_argument('--timeout', type=float, default=300.0)
+    wait_i.add_argument('--quiet', type=float, default=5.0,
+                        help='seconds without a new IPVS in-packet that count as idle (default %(default)s)')
+    return top
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv[:1] == ['quorum'] and len(argv) in (3, 5) and argv[1] in ('up', 'down') and \
+                (len(argv) == 3 or argv[3] == '--state-dir'):
+            # keepalived's path: no argparse (start-up time)
+            return cmd_quorum(argv[1], argv[2], argv[4] if len(argv) == 5 else STATE_DIR)
+        args = parser().parse_args(argv)
+        if args.command == 'quorum':
+            return cmd_quorum(args.state, args.key, args.state_dir)
+        commands = {'run': cmd_run, 'status': cmd_status, 'check-config': cmd_check_config,
+                    'keepalived-config-test': cmd_keepalived_config_test, 'drain': cmd_drain, 'undrain': cmd_drain,
+                    'wait-announced': cmd_wait_announced, 'wait-idle': cmd_wait_idle,
+                    'keepalived-stop': cmd_keepalived_stop}
+        return commands[args.command](args)
+    except AnnounceError as exc:
+        print('ecmp-lvs-announce: %s' % exc, file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print('ecmp-lvs-announce: %s (run as root, or as the keepalived script_user for quorum)' % exc,
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

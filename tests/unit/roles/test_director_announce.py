@@ -1,0 +1,579 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of roles/director/files/ecmp_lvs_announce.py (installed as /usr/local/sbin/ecmp-lvs-announce).
+
+The announce / withdraw / hold-down rules run against a fake host and a fake clock; the parsers against real
+command output captured in the UML lab (tests/fixtures/announce/README.txt) and the ipvsadm fixtures. The real
+daemons (keepalived quorum scripts, FRR, the router's route) are exercised by tests/lab/announce.yml."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SCRIPT = os.path.join(ROOT, 'roles', 'director', 'files', 'ecmp_lvs_announce.py')
+FIX = os.path.join(ROOT, 'tests', 'fixtures')
+
+_SPEC = importlib.util.spec_from_file_location('ecmp_lvs_announce', SCRIPT)
+ann = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(ann)
+
+VIP = '10.99.100.10'
+VIP2 = '10.99.100.20'
+HTTP = 'tcp:10.99.100.10:80'
+HTTPS = 'tcp:10.99.100.10:443'
+DNS = 'udp:10.99.100.20:53'
+CHECKER = [981, 5000]        # keepalived checker process [pid, starttime]
+NEW_CHECKER = [1401, 9000]   # after a keepalived restart
+
+
+def fixture(*parts):
+    with open(os.path.join(FIX, *parts), encoding='utf-8') as handle:
+        return handle.read()
+
+
+def config(**over):
+    conf = dict(ann.DEFAULTS)
+    conf.update({'holddown': 5.0, 'vips': {VIP: [HTTP], VIP2: []}})
+    conf.update(over)
+    return ann.load_config(json.dumps(conf))
+
+
+def rec(state, at, writer=None, seq=None):
+    return {'state': state, 'at': float(at), 'writer': list(writer or CHECKER), 'seq': list(seq or [int(at * 100), 1])}
+
+
+class Clock:
+    def __init__(self, now=1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class FakeHost:
+    """What the reconciler sees of a director: records written by keepalived's scripts, the drain flag, which
+    processes live, the VIP addresses on lo. Every add/delete is logged with the fake time."""
+
+    def __init__(self, clock, conf=None):
+        self.clock = clock
+        self.conf = conf or config()
+        self.records_ = {}
+        self.drained_ = False
+        self.running = True
+        self.alive = {tuple(CHECKER)}
+        self.addresses = set()
+        self.actions = []
+        self.statuses = []
+
+    def config(self):
+        return self.conf
+
+    def records(self, conf):
+        return dict((k, v) for k, v in self.records_.items() if any(k in keys for keys in conf['vips'].values()))
+
+    def drained(self, conf):
+        return self.drained_
+
+    def keepalived_running(self, conf):
+        return self.running
+
+    def writer_alive(self, writer):
+        return tuple(writer) in self.alive
+
+    def present(self, conf):
+        return set(self.addresses)
+
+    def add(self, conf, vip):
+        self.addresses.add(vip)
+        self.actions.append((self.clock(), 'add', vip))
+
+    def delete(self, conf, vip):
+        self.addresses.discard(vip)
+        self.actions.append((self.clock(), 'del', vip))
+
+    def write_status(self, conf, status):
+        self.statuses.append(status)
+
+    # keepalived's side: what `ecmp-lvs-announce quorum up|down KEY` stores
+    def quorum(self, state, key, writer=None, seq=None):
+        new = ann.merge_record(self.records_.get(key), state, self.clock(), writer or CHECKER,
+                               seq or [int(self.clock() * 100), len(self.actions) + 2])
+        if new is not None:
+            self.records_[key] = new
+
+
+@pytest.fixture(name='env')
+def env_fixture():
+    clock = Clock()
+    host = FakeHost(clock)
+    return clock, host, ann.Reconciler(host, clock)
+
+
+def run(clock, reconciler, until, step=0.1):
+    """Step the reconciler every `step` seconds of fake time until `until`."""
+    while clock.now < until - 1e-9:
+        reconciler.step()
+        clock.now = round(clock.now + step, 6)
+    reconciler.step()
+
+
+# --- keys, configuration ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('key', ['tcp:10.99.100.10:80', 'udp:1.2.3.4:53', 'sctp:10.0.0.1:65535'])
+def test_check_key_accepts(key):
+    assert ann.check_key(key) == key
+
+
+@pytest.mark.parametrize('key', ['', 'tcp:10.99.100.10', 'icmp:1.2.3.4:1', 'tcp:1.2.3.4:0', 'tcp:1.2.3.4:65536',
+                                 'tcp:1.2.3.400:80', 'tcp:01.2.3.4:80', 'tcp:1.2.3.4:080', 'tcp:../../etc:80',
+                                 'tcp:1.2.3.4:80/x', 'tcp:[::1]:80', 'tcp:1.2.3.4:\u0661'])
+def test_check_key_rejects(key):
+    with pytest.raises(ann.AnnounceError, match='invalid service key'):
+        ann.check_key(key)
+
+
+def test_load_config_fills_defaults():
+    conf = ann.load_config(json.dumps({'vips': {VIP: [HTTP]}}))
+    assert conf['holddown'] == 5.0 and conf['interval'] == 1.0 and conf['require_quorum'] is True
+    assert conf['vips'] == {VIP: [HTTP]} and conf['label'] == 'lo:lvs'
+
+
+@pytest.mark.parametrize('text,message', [
+    ('nope', 'not JSON'),
+    ('[]', 'JSON object'),
+    ('{"holdown": 1}', 'unknown configuration keys: holdown'),
+    ('{"holddown": -1}', 'holddown must be a number'),
+    ('{"holddown": true}', 'holddown must be a number'),
+    ('{"interval": 0}', 'interval must be > 0'),
+    ('{"vips": []}', 'vips must be an object'),
+    ('{"vips": {"10.99.100.300": []}}', 'invalid VIP'),
+    ('{"vips": {"10.99.100.10": "tcp:10.99.100.10:80"}}', 'must be a list'),
+    ('{"vips": {"10.99.100.10": ["tcp:10.99.100.10:0"]}}', 'invalid service key'),
+])
+def test_load_config_rejects(text, message):
+    with pytest.raises(ann.AnnounceError, match=message):
+        ann.load_config(text)
+
+
+# --- records ----------------------------------------------------------------------------------------------------
+
+def test_record_round_trip():
+    record = rec('up', 1234.5678, seq=[123456, 4242])
+    text = ann.format_record(record)
+    assert text == 'up 1234.568 981 5000 123456 4242\n'
+    assert ann.parse_record(text) == dict(record, at=1234.568)
+
+
+@pytest.mark.parametrize('text', ['', 'up', 'sideways 1 2 3 4 5', 'up x 2 3 4 5', 'up 1 2 3 4 5 6', 'up 1 2 3 4 x'])
+def test_parse_record_rejects(text):
+    assert ann.parse_record(text) is None
+
+
+def test_merge_record_new_and_changed_state():
+    first = ann.merge_record(None, 'down', 10.0, CHECKER, [100, 5])
+    assert first == rec('down', 10.0, seq=[100, 5])
+    up = ann.merge_record(first, 'up', 12.0, CHECKER, [300, 6])
+    assert up['state'] == 'up' and up['at'] == 12.0
+
+
+def test_merge_record_duplicate_keeps_first_time():
+    """A second quorum_up must not restart the hold-down."""
+    up = rec('up', 12.0, seq=[300, 6])
+    again = ann.merge_record(up, 'up', 20.0, CHECKER, [1100, 7])
+    assert again['at'] == 12.0 and again['seq'] == [1100, 7]
+
+
+def test_merge_record_drops_out_of_order_report():
+    """keepalived forks the scripts without waiting: a down forked after an up may store first."""
+    down_later = rec('down', 12.5, seq=[301, 8])
+    assert ann.merge_record(down_later, 'up', 12.6, CHECKER, [300, 7]) is None
+    assert ann.merge_record(down_later, 'up', 12.6, CHECKER, [301, 8]) is None   # the same report twice
+
+
+def test_merge_record_new_writer_wins_regardless_of_seq():
+    old = rec('up', 12.0, seq=[900000, 30000])
+    new = ann.merge_record(old, 'down', 50.0, NEW_CHECKER, [1000, 20])
+    assert new == rec('down', 50.0, writer=NEW_CHECKER, seq=[1000, 20])
+
+
+# --- decide (pure) ------------------------------------------------------------------------------------------------
+
+def decide(records, announced=(), drained=False, running=True, alive=(tuple(CHECKER),), now=100.0, pending=(),
+           conf=None):
+    return ann.decide(conf or config(), records, drained, running, lambda w: tuple(w) in alive, now,
+                      set(announced), set(pending))
+
+
+def test_decide_nothing_reported_yet_is_withdrawn():
+    res = decide({})
+    assert res[VIP]['announce'] is False
+    assert res[VIP]['reason'] == '%s: no quorum report from keepalived yet' % HTTP
+    assert res[VIP2] == {'announce': True, 'reason': 'no health-gated service', 'services': {}}
+
+
+def test_decide_holddown_boundary():
+    records = {HTTP: rec('up', 95.0)}
+    assert decide(records, now=99.99)[VIP]['announce'] is False
+    assert decide(records, now=99.99)[VIP]['services'][HTTP]['status'] == 'holddown'
+    assert decide(records, now=100.0)[VIP]['announce'] is True
+    assert decide(records, now=100.0)[VIP]['reason'] == 'every service has quorum'
+
+
+def test_decide_down_withdraws_an_announced_vip():
+    res = decide({HTTP: rec('down', 99.0)}, announced=[VIP])
+    assert res[VIP]['announce'] is False and res[VIP]['reason'] == '%s: quorum down' % HTTP
+
+
+def test_decide_every_service_of_the_vip_counts():
+    conf = config(vips={VIP: [HTTP, HTTPS]})
+    up_long = rec('up', 10.0)
+    assert decide({HTTP: up_long, HTTPS: up_long}, conf=conf)[VIP]['announce'] is True
+    res = decide({HTTP: up_long, HTTPS: rec('down', 99.0)}, announced=[VIP], conf=conf)
+    assert res[VIP]['announce'] is False and res[VIP]['reason'] == '%s: quorum down' % HTTPS
+    # hold-down counts from the last service that came up
+    assert decide({HTTP: up_long, HTTPS: rec('up', 97.0)}, conf=conf)[VIP]['announce'] is False
+
+
+def test_decide_drained_wins():
+    res = decide({HTTP: rec('up', 10.0)}, announced=[VIP, VIP2], drained=True)
+    assert [res[v]['announce'] for v in (VIP, VIP2)] == [False, False]
+    assert res[VIP]['reason'] == 'drained'
+
+
+def test_decide_keepalived_not_running():
+    res = decide({HTTP: rec('up', 10.0)}, announced=[VIP], running=False)
+    assert res[VIP] == dict(res[VIP], announce=False, reason='keepalived is not running')
+    assert res[VIP2]['announce'] is True   # no health-gated service: only the drain flag counts
+
+
+def test_decide_reporting_checker_gone():
+    res = decide({HTTP: rec('up', 10.0)}, announced=[VIP], alive=())
+    assert res[VIP]['announce'] is False
+    assert res[VIP]['services'][HTTP]['status'] == 'gone'
+
+
+def test_decide_unknown_or_flapping_service_keeps_an_announced_vip():
+    conf = config(vips={VIP: [HTTP, HTTPS]})
+    # HTTPS has never reported (e.g. keepalived.conf reloaded without a transition): nothing against it
+    res = decide({HTTP: rec('up', 10.0)}, announced=[VIP], conf=conf)
+    assert res[VIP]['announce'] is True
+    assert res[VIP]['reason'] == 'not withdrawn for %s: no quorum report from keepalived yet' % HTTPS
+    # HTTP went down and up between two reconciliations: in hold-down, but never withdrawn
+    assert decide({HTTP: rec('up', 99.9), HTTPS: rec('up', 10.0)}, announced=[VIP], conf=conf)[VIP]['announce']
+    # ... but a withdrawn VIP needs every service up for the hold-down
+    assert not decide({HTTP: rec('up', 10.0)}, conf=conf)[VIP]['announce']
+
+
+def test_decide_pending_service_down_keeps_an_announced_vip_only():
+    conf = config(vips={VIP: [HTTP, HTTPS]})
+    records = {HTTP: rec('up', 10.0), HTTPS: rec('down', 99.0)}
+    res = decide(records, announced=[VIP], pending=[HTTPS], conf=conf)
+    assert res[VIP]['announce'] is True
+    assert res[VIP]['reason'] == 'not withdrawn for %s: quorum down (new service)' % HTTPS
+    assert decide(records, pending=[HTTPS], conf=conf)[VIP]['announce'] is False
+    # a pending service whose checker is gone does not keep it
+    assert not decide(records, announced=[VIP], pending=[HTTPS], alive=(), conf=conf)[VIP]['announce']
+
+
+def test_decide_quorum_not_required():
+    conf = config(require_quorum=False)
+    res = decide({}, conf=conf, running=False)
+    assert res[VIP] == {'announce': True, 'reason': 'quorum not required', 'services': {}}
+    assert decide({}, conf=conf, drained=True)[VIP]['announce'] is False
+
+
+# --- the reconciler over (fake) time ---------------------------------------------------------------------------
+
+def test_boot_announces_after_quorum_and_holddown(env):
+    """Reboot: nothing announced until keepalived reports quorum, then after the hold-down."""
+    clock, host, rec_ = env
+    run(clock, rec_, 1002.0)
+    assert host.addresses == {VIP2}        # the VIP without a health-gated service only waits for the drain flag
+    host.quorum('down', HTTP)               # alpha: keepalived starts the service with quorum down
+    run(clock, rec_, 1003.0)
+    host.quorum('up', HTTP)                 # the first checks passed
+    run(clock, rec_, 1010.0)
+    assert (1008.0, 'add', VIP) in host.actions
+    assert [a for a in host.actions if a[2] == VIP] == [(1008.0, 'add', VIP)]
+
+
+def test_quorum_down_withdraws_within_one_interval(env):
+    clock, host, rec_ = env
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1006.0)
+    assert VIP in host.addresses
+    clock.now = 1006.05
+    host.quorum('down', HTTP)
+    run(clock, rec_, 1006.2)
+    withdrawals = [a for a in host.actions if a[1:] == ('del', VIP)]
+    assert withdrawals and withdrawals[0][0] - 1006.05 <= 0.1 + 1e-9, host.actions
+    # quorum back: announced again only after the hold-down
+    clock.now = 1007.0
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1013.0)
+    assert [a for a in host.actions if a[2] == VIP] == [(1005.0, 'add', VIP), withdrawals[0], (1012.0, 'add', VIP)]
+
+
+def test_drain_and_undrain(env):
+    clock, host, rec_ = env
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1006.0)
+    host.drained_ = True
+    run(clock, rec_, 1006.1)
+    assert host.addresses == set()
+    assert host.statuses[-1]['drained'] is True
+    assert host.statuses[-1]['vips'][VIP]['reason'] == 'drained'
+    host.drained_ = False
+    run(clock, rec_, 1006.2)
+    # quorum has been up for longer than the hold-down: back at once
+    assert host.addresses == {VIP, VIP2}
+
+
+def test_keepalived_restart_withdraws_until_the_new_checker_reports(env):
+    clock, host, rec_ = env
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1006.0)
+    host.running = False                    # systemctl stop keepalived (or a crash)
+    host.alive.clear()
+    run(clock, rec_, 1006.1)
+    assert VIP not in host.addresses
+    host.running = True                     # started again: the old checker's record is stale
+    run(clock, rec_, 1010.0)
+    assert VIP not in host.addresses
+    assert host.statuses[-1]['vips'][VIP]['services'][HTTP]['status'] == 'gone'
+    host.alive.add(tuple(NEW_CHECKER))
+    host.quorum('down', HTTP, writer=NEW_CHECKER)
+    clock.now = 1011.0
+    host.quorum('up', HTTP, writer=NEW_CHECKER)
+    run(clock, rec_, 1017.0)
+    assert (1016.0, 'add', VIP) in host.actions
+
+
+def test_checker_crash_withdraws(env):
+    """keepalived's main process respawns a crashed checker: the reports of the dead one no longer count."""
+    clock, host, rec_ = env
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1006.0)
+    host.alive.clear()
+    run(clock, rec_, 1006.1)
+    assert VIP not in host.addresses
+
+
+def test_service_added_to_an_announced_vip(env):
+    """A reload adds HTTPS (alpha: quorum down at first on every director): the VIP stays until HTTPS has been up
+    once; afterwards a quorum loss of HTTPS withdraws it like any other."""
+    clock, host, rec_ = env
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1006.0)
+    host.conf = config(vips={VIP: [HTTP, HTTPS], VIP2: []})
+    host.quorum('down', HTTPS)
+    run(clock, rec_, 1008.0)
+    assert VIP in host.addresses
+    assert host.statuses[-1]['vips'][VIP]['reason'] == 'not withdrawn for %s: quorum down (new service)' % HTTPS
+    host.quorum('up', HTTPS)
+    run(clock, rec_, 1015.0)
+    assert rec_.pending == set()
+    host.quorum('down', HTTPS)
+    run(clock, rec_, 1015.2)
+    assert VIP not in host.addresses
+
+
+def test_new_vip_is_not_pending(env):
+    """A service of a VIP that is not announced (here: new) is strict: the VIP waits for it."""
+    clock, host, rec_ = env
+    vip3, key3 = '10.99.100.30', 'udp:10.99.100.30:53'
+    run(clock, rec_, 1001.0)
+    host.conf = config(vips={VIP: [HTTP], VIP2: [], vip3: [key3]})
+    host.quorum('down', key3)
+    run(clock, rec_, 1002.0)
+    assert vip3 not in host.addresses and rec_.pending == set()
+    host.quorum('up', key3)
+    run(clock, rec_, 1007.0)
+    assert vip3 in host.addresses
+
+
+def test_removed_vip_is_withdrawn_and_stray_addresses_resynced(env):
+    clock, host, rec_ = env
+    run(clock, rec_, 1001.0)
+    assert VIP2 in host.addresses
+    host.conf = config(vips={VIP: [HTTP]})
+    run(clock, rec_, 1001.2)
+    assert VIP2 not in host.addresses
+    # someone deletes an announced address by hand: restored at the next resync (5 s)
+    host.conf = config(vips={VIP: [HTTP], VIP2: []})
+    run(clock, rec_, 1001.5)
+    host.addresses.discard(VIP2)
+    run(clock, rec_, 1007.0)
+    assert VIP2 in host.addresses
+
+
+def test_status_written_only_on_change(env):
+    clock, host, rec_ = env
+    run(clock, rec_, 1003.0)
+    assert len(host.statuses) == 1
+    host.quorum('up', HTTP)
+    run(clock, rec_, 1009.0)
+    # hold-down started, then announced
+    assert [s['vips'][VIP]['announced'] for s in host.statuses] == [False, False, True]
+    last = host.statuses[-1]
+    assert last['vips'][VIP]['changed_at'] - last['vips'][VIP]['services'][HTTP]['since'] == 5.0
+
+
+# --- parsers on real output ----------------------------------------------------------------------------------------
+
+def test_parse_ip_addresses_real_output():
+    text = fixture('announce', 'ip-j-4-addr-lo.json')
+    assert ann.parse_ip_addresses(text, 'lo:lvs') == {VIP}
+    assert ann.parse_ip_addresses(text, 'lo') == {'127.0.0.1'}
+    assert ann.parse_ip_addresses('[]', 'lo:lvs') == set()
+
+
+def test_proc_stat_fields_real_keepalived():
+    comm, ppid, start = ann.proc_stat_fields(fixture('announce', 'proc-keepalived-checker-stat.txt'))
+    assert comm == 'keepalived'
+    assert (ppid, start) == (981, 25011)
+
+
+def test_proc_stat_fields_comm_with_spaces_and_parens():
+    text = '4242 (a b) c)) S 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 777 1 1 1\n'
+    assert ann.proc_stat_fields(text) == ('a b) c)', 1, 777)
+
+
+def test_parse_ipvs_stats_real_output():
+    stats = ann.parse_ipvs_stats(fixture('ipvsadm', 'full-Ln-stats.txt'))
+    assert stats[('tcp', '10.99.200.1', 80)] == {'conns': 7, 'inpkts': 25, 'outpkts': 20, 'inbytes': 1581,
+                                                 'outbytes': 9675}
+    assert stats[('udp', '10.99.200.1', 53)]['inpkts'] == 3
+    assert ('sctp', '10.99.200.4', 5060) in stats
+    assert not [k for k in stats if k[0] not in ('tcp', 'udp', 'sctp')]
+
+
+def test_parse_ipvs_conns_real_output():
+    conns = ann.parse_ipvs_conns(fixture('ipvsadm', 'full-Ln.txt'))
+    # 10.99.200.1:80: active 1 + 3 + 0, inactive 3 + 0 + 0
+    assert conns[('tcp', '10.99.200.1', 80)] == [4, 3]
+    assert conns[('udp', '10.99.200.1', 53)] == [0, 3]
+    assert conns[('tcp', '10.99.200.5', 25)] == [0, 0]
+    # the fwmark services' real servers are not added to the service listed before them
+    assert conns[('udp', '[2001:db8::1]', 53)] == [0, 0]
+
+
+def test_idle():
+    idle = ann.Idle(quiet=5)
+    assert idle.feed(0.0, 100) is False
+    assert idle.feed(1.0, 130) is False
+    assert idle.feed(5.9, 130) is False
+    assert idle.feed(6.0, 130) is True
+    assert idle.received() == 30 and idle.changed_at == 1.0
+
+
+# --- the quorum command, for real (a process, files, /proc) ----------------------------------------------------
+
+def test_quorum_command_records_its_parent_as_writer(tmp_path):
+    os.mkdir(str(tmp_path / 'quorum'))
+    for state in ('down', 'up', 'up'):
+        res = subprocess.run([sys.executable, SCRIPT, 'quorum', state, HTTP, '--state-dir', str(tmp_path)],
+                             capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == '%s quorum %s\n' % (HTTP, state)
+    stored = ann.parse_record((tmp_path / 'quorum' / HTTP).read_text())
+    me = ann.process_stat(os.getpid())
+    assert stored['state'] == 'up' and stored['writer'] == [os.getpid(), me[2]]
+
+
+def test_quorum_command_rejects_a_bad_key(tmp_path):
+    res = subprocess.run([sys.executable, SCRIPT, 'quorum', 'up', 'tcp:../x:80', '--state-dir', str(tmp_path)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 2 and 'invalid service key' in res.stderr
+    assert not os.listdir(str(tmp_path))
+
+
+def test_drain_commands_and_check_config(tmp_path):
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'lib' / 'drained'),
+                                'state_dir': str(tmp_path)}))
+    cmd = [sys.executable, SCRIPT, '--config', str(conf)]
+    out = subprocess.run(cmd + ['check-config'], capture_output=True, text=True, check=True).stdout
+    assert out == '%s: 1 VIP(s), 1 health-gated service(s)\n' % conf
+    assert subprocess.run(cmd + ['drain'], capture_output=True, text=True, check=True).stdout.startswith('drained')
+    assert (tmp_path / 'lib' / 'drained').exists()
+    assert 'already' in subprocess.run(cmd + ['drain'], capture_output=True, text=True, check=True).stdout
+    assert 'undrained' in subprocess.run(cmd + ['undrain'], capture_output=True, text=True, check=True).stdout
+    assert not (tmp_path / 'lib' / 'drained').exists()
+    conf.write_text('{"vips": {"10.99.100.10": ["tcp:10.99.100.10:0"]}}')
+    res = subprocess.run(cmd + ['check-config'], capture_output=True, text=True, check=False)
+    assert res.returncode == 2 and 'invalid service key' in res.stderr
+
+
+# --- keepalived --config-test work-around, event waiting (real inotify / pidfd of this kernel) -------------------
+
+def test_config_for_test_sets_script_user_root_only():
+    text = ('global_defs {\n    router_id d1\n    enable_script_security\n    script_user keepalived_script\n}\n'
+            'virtual_server 10.99.100.10 80 {\n    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s"\n}\n'
+            % HTTP)
+    want = text.replace('script_user keepalived_script', 'script_user root')
+    assert ann.config_for_test(text) == want
+    assert ann.config_for_test(want) == want
+
+
+def test_waiter_wakes_on_a_file_event_and_a_process_end(tmp_path):
+    import threading
+    import time
+    waiter = ann.Waiter()
+    assert waiter.fd is not None, 'inotify through ctypes is expected on Linux'
+    waiter.watch([str(tmp_path)])
+    timer = threading.Timer(0.2, lambda: ann.write_atomic(str(tmp_path / 'rec'), 'x'))
+    timer.start()
+    start = time.monotonic()
+    waiter.wait(10)
+    assert time.monotonic() - start < 5
+    timer.join()
+    time.sleep(0.05)
+    waiter.wait(0)                  # the rest of the write's events (create, close, rename)
+    proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(0.3)'])
+    waiter.follow([proc.pid])
+    start = time.monotonic()
+    waiter.wait(10)
+    assert time.monotonic() - start < 5
+    proc.wait()
+    assert proc.pid in waiter.ended and proc.pid not in waiter.pidfds
+    # nothing happens: the timeout
+    waiter.follow([proc.pid])       # an ended process is never followed again (its pidfd would stay readable)
+    start = time.monotonic()
+    waiter.wait(0.3)
+    assert time.monotonic() - start >= 0.29
+
+
+def test_write_atomic_ignores_the_umask(tmp_path):
+    """keepalived runs its scripts with umask 077; the root service (no CAP_DAC_OVERRIDE) must read the records."""
+    old = os.umask(0o077)
+    try:
+        ann.write_atomic(str(tmp_path / 'rec'), 'up 1 2 3 4 5\n')
+    finally:
+        os.umask(old)
+    assert oct(os.stat(str(tmp_path / 'rec')).st_mode & 0o777) == '0o644'
+    assert os.listdir(str(tmp_path)) == ['rec']
+
+
+def test_status_without_the_service(tmp_path):
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'drained'),
+                                'state_dir': str(tmp_path), 'label': 'lo:nosuch'}))
+    res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 1, res.stderr
+    assert json.loads(res.stdout) == {'error': 'ecmp-lvs-announce.service is not running', 'present': [],
+                                      'drain_file': str(tmp_path / 'drained'), 'drained': False}
+    # a status file of a process that is gone does not count
+    (tmp_path / 'status.json').write_text(json.dumps({'pid': 2 ** 22 + 1, 'vips': {}}))
+    res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 1 and 'not running' in res.stdout
