@@ -486,10 +486,13 @@ class Bench:
         d = self.drain_director
         expected = self.gw(self.directors) - self.gw([d])
         if self.drain_method == 'playbook':
-            t_event = time.time()
+            # the drain flag first (what playbooks/drain.yml does first), timed on the director, then the playbook:
+            # it finds the director drained (no change), waits until IPVS gets no more packets and reports
+            out = self.lab.ssh(d, 'date +%s.%N; /usr/local/sbin/ecmp-lvs-announce drain')
+            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
             self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, check=True,
                           logfile=os.path.join(self.outdir, '%s-drain.log' % cfg))
-            method = 'playbooks/drain.yml --limit %s' % d
+            method = 'ecmp-lvs-announce drain on %s, then playbooks/drain.yml --limit %s' % (d, d)
         else:
             unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
             out = self.lab.ssh(d, 'date +%%s.%%N; systemctl stop %s' % unit)
@@ -503,12 +506,11 @@ class Bench:
         d = self.drain_director
         expected = self.gw(self.directors)
         if self.drain_method == 'playbook':
-            t_event = time.time()
-            undrain = 'playbooks/undrain.yml' if os.path.exists(os.path.join(ROOT, 'playbooks', 'undrain.yml')) \
-                else 'playbooks/site.yml'
-            self.lab.tool('playbook', undrain, '--limit', d, check=True,
+            out = self.lab.ssh(d, 'date +%s.%N; /usr/local/sbin/ecmp-lvs-announce undrain')
+            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, '-e', 'lvs_drain=false', check=True,
                           logfile=os.path.join(self.outdir, '%s-undrain.log' % cfg))
-            method = '%s --limit %s' % (undrain, d)
+            method = 'ecmp-lvs-announce undrain on %s, then playbooks/drain.yml -e lvs_drain=false --limit %s' % (d, d)
         else:
             unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
             out = self.lab.ssh(d, 'date +%%s.%%N; systemctl start %s' % unit)
