@@ -61,6 +61,8 @@ DEFINITIONS = {
                        'itself takes seconds)',
     'route_after_ipvs_ready_s': 'director_return: route back minus the first "Adding service" of keepalived in the '
                                 "director's journal (negative = announced before IPVS was programmed)",
+    'route_after_announce_s': 'director_return: route back minus the moment ecmp-lvs-announce added the VIP on the '
+                              "returning director (its journal: quorum + hold-down passed)",
     'survived': 'established and answering at the event; no RST/EOF/error and no request unanswered for '
                 'more than stall_s until the next event',
     'error_window_s': 'time covered by failing new connections (error, 2 s timeout, or answer from a host '
@@ -419,8 +421,8 @@ class Bench:
         # when did keepalived / FRR come up on the returning director (its journal, unix timestamps)?
         try:
             off = clock_offset(self.lab, d, samples=3)['applied_s']
-            jr = self.lab.ssh(d, 'journalctl -b -o short-unix --no-pager -u keepalived -u frr -u '
-                                 'systemd-sysctl -u systemd-modules-load | head -200', check=False, timeout=30)
+            jr = self.lab.ssh(d, 'journalctl -b -o short-unix --no-pager -u keepalived -u frr -u ecmp-lvs-announce -u '
+                                 'systemd-sysctl -u systemd-modules-load | head -300', check=False, timeout=30)
             marks = {}
             for line in jr.splitlines():
                 parts = line.split(None, 2)
@@ -432,7 +434,8 @@ class Bench:
                 for key, pat in (('keepalived_started', 'Started keepalived'), ('frr_started', 'Started frr'),
                                  ('ipvs_service_added', 'Adding service'),
                                  ('ipvs_service_added', 'Activating healthchecker'),
-                                 ('sysctl_applied', 'Finished systemd-sysctl')):
+                                 ('sysctl_applied', 'Finished systemd-sysctl'),
+                                 ('vip_announced', ' announced: ')):
                     if pat.lower() in text.lower() and key not in marks:
                         marks[key] = round(ts - t_cmd, 3)
             extra['journal_marks_after_start_cmd_s'] = marks
@@ -616,6 +619,8 @@ def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, clie
         conv = out['route'].get('converged_s')
         if 'ipvs_service_added' in marks and conv is not None:
             out['route']['route_after_ipvs_ready_s'] = round(conv - marks['ipvs_service_added'], 3)
+        if 'vip_announced' in marks and conv is not None:
+            out['route']['route_after_announce_s'] = round(conv - marks['vip_announced'], 3)
     res['timeline'] = {
         'start': client['started'],
         'samples': client['samples'],
