@@ -296,6 +296,7 @@ def test_invalid_frr_conf_is_refused_before_frr_is_touched(lab):
     """ecmp.lvs.router with an frr.conf vtysh rejects fails at validation; file, running config, daemons, routes unchanged."""
     _run_lab_playbook('tests/lab/frr_invalid_config.yml')
 
+
 def test_announce_playbook(lab):
     """Announce only when healthy, real daemons: real servers down -> the router drops the director; back -> it
     returns after the hold-down; a withdrawn VIP is still served through the local route (needs IPVS: UML)."""
