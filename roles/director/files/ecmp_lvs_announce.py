@@ -69,6 +69,9 @@ DEFAULTS = {
     'keepalived_pidfile': KEEPALIVED_PIDFILE,
     'stop_delay': 1.0,
     'vips': {},
+    # {key: quorum (minimum total weight of healthy real servers)}: a service without a report from keepalived
+    # (its quorum commands were added by a reload, which runs none) is judged from the IPVS table instead
+    'quorum': {},
 }
 
 PROTOCOLS = ('tcp', 'udp', 'sctp')
@@ -124,6 +127,12 @@ def load_config(text):
             raise AnnounceError('vips[%s] must be a list of service keys' % vip)
         for key in keys:
             check_key(key)
+    if not isinstance(config['quorum'], dict):
+        raise AnnounceError('quorum must be an object {service key: minimum total weight}')
+    for key, value in config['quorum'].items():
+        check_key(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise AnnounceError('quorum[%s] must be an integer >= 0, got %r' % (key, value))
     return config
 
 
@@ -177,6 +186,13 @@ def service_status(rec, writer_alive, now, holddown):
     The detail never contains the current time, so it only changes with the state (logged once)."""
     if rec is None:
         return 'unknown', 'no quorum report from keepalived yet'
+    if rec.get('source') == 'ipvs':
+        # no report from keepalived: the total weight of the real servers in the IPVS table against the quorum
+        if rec['state'] == 'down':
+            return 'down', 'below quorum in the IPVS table (no report from keepalived since its quorum commands were added)'
+        if now < rec['at'] + holddown:
+            return 'holddown', 'quorum in the IPVS table, hold-down of %g s running' % holddown
+        return 'up', 'quorum in the IPVS table (no report from keepalived since its quorum commands were added)'
     if not writer_alive(rec['writer']):
         return 'gone', 'the keepalived checker process that reported (pid %d) is gone' % rec['writer'][0]
     if rec['state'] == 'down':
@@ -250,6 +266,34 @@ def parse_ipvs_stats(text):
         services[(words[0].lower(), addr, int(port))] = dict(
             zip(('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'), (int(w) for w in words[2:])))
     return services
+
+
+def parse_ipvs_weights(text):
+    """`ipvsadm -L -n` -> {(proto, vip, port): total weight of its real servers} (fwmark services skipped)."""
+    weights = {}
+    current = None
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ('TCP', 'UDP', 'SCTP'):
+            addr, dummy, port = words[1].rpartition(':')
+            current = (words[0].lower(), addr, int(port))
+            weights[current] = 0
+        elif words[:1] == ['FWM']:
+            current = None
+        elif current and len(words) == 6 and words[0] == '->' and words[1] != 'RemoteAddress:Port':
+            weights[current] += int(words[3])
+    return weights
+
+
+def kernel_record(prev, key, quorum, weights, now):
+    """The stand-in record of a service keepalived has not reported on, from the IPVS table's weights.
+
+    prev: the previous stand-in (keeps the time quorum was first seen, so the hold-down applies)."""
+    proto, vip, port = key.split(':')
+    state = 'up' if weights.get((proto, vip, int(port)), -1) >= max(quorum, 1) else 'down'
+    if prev is not None and prev['state'] == state:
+        return prev
+    return {'state': state, 'at': now, 'writer': None, 'seq': None, 'source': 'ipvs'}
 
 
 def parse_ipvs_conns(text):
@@ -349,9 +393,12 @@ class Host:
             self._config_id = ident
         return self._config
 
-    def records(self, config):
+    def records(self, config, now=None):
+        """{key: record} of keepalived's reports; with `now`, stand-ins from the IPVS table for the services
+        that have a quorum in the configuration but no report (see kernel_record)."""
         qdir = os.path.join(config['state_dir'], 'quorum')
         records = {}
+        missing = []
         for keys in config['vips'].values():
             for key in keys:
                 try:
@@ -360,6 +407,20 @@ class Host:
                     rec = None
                 if rec is not None:
                     records[key] = rec
+                elif key in config['quorum']:
+                    missing.append(key)
+        if now is None:
+            return records
+        stand_ins = getattr(self, '_stand_ins', {})
+        self._stand_ins = {}
+        if missing:
+            import subprocess
+            res = subprocess.run(['ipvsadm', '-L', '-n'], check=False, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, universal_newlines=True)
+            weights = parse_ipvs_weights(res.stdout) if res.returncode == 0 else {}
+            for key in missing:
+                records[key] = self._stand_ins[key] = kernel_record(stand_ins.get(key), key, config['quorum'][key],
+                                                                    weights, now)
         return records
 
     @staticmethod
@@ -453,7 +514,7 @@ class Reconciler:
         self.vips = dict((vip, list(keys)) for vip, keys in config['vips'].items())
         drained = self.host.drained(config)
         running = self.host.keepalived_running(config)
-        decisions = decide(config, self.host.records(config), drained, running, self.host.writer_alive, now,
+        decisions = decide(config, self.host.records(config, now), drained, running, self.host.writer_alive, now,
                            self.announced, self.pending)
         acted = set()
         for vip, dec in sorted(decisions.items()):
@@ -494,7 +555,7 @@ class Reconciler:
                              if svc['status'] == 'holddown')
         self.wake_at = min(deadlines)
         # processes whose end changes a decision: keepalived and the checkers that reported
-        self.pids = set(r['writer'][0] for r in self.host.records(config).values())
+        self.pids = set(r['writer'][0] for r in self.host.records(config).values() if r.get('writer'))
         if getattr(self.host, 'keepalived_pid', None):
             self.pids.add(self.host.keepalived_pid)
         return decisions

@@ -76,7 +76,7 @@ class FakeHost:
     def config(self):
         return self.conf
 
-    def records(self, conf):
+    def records(self, conf, now=None):  # pylint: disable=unused-argument
         return dict((k, v) for k, v in self.records_.items() if any(k in keys for keys in conf['vips'].values()))
 
     def drained(self, conf):
@@ -577,3 +577,45 @@ def test_status_without_the_service(tmp_path):
     res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
                          check=False)
     assert res.returncode == 1 and 'not running' in res.stdout
+
+
+# -- services keepalived never reported on (quorum commands added by a reload): judged from the IPVS table --
+
+def test_parse_ipvs_weights_real_output():
+    weights = ann.parse_ipvs_weights(fixture('ipvsadm', 'full-Ln.txt'))
+    assert weights[('tcp', '10.99.200.1', 80)] == 3      # 1 + 2 + 0 (a failed server at weight 0)
+    assert weights[('tcp', '10.99.200.6', 80)] == 0
+    assert weights[('tcp', '10.99.200.5', 25)] == 0      # no real server
+    assert weights[('udp', '10.99.200.1', 53)] == 4
+    assert not [k for k in weights if k[0] not in ('tcp', 'udp', 'sctp')]
+
+
+def test_kernel_record_quorum_and_holddown():
+    weights = {('tcp', VIP, 80): 1}
+    up = ann.kernel_record(None, HTTP, 1, weights, 100.0)
+    assert up['state'] == 'up' and up['at'] == 100.0 and up['source'] == 'ipvs'
+    assert ann.kernel_record(up, HTTP, 1, weights, 130.0) is up           # still up: the first time is kept
+    assert ann.kernel_record(up, HTTP, 2, weights, 130.0)['state'] == 'down'  # weight 1 < quorum 2
+    assert ann.kernel_record(None, HTTP, 1, {}, 100.0)['state'] == 'down'   # service not in IPVS (yet)
+    assert ann.kernel_record(None, HTTP, 0, {('tcp', VIP, 80): 0}, 100.0)['state'] == 'down'  # nothing healthy
+
+
+def test_decide_stand_in_record_announces_after_holddown_and_withdraws():
+    stand_in = ann.kernel_record(None, HTTP, 1, {('tcp', VIP, 80): 2}, 95.0)
+    assert decide({HTTP: stand_in}, now=99.0)[VIP]['announce'] is False
+    res = decide({HTTP: stand_in}, now=100.0)
+    assert res[VIP]['announce'] is True and res[VIP]['services'][HTTP]['status'] == 'up'
+    down = ann.kernel_record(stand_in, HTTP, 1, {('tcp', VIP, 80): 0}, 101.0)
+    res = decide({HTTP: down}, announced=[VIP], now=101.0)
+    assert res[VIP]['announce'] is False and 'below quorum in the IPVS table' in res[VIP]['reason']
+
+
+@pytest.mark.parametrize('quorum, message', [
+    ({'tcp:1.2.3.4': 1}, 'invalid service key'),
+    ({HTTP: -1}, 'must be an integer >= 0'),
+    ({HTTP: True}, 'must be an integer >= 0'),
+    ([1], 'quorum must be an object'),
+])
+def test_load_config_rejects_bad_quorum(quorum, message):
+    with pytest.raises(ann.AnnounceError, match=message):
+        config(quorum=quorum)
