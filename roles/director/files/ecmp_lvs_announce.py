@@ -270,19 +270,7 @@ def parse_ipvs_stats(text):
 
 def parse_ipvs_weights(text):
     """`ipvsadm -L -n` -> {(proto, vip, port): total weight of its real servers} (fwmark services skipped)."""
-    weights = {}
-    current = None
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) >= 2 and words[0] in ('TCP', 'UDP', 'SCTP'):
-            addr, dummy, port = words[1].rpartition(':')
-            current = (words[0].lower(), addr, int(port))
-            weights[current] = 0
-        elif words[:1] == ['FWM']:
-            current = None
-        elif current and len(words) == 6 and words[0] == '->' and words[1] != 'RemoteAddress:Port':
-            weights[current] += int(words[3])
-    return weights
+    return dict((svc, sum(rs[0] for rs in servers)) for svc, servers in parse_ipvs_real_servers(text).items())
 
 
 def kernel_record(prev, key, quorum, weights, now):
@@ -296,22 +284,27 @@ def kernel_record(prev, key, quorum, weights, now):
     return {'state': state, 'at': now, 'writer': None, 'seq': None, 'source': 'ipvs'}
 
 
-def parse_ipvs_conns(text):
-    """`ipvsadm -L -n` -> {(proto, vip, port): [active, inactive]} summed over the real servers."""
-    conns = {}
+def parse_ipvs_real_servers(text):
+    """`ipvsadm -L -n` -> {(proto, vip, port): [(weight, active, inactive) per real server]} (no fwmark services)."""
+    services = {}
     current = None
     for line in text.splitlines():
         words = line.split()
         if len(words) >= 2 and words[0] in ('TCP', 'UDP', 'SCTP'):
             addr, dummy, port = words[1].rpartition(':')
             current = (words[0].lower(), addr, int(port))
-            conns[current] = [0, 0]
+            services[current] = []
         elif words[:1] == ['FWM']:
             current = None
         elif current and len(words) == 6 and words[0] == '->' and words[1] != 'RemoteAddress:Port':
-            conns[current][0] += int(words[4])
-            conns[current][1] += int(words[5])
-    return conns
+            services[current].append((int(words[3]), int(words[4]), int(words[5])))
+    return services
+
+
+def parse_ipvs_conns(text):
+    """`ipvsadm -L -n` -> {(proto, vip, port): [active, inactive]} summed over the real servers."""
+    return dict((svc, [sum(rs[1] for rs in servers), sum(rs[2] for rs in servers)])
+                for svc, servers in parse_ipvs_real_servers(text).items())
 
 
 class Idle:
