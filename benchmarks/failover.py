@@ -351,6 +351,11 @@ class Bench:
         return True
 
     # -- events ---------------------------------------------------------------------------------------
+    def timed_ssh(self, host, command):
+        """Run `command` on a lab host; the time it started, on this machine's clock (host clock offset applied)."""
+        out = self.lab.ssh(host, 'date +%s.%N; ' + command)
+        return float(out.split()[0]) - self.offsets.get(host, {}).get('applied_s', 0.0)
+
     def gw(self, hosts):
         return {self.addr[h] for h in hosts}
 
@@ -460,8 +465,7 @@ class Bench:
         rs = self.fail_rs
         extra = {}
         if self.args.rs_failure == 'nginx':
-            out = self.lab.ssh(rs, 'date +%s.%N; systemctl stop nginx')
-            t_event = float(out.split()[0]) - self.offsets.get(rs, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(rs, 'systemctl stop nginx')
             method = 'systemctl stop nginx on %s' % rs
         else:
             t_event = time.time()
@@ -474,8 +478,7 @@ class Bench:
     def ev_rs_restore(self, cfg):
         rs = self.fail_rs
         if self.args.rs_failure == 'nginx':
-            out = self.lab.ssh(rs, 'date +%s.%N; systemctl start nginx')
-            t_event = float(out.split()[0]) - self.offsets.get(rs, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(rs, 'systemctl start nginx')
             method = 'systemctl start nginx on %s' % rs
         else:
             t_event = time.time()
@@ -491,15 +494,13 @@ class Bench:
         if self.drain_method == 'playbook':
             # the drain flag first (what playbooks/drain.yml does first), timed on the director, then the playbook:
             # it finds the director drained (no change), waits until IPVS gets no more packets and reports
-            out = self.lab.ssh(d, 'date +%s.%N; /usr/local/sbin/ecmp-lvs-announce drain')
-            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(d, '/usr/local/sbin/ecmp-lvs-announce drain')
             self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, check=True,
                           logfile=os.path.join(self.outdir, '%s-drain.log' % cfg))
             method = 'ecmp-lvs-announce drain on %s, then playbooks/drain.yml --limit %s' % (d, d)
         else:
             unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
-            out = self.lab.ssh(d, 'date +%%s.%%N; systemctl stop %s' % unit)
-            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(d, 'systemctl stop %s' % unit)
             method = 'systemctl stop %s on %s' % (unit, d)
         self.wait_route(expected, 60)
         return {'name': 'director_drain', 'kind': 'director drain', 'target': d, 't': t_event, 'method': method,
@@ -509,15 +510,13 @@ class Bench:
         d = self.drain_director
         expected = self.gw(self.directors)
         if self.drain_method == 'playbook':
-            out = self.lab.ssh(d, 'date +%s.%N; /usr/local/sbin/ecmp-lvs-announce undrain')
-            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(d, '/usr/local/sbin/ecmp-lvs-announce undrain')
             self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, '-e', 'lvs_drain=false', check=True,
                           logfile=os.path.join(self.outdir, '%s-undrain.log' % cfg))
             method = 'ecmp-lvs-announce undrain on %s, then playbooks/drain.yml -e lvs_drain=false --limit %s' % (d, d)
         else:
             unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
-            out = self.lab.ssh(d, 'date +%%s.%%N; systemctl start %s' % unit)
-            t_event = float(out.split()[0]) - self.offsets.get(d, {}).get('applied_s', 0.0)
+            t_event = self.timed_ssh(d, 'systemctl start %s' % unit)
             method = 'systemctl start %s on %s' % (unit, d)
         self.wait_route(expected, 60)
         return {'name': 'director_undrain', 'kind': 'director undrain', 'target': d, 't': t_event,
