@@ -367,6 +367,8 @@ class Host:
         self._config = None
         self._config_id = None
         self.keepalived_pid = None
+        # {key: stand-in record} of the services keepalived has not reported on (see records())
+        self._stand_ins = {}
 
     def config(self):
         """The configuration, re-read when the file changes (a bad new file keeps the previous one)."""
@@ -404,8 +406,7 @@ class Host:
                     missing.append(key)
         if now is None:
             return records
-        stand_ins = getattr(self, '_stand_ins', {})
-        self._stand_ins = {}
+        stand_ins, self._stand_ins = self._stand_ins, {}
         if missing:
             import subprocess
             res = subprocess.run(['ipvsadm', '-L', '-n'], check=False, stdout=subprocess.PIPE,
