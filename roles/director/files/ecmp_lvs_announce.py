@@ -51,6 +51,8 @@ import time
 
 CONFIG = '/etc/ecmp-lvs/announce.json'
 STATE_DIR = '/run/ecmp-lvs'
+# left by `wait-announced --once` in the state directory (see cmd_wait_announced)
+ONCE_MARKER = 'waited-once'
 DRAIN_FILE = '/var/lib/ecmp-lvs/drained'
 KEEPALIVED_PIDFILE = '/run/keepalived.pid'
 LABEL = 'lo:lvs'
@@ -806,9 +808,26 @@ def cmd_drain(args):
 
 
 def cmd_wait_announced(args):
-    """Wait until every VIP is announced, or the director is drained; exit 1 with the reasons on timeout."""
+    """Wait until every VIP is announced, or the director is drained; exit 1 with the reasons on timeout.
+
+    --once (the ExecStartPre of FRR on a director): the wait happens once per boot. The first call that ends
+    (announced, drained or timeout) leaves ONCE_MARKER in the state directory (/run: gone at the next boot);
+    later calls return at once, so restarting FRR on a running director never waits."""
     import json
     config = load_config(read_file(args.config))
+    marker = os.path.join(config['state_dir'], ONCE_MARKER)
+    if args.once and os.path.exists(marker):
+        print(json.dumps({'result': 'waited once since boot already (%s)' % marker}, sort_keys=True))
+        return 0
+    rc = wait_announced(config, args.timeout)
+    if args.once:
+        os.makedirs(config['state_dir'], exist_ok=True)
+        write_atomic(marker, 'ecmp-lvs-announce wait-announced --once ended with %d\n' % rc)
+    return rc
+
+
+def wait_announced(config, timeout):
+    import json
     start = time.monotonic()
     while True:
         status = read_status(config)
@@ -825,7 +844,7 @@ def cmd_wait_announced(args):
             report['result'] = 'every VIP announced'
             print(json.dumps(report, sort_keys=True))
             return 0
-        if elapsed >= args.timeout:
+        if elapsed >= timeout:
             report['result'] = 'timeout'
             report['reasons'] = dict((vip, v['reason']) for vip, v in (status or {}).get('vips', {}).items()
                                      if not v.get('announced'))
@@ -903,6 +922,8 @@ def parser():
     sub.add_parser('undrain', help='clear the drain flag')
     wait_a = sub.add_parser('wait-announced', help='wait until every VIP is announced (or drained)')
     wait_a.add_argument('--timeout', type=float, default=60.0)
+    wait_a.add_argument('--once', action='store_true',
+                        help='once per boot: return at once when an earlier --once call has ended since boot')
     wait_i = sub.add_parser('wait-idle', help='wait until the VIPs are withdrawn and IPVS receives no packets')
     wait_i.add_argument('--timeout', type=float, default=300.0)
     wait_i.add_argument('--quiet', type=float, default=5.0,

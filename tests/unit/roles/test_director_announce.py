@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -619,3 +620,32 @@ def test_decide_stand_in_record_announces_after_holddown_and_withdraws():
 def test_load_config_rejects_bad_quorum(quorum, message):
     with pytest.raises(ann.AnnounceError, match=message):
         config(quorum=quorum)
+
+
+def test_wait_announced_once_per_boot(tmp_path):
+    """FRR's start gate at boot: the first --once call waits (drained: returns at once, else until the timeout) and
+    leaves the marker frr.service's condition looks for; later calls return at once, whatever the state."""
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'drained'),
+                                'state_dir': str(tmp_path / 'run'), 'label': 'lo:nosuch'}))
+    cmd = [sys.executable, SCRIPT, '--config', str(conf), 'wait-announced', '--timeout', '0.5']
+    marker = tmp_path / 'run' / ann.ONCE_MARKER
+    # without --once: no marker, exit 1 on timeout (the service is not running)
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert res.returncode == 1 and json.loads(res.stdout)['result'] == 'timeout'
+    assert not marker.exists()
+    # --once: the same wait, then the marker
+    res = subprocess.run(cmd + ['--once'], capture_output=True, text=True, check=False)
+    assert res.returncode == 1 and json.loads(res.stdout)['reasons'] == {'*': 'ecmp-lvs-announce.service is not running'}
+    assert marker.read_text().endswith('ended with 1\n')
+    start = time.monotonic()
+    res = subprocess.run(cmd + ['--once'], capture_output=True, text=True, check=False)
+    assert res.returncode == 0 and 'once since boot already' in json.loads(res.stdout)['result']
+    assert time.monotonic() - start < 0.5 + 2
+    # a drained director with its service running: no wait
+    marker.unlink()
+    (tmp_path / 'drained').write_text('x')
+    (tmp_path / 'run' / 'status.json').write_text(json.dumps({'pid': os.getpid(), 'vips': {}}))
+    res = subprocess.run(cmd + ['--once', '--timeout', '30'], capture_output=True, text=True, check=False)
+    assert res.returncode == 0 and json.loads(res.stdout)['result'].startswith('drained')
+    assert marker.read_text().endswith('ended with 0\n')
