@@ -13,7 +13,7 @@ connections per second), polls the router's kernel route to the VIP at ~20 Hz
   director_return   boot it again (lab/ecmplab start) and wait until it is back in the route
   rs_fail           fail a real server (systemctl stop nginx, or --rs-failure link: cable cut)
   rs_restore        bring it back
-  director_drain    drain a director (playbooks/drain.yml when it exists, else `systemctl stop frr`)
+  director_drain    drain a director (ecmp-lvs-announce drain + playbooks/drain.yml; --drain frr-stop: `systemctl stop frr`)
   director_undrain  undo the drain
 
 Per event: time until the router has the new nexthop set, new-connection error window, and the share of
@@ -190,9 +190,6 @@ class Bench:
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
-        if self.drain_method == 'auto':
-            self.drain_method = 'playbook' if os.path.exists(os.path.join(ROOT, 'playbooks', 'drain.yml')) \
-                else 'frr-stop'
 
     # -- helpers --------------------------------------------------------------------------------------
     def route_now(self):
@@ -499,9 +496,8 @@ class Bench:
                           logfile=os.path.join(self.outdir, '%s-drain.log' % cfg))
             method = 'ecmp-lvs-announce drain on %s, then playbooks/drain.yml --limit %s' % (d, d)
         else:
-            unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
-            t_event = self.timed_ssh(d, 'systemctl stop %s' % unit)
-            method = 'systemctl stop %s on %s' % (unit, d)
+            t_event = self.timed_ssh(d, 'systemctl stop frr')
+            method = 'systemctl stop frr on %s' % d
         self.wait_route(expected, 60)
         return {'name': 'director_drain', 'kind': 'director drain', 'target': d, 't': t_event, 'method': method,
                 'expected_nexthops': expected, 'group_by': 'director'}
@@ -515,9 +511,8 @@ class Bench:
                           logfile=os.path.join(self.outdir, '%s-undrain.log' % cfg))
             method = 'ecmp-lvs-announce undrain on %s, then playbooks/drain.yml -e lvs_drain=false --limit %s' % (d, d)
         else:
-            unit = {'frr-stop': 'frr', 'vips-stop': 'ecmp-lvs-vips'}[self.drain_method]
-            t_event = self.timed_ssh(d, 'systemctl start %s' % unit)
-            method = 'systemctl start %s on %s' % (unit, d)
+            t_event = self.timed_ssh(d, 'systemctl start frr')
+            method = 'systemctl start frr on %s' % d
         self.wait_route(expected, 60)
         return {'name': 'director_undrain', 'kind': 'director undrain', 'target': d, 't': t_event,
                 'method': method, 'expected_nexthops': expected, 'group_by': 'director'}
@@ -859,8 +854,8 @@ def main():
     p.add_argument('--drain-director')
     p.add_argument('--fail-rs')
     p.add_argument('--rs-failure', choices=['nginx', 'link'], default='nginx')
-    p.add_argument('--drain', choices=['auto', 'playbook', 'frr-stop', 'vips-stop'], default='auto',
-                   help='auto: playbooks/drain.yml if it exists, else systemctl stop frr')
+    p.add_argument('--drain', choices=['playbook', 'frr-stop'], default='playbook',
+                   help='playbook: ecmp-lvs-announce drain + playbooks/drain.yml; frr-stop: systemctl stop|start frr')
     p.add_argument('--skip-event', action='append', default=[], choices=Bench.EVENTS)
     p.add_argument('--skip-playbook', action='store_true', help='measure the lab as it is (one configuration)')
     p.add_argument('--playbook-attempts', type=int, default=2)

@@ -160,14 +160,15 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: Computes the commands without running them.
+    details: Computes the commands without running them.
   diff_mode:
     support: full
-    description: Shows the table before and after as C(ipvsadm -Sn)-like rules.
+    details: Shows the table before and after as C(ipvsadm -Sn)-like rules.
   platform:
-    support: full
     platforms: posix
-    description: Linux hosts with IPVS; needs root (CAP_NET_ADMIN).
+    details: Linux hosts with IPVS; needs root (CAP_NET_ADMIN).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: ecmp.lvs.ipvs_info
 '''

@@ -30,14 +30,15 @@ notes:
 attributes:
   check_mode:
     support: full
-    description: The module never changes anything.
+    details: The module never changes anything.
   diff_mode:
     support: none
-    description: Nothing to show.
+    details: Nothing to show.
   platform:
-    support: full
     platforms: posix
-    description: Linux hosts with IPVS; needs root (CAP_NET_ADMIN).
+    details: Linux hosts with IPVS; needs root (CAP_NET_ADMIN).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 seealso:
   - module: ecmp.lvs.ipvs
 '''

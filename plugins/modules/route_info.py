@@ -38,12 +38,14 @@ options:
     default: main
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
     details: The module never changes anything.
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 notes:
   - Requires iproute2 with JSON output (C(ip -j), iproute2 4.17 or later).
   - When a table holds the same prefix several times with different metrics, the route with the

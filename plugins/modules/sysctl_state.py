@@ -60,12 +60,14 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Two diffs, the drop-in file and the live values of the managed keys.
+  platform:
+    platforms: posix
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 notes:
   - Net (C(net.*)) sysctls are per network namespace; most other keys are host-wide.
   - Inside containers C(/proc/sys) is usually read-only; the module then fails before changing anything

@@ -67,14 +67,15 @@ author:
 attributes:
   check_mode:
     support: full
-    description: Never changes anything; runs the same in check mode.
+    details: Never changes anything; runs the same in check mode.
   diff_mode:
     support: none
-    description: Nothing to diff.
+    details: Nothing to diff.
   platform:
-    support: full
     platforms: all
-    description: Runs on the controller.
+    details: Runs on the controller.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 '''
 
 EXAMPLES = r'''

@@ -173,14 +173,19 @@ def test_keepalived_programmed_ipvs(lab):
             assert all(r.get('forwarding', 'dr') == 'dr' for r in svc['real_servers']), svc
 
 
-def _run_lab_playbook(playbook, *args, **kwargs):
-    res = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name', os.path.basename(STATE_DIR),
-                          'playbook', playbook] + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
+def _lab_tool(*args, **kwargs):
+    """lab/ecmplab --name <this lab> ARGS...; asserts success unless check=False."""
+    res = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name', os.path.basename(STATE_DIR)]
+                         + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
                          env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR), ANSIBLE_FORCE_COLOR='false',
                                   ANSIBLE_NOCOLOR='true'))
     if kwargs.get('check', True):
         assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     return res
+
+
+def _run_lab_playbook(playbook, *args, **kwargs):
+    return _lab_tool('playbook', playbook, *args, **kwargs)
 
 
 def _changed(res, host):
@@ -344,3 +349,58 @@ def test_drain_playbook(lab):
     assert _changed(res, name) == 1
     assert '%s undrained: %s announced after' % (name, ', '.join(vips)) in res.stdout, res.stdout[-3000:]
     retry(has_me(True), timeout=30)
+
+
+def _route_events(monitor_text, vip):
+    """`ip -ts monitor route` output -> [(timestamp, sorted gateways)] of the routes added or replaced for `vip`
+    (deletions left out: a replaced multipath route is announced as the new route)."""
+    events, current = [], None
+    for line in monitor_text.splitlines():
+        match = re.match(r'^\[([^\]]+)\]\s*(.*)$', line)
+        if match:
+            current = None
+            words = match.group(2).split()
+            if words[:1] == [vip] or words[:1] == ['%s/32' % vip]:
+                current = (match.group(1), [])
+                events.append(current)
+            line = match.group(2)
+        if current is not None:
+            current[1].extend(re.findall(r'\bvia (?:inet )?([0-9.]+)', line))
+    return [(ts, sorted(gws)) for ts, gws in events]
+
+
+def test_returning_director_joins_routing_only_when_serving(lab):
+    """A director that died (UML halt: nothing flushed) and boots again: the router must not route to it before it
+    serves its VIPs, and then keeps it. Without the FRR start gate (director_frr_start_wait) the router used the
+    director's stale OSPF router-LSA for ~50 ms at once when the adjacency came back, before keepalived had filled
+    IPVS, and that director's stack answered with RST."""
+    if lab.backend != 'uml':
+        pytest.skip('halting a director needs the UML backend (its kernel stops dead, like a crash)')
+    name = lab.groups['directors'][0]
+    me = lab.address(name)
+    router = lab.host(lab.groups['routers'][0])
+    vip = _vips(lab)[0]
+    log = '/tmp/ecmp-lvs-test-route-monitor.log'
+    router.run('pkill -f "ip -ts monitor route"; rm -f %s' % log)
+    router.run('nohup sh -c "exec ip -ts monitor route > %s 2>&1" >/dev/null 2>&1 &' % log)
+    try:
+        _lab_tool('halt', name)
+        retry(lambda: _assert(me not in _route_gateways(router, vip), _route_gateways(router, vip)), timeout=15)
+        _lab_tool('start', name)
+        lab.host(name).run('true')  # a fresh connection after the reboot
+        retry(lambda: _assert(me in _route_gateways(router, vip), _route_gateways(router, vip)), timeout=180)
+        announce = json.loads(lab.host(name).check_output('/usr/local/sbin/ecmp-lvs-announce status'))
+        assert vip in announce['present'], announce
+        assert lab.host(name).file('/run/ecmp-lvs/waited-once').exists
+    finally:
+        text = router.check_output('cat %s; pkill -f "ip -ts monitor route"; true' % log)
+    events = _route_events(text, vip)
+    assert events, text
+    joined = [i for i, (_, gws) in enumerate(events) if me in gws]
+    assert joined, 'the router never routed to %s again: %s' % (name, events)
+    left_again = [e for e in events[joined[0]:] if me not in e[1]]
+    assert not left_again, '%s was routed to, then dropped again (stale LSA?): %s' % (name, events)
+
+
+def _assert(condition, detail):
+    assert condition, detail
