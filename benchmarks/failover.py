@@ -307,7 +307,11 @@ class Bench:
         info[self.router] = {
             'route': self.lab.ssh(self.router, 'ip route show %s' % self.args.vip, check=False).strip(),
             'ospf_timers': self.lab.ssh(
-                self.router, "vtysh -c 'show ip ospf interface' | grep -E 'Timer intervals|BFD' || true",
+                self.router, "vtysh -c 'show ip ospf interface' | grep -E 'Timer intervals' || true",
+                check=False).strip().splitlines(),
+            # the intervals in effect (the profile's), not the ospf interface defaults `show ip ospf interface` prints
+            'bfd_intervals': self.lab.ssh(
+                self.router, "vtysh -c 'show bfd peers' | grep -E 'peer |Detect-multiplier|interval' || true",
                 check=False).strip().splitlines(),
             'bfd_peers': self.lab.ssh(self.router, "vtysh -c 'show bfd peers brief' 2>/dev/null || true",
                                       check=False).strip().splitlines(),
