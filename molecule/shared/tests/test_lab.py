@@ -381,7 +381,8 @@ def test_returning_director_joins_routing_only_when_serving(lab):
     router = lab.host(lab.groups['routers'][0])
     vip = _vips(lab)[0]
     log = '/tmp/ecmp-lvs-test-route-monitor.log'
-    router.run('pkill -f "ip -ts monitor route"; rm -f %s' % log)
+    # the pattern is anchored: unanchored it would match (and kill) the shell that runs pkill
+    router.run('pkill -f "^ip -ts monitor route"; rm -f %s' % log)
     router.run('nohup sh -c "exec ip -ts monitor route > %s 2>&1" >/dev/null 2>&1 &' % log)
     try:
         _lab_tool('halt', name)
@@ -393,10 +394,10 @@ def test_returning_director_joins_routing_only_when_serving(lab):
         assert vip in announce['present'], announce
         assert lab.host(name).file('/run/ecmp-lvs/waited-once').exists
     finally:
-        text = router.check_output('cat %s; pkill -f "ip -ts monitor route"; true' % log)
+        text = router.check_output('cat %s; pkill -f "^ip -ts monitor route"; true' % log)
     events = _route_events(text, vip)
     assert events, text
-    joined = [i for i, (_, gws) in enumerate(events) if me in gws]
+    joined = [i for i, event in enumerate(events) if me in event[1]]
     assert joined, 'the router never routed to %s again: %s' % (name, events)
     left_again = [e for e in events[joined[0]:] if me not in e[1]]
     assert not left_again, '%s was routed to, then dropped again (stale LSA?): %s' % (name, events)
