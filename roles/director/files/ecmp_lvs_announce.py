@@ -810,7 +810,7 @@ def cmd_drain(args):
 def cmd_wait_announced(args):
     """Wait until every VIP is announced, or the director is drained; exit 1 with the reasons on timeout.
 
-    --once (the ExecStartPre of FRR on a director): the wait happens once per boot. The first call that ends
+    --once (ecmp-lvs-frr-start.service, the start gate of FRR on a director): the wait happens once per boot. The first call that ends
     (announced, drained or timeout) leaves ONCE_MARKER in the state directory (/run: gone at the next boot);
     later calls return at once, so restarting FRR on a running director never waits."""
     import json
