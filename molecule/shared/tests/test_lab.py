@@ -316,6 +316,14 @@ def _route_gateways(host, vip):
     return sorted(hops + [r['gateway'] for r in routes if r.get('gateway')])
 
 
+def _routed_to(router, vips, address, want):
+    """A check for retry(): `address` is (want=True) or is not (want=False) a nexthop of every VIP on `router`."""
+    def check():
+        for vip in vips:
+            assert (address in _route_gateways(router, vip)) is want, (vip, _route_gateways(router, vip))
+    return check
+
+
 def test_drain_playbook(lab):
     """playbooks/drain.yml: drain withdraws the director (router drops it), reruns change nothing, check mode
     changes nothing, a keepalived reload keeps it drained, draining the last announcing director is refused,
@@ -325,30 +333,24 @@ def test_drain_playbook(lab):
     router = lab.host(lab.groups['routers'][0])
     vips = _vips(lab)
 
-    def has_me(want):
-        def check():
-            for vip in vips:
-                assert (me in _route_gateways(router, vip)) is want, (vip, _route_gateways(router, vip))
-        return check
-
     try:
         res = _run_lab_playbook('playbooks/drain.yml', '-l', name)
         assert _changed(res, name) == 1
         assert '%s drained: VIPs %s withdrawn after' % (name, ', '.join(vips)) in res.stdout, res.stdout[-3000:]
-        retry(has_me(False), timeout=10)
+        retry(_routed_to(router, vips, me, False), timeout=10)
         assert _changed(_run_lab_playbook('playbooks/drain.yml', '-l', name), name) == 0
         assert _changed(_run_lab_playbook('playbooks/drain.yml', '-l', name, '--check', '-e', 'lvs_drain=false'),
                         name) == 1
         lab.host(name).run('systemctl reload keepalived')
         refused = _run_lab_playbook('playbooks/drain.yml', '-l', other, check=False)
         assert refused.returncode != 0 and 'without any announcing director' in refused.stdout, refused.stdout[-3000:]
-        retry(has_me(False), timeout=5)
+        retry(_routed_to(router, vips, me, False), timeout=5)
         assert lab.host(name).file('/var/lib/ecmp-lvs/drained').exists
     finally:
         res = _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
     assert _changed(res, name) == 1
     assert '%s undrained: %s announced after' % (name, ', '.join(vips)) in res.stdout, res.stdout[-3000:]
-    retry(has_me(True), timeout=30)
+    retry(_routed_to(router, vips, me, True), timeout=30)
 
 
 def _route_events(monitor_text, vip):
@@ -386,10 +388,10 @@ def test_returning_director_joins_routing_only_when_serving(lab):
     router.run('nohup sh -c "exec ip -ts monitor route > %s 2>&1" >/dev/null 2>&1 &' % log)
     try:
         _lab_tool('halt', name)
-        retry(lambda: _assert(me not in _route_gateways(router, vip), _route_gateways(router, vip)), timeout=15)
+        retry(_routed_to(router, [vip], me, False), timeout=15)
         _lab_tool('start', name)
         lab.host(name).run('true')  # a fresh connection after the reboot
-        retry(lambda: _assert(me in _route_gateways(router, vip), _route_gateways(router, vip)), timeout=180)
+        retry(_routed_to(router, [vip], me, True), timeout=180)
         announce = json.loads(lab.host(name).check_output('/usr/local/sbin/ecmp-lvs-announce status'))
         assert vip in announce['present'], announce
         assert lab.host(name).file('/run/ecmp-lvs/waited-once').exists
@@ -401,7 +403,3 @@ def test_returning_director_joins_routing_only_when_serving(lab):
     assert joined, 'the router never routed to %s again: %s' % (name, events)
     left_again = [e for e in events[joined[0]:] if me not in e[1]]
     assert not left_again, '%s was routed to, then dropped again (stale LSA?): %s' % (name, events)
-
-
-def _assert(condition, detail):
-    assert condition, detail
