@@ -14,8 +14,10 @@ COLL_LINK   := .ansible/collections/ansible_collections/ecmp/lvs
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(VENV)/bin:$(PATH)
 
+# Debian packages the controller needs for make lab / test / bench / safety. tests/unit/test_install_list.py maps
+# every host program the tests, the lab tool and the benchmark run to its package and fails if one is missing here.
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
-                netcat-openbsd iputils-ping rsync iproute2 keepalived frr ipvsadm
+                netcat-openbsd iputils-ping procps kmod rsync iproute2 keepalived frr frr-pythontools ipvsadm git
 
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
@@ -31,7 +33,8 @@ help:
 deps: apt venv collection
 
 apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
