@@ -74,3 +74,62 @@ def retry(func, timeout=60, interval=1.0):
             if time.monotonic() > deadline:
                 raise
             time.sleep(interval)
+
+
+# What a failed lab test leaves in its output (and in a file that outlives the lab that
+# molecule destroys right after verify: .lab/evidence/<lab name>/<test>.txt): the journal of the ecmp.lvs units, keepalived and FRR of every director,
+# and every router's routing state, read the moment the test failed.
+EVIDENCE = {
+    'directors': [
+        'systemctl --no-pager --full status ecmp-lvs-announce ecmp-lvs-frr-start frr keepalived 2>&1 | head -60',
+        'journalctl -b --no-pager -o short-monotonic -u ecmp-lvs-announce -u ecmp-lvs-frr-start -u ecmp-lvs-vips '
+        '-u keepalived -u frr | tail -150',
+        '/usr/local/sbin/ecmp-lvs-announce status',
+        'ls -la /run/ecmp-lvs /var/lib/ecmp-lvs',
+        'ip -4 addr show dev lo; ip route show table local type local dev lo',
+        'ipvsadm -Ln --nosort',
+        'vtysh -c "show ip ospf neighbor" -c "show bgp summary" -c "show bfd peers brief"',
+    ],
+    'routers': [
+        'ip route',
+        'vtysh -c "show ip ospf neighbor" -c "show bgp summary" -c "show bfd peers brief" -c "show ip route"',
+        'vtysh -c "show ip ospf database router"',
+        'journalctl -b --no-pager -o short-monotonic -u frr | tail -60',
+    ],
+}
+
+
+def _collect_evidence(lab):
+    parts = []
+    for group, commands in EVIDENCE.items():
+        for name in lab.groups.get(group, []):
+            for command in commands:
+                try:
+                    res = lab.host(name).run('timeout 20 sh -c %s' % _quote(command))
+                    text = (res.stdout or '') + (res.stderr or '')
+                except Exception as exc:  # pylint: disable=broad-except  # a dead host is evidence too
+                    text = 'cannot run: %s' % exc
+                parts.append('===== %s: %s\n%s' % (name, command, text.rstrip()))
+    return '\n'.join(parts)
+
+
+def _quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != 'call' or not report.failed or 'lab' not in item.fixturenames:
+        return
+    try:
+        text = _collect_evidence(item.funcargs['lab'])
+    except Exception as exc:  # pylint: disable=broad-except  # never hide the test's own failure
+        text = 'evidence collection failed: %s' % exc
+    folder = os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR))
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, '%s.txt' % item.name)
+    with open(path, 'w', encoding='utf-8') as fd:
+        fd.write(text + '\n')
+    report.sections.append(('lab evidence at the failure (also in %s)' % path, text))

@@ -789,6 +789,15 @@ def cmd_keepalived_config_test(args):
     return res.returncode
 
 
+def fsync_dir(path):
+    """Make a file's creation, rename or removal in directory `path` durable (it survives a crash at once)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def cmd_drain(args):
     config = load_config(read_file(args.config))
     path = config['drain_file']
@@ -796,11 +805,13 @@ def cmd_drain(args):
         if not os.path.exists(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             write_atomic(path, 'drained by ecmp-lvs-announce drain\n')
+            fsync_dir(os.path.dirname(path))
             print('drained (%s)' % path)
         else:
             print('already drained (%s)' % path)
     elif os.path.exists(path):
         os.unlink(path)
+        fsync_dir(os.path.dirname(path))
         print('undrained (%s removed)' % path)
     else:
         print('not drained')

@@ -649,3 +649,28 @@ def test_wait_announced_once_per_boot(tmp_path):
     res = subprocess.run(cmd + ['--once', '--timeout', '30'], capture_output=True, text=True, check=False)
     assert res.returncode == 0 and json.loads(res.stdout)['result'].startswith('drained')
     assert marker.read_text().endswith('ended with 0\n')
+
+
+def test_drain_and_undrain_are_made_durable(tmp_path, monkeypatch):
+    """drain / undrain fsync the flag's directory: a crash right after must not bring the old state back (an
+    undrain followed by a crash brought a director back drained; lab proof: test_drain_state_survives_a_crash)."""
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'lib' / 'drained'),
+                                'state_dir': str(tmp_path)}))
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.path.realpath('/proc/self/fd/%d' % fd))
+        return real_fsync(fd)
+    monkeypatch.setattr(ann.os, 'fsync', fsync)
+
+    class Args:
+        config = str(conf)
+        command = 'drain'
+    assert ann.cmd_drain(Args) == 0
+    assert str(tmp_path / 'lib') in synced, synced
+    del synced[:]
+    Args.command = 'undrain'
+    assert ann.cmd_drain(Args) == 0 and not (tmp_path / 'lib' / 'drained').exists()
+    assert synced == [str(tmp_path / 'lib')], synced
