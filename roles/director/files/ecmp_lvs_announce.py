@@ -25,6 +25,8 @@ still arrive after a withdrawal are served.
                          a script_user is set (the role's validation of keepalived.conf).
     keepalived-stop PID  ExecStop of keepalived.service: withdraw the health-gated VIPs before keepalived tears
                          down its IPVS services and wait stop_delay seconds, so the routers move the flows first.
+    withdraw-all         ExecStopPost of ecmp-lvs-announce.service: remove every VIP address (and every address
+                         with the label) from lo, whatever state the service died in.
     drain | undrain      set / clear the persistent drain flag (playbooks/drain.yml writes the same file).
     wait-announced       wait until every VIP is announced (or the director is drained); JSON report.
     wait-idle            wait until every VIP is withdrawn and IPVS receives no more packets for them; JSON report.
@@ -36,6 +38,21 @@ checker process that reported a service is gone, or a service reports quorum dow
 an announced VIP by a configuration change (keepalived's `alpha` starts it quorum down on every director at once)
 does not withdraw the VIP before it has been up once; a service without any report yet does not withdraw it
 either (nothing is known against it).
+
+Fail-safe (the service runs as root, the quorum records come from the unprivileged script_user):
+* a record is read only when it is a regular file (no symlink followed, a FIFO never blocks) of at most
+  RECORD_MAX bytes, owned by the configured script_user or root, ASCII, with a finite time >= 0 not in the future
+  and pids in range; a record that names a live process other than a keepalived one as its writer is ignored.
+  Anything else counts as no report: the service is judged from the IPVS table (kernel_record). A record whose
+  writer no longer exists is a crashed checker (withdraw), as before.
+* a health-gated service with a quorum is always checked against the IPVS table: an `up` record is not believed
+  while the table's total weight is below the quorum (cross_check), so a quorum_down that could not be stored
+  (/run full) still withdraws at the next reconciliation (at most `interval` seconds); `quorum down` also
+  removes the stale record when it cannot write the new one.
+* the loop survives any exception (Runner): after failsafe_bound() seconds without a successful
+  reconciliation (3 intervals, at least 1 s) every VIP is withdrawn. A hang is caught by the systemd watchdog
+  (WATCHDOG=1 at every iteration); every end of the service (stop, crash, watchdog, start limit) runs
+  `withdraw-all` (ExecStopPost).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -59,6 +76,16 @@ LABEL = 'lo:lvs'
 # marker written by `keepalived-stop` (ExecStop of keepalived.service): "pid starttime" of the keepalived
 # being stopped
 STOPPING = 'keepalived-stopping'
+# a quorum record is one short line: anything longer is not a record (and is never read further)
+RECORD_MAX = 4096
+# pids in a record: 1 .. PID_MAX_LIMIT (4194304, 2^22) of Linux
+PID_MAX = 1 << 22
+# seconds an `ip` / `ipvsadm` call may take before it counts as failed (see cmd_run: the systemd watchdog)
+COMMAND_TIMEOUT = 5.0
+# reconciliations may fail for FAILSAFE_INTERVALS intervals (at least FAILSAFE_MIN seconds) before every VIP is
+# withdrawn: a VIP whose state is unknown is not kept announced longer than that (see Runner)
+FAILSAFE_INTERVALS = 3
+FAILSAFE_MIN = 1.0
 
 DEFAULTS = {
     'holddown': 5.0,
@@ -74,6 +101,8 @@ DEFAULTS = {
     # {key: quorum (minimum total weight of healthy real servers)}: a service without a report from keepalived
     # (its quorum commands were added by a reload, which runs none) is judged from the IPVS table instead
     'quorum': {},
+    # keepalived's script_user: the quorum records must be regular files owned by it (or by root)
+    'script_user': 'keepalived_script',
 }
 
 PROTOCOLS = ('tcp', 'udp', 'sctp')
@@ -135,6 +164,8 @@ def load_config(text):
         check_key(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise AnnounceError('quorum[%s] must be an integer >= 0, got %r' % (key, value))
+    if not isinstance(config['script_user'], str) or not config['script_user'].strip():
+        raise AnnounceError('script_user must be a user name, got %r' % (config['script_user'],))
     return config
 
 
@@ -157,15 +188,22 @@ def format_record(rec):
 
 
 def parse_record(text):
-    """A stored quorum record -> dict, or None when unreadable (treated as no report)."""
+    """A stored quorum record -> dict, or None when unreadable (treated as no report).
+
+    Strict: a finite time >= 0 (CLOCK_MONOTONIC), pids within 1 .. PID_MAX, start times >= 0; ASCII digits only."""
+    import math
     words = (text or '').split()
-    if len(words) != RECORD_FIELDS or words[0] not in ('up', 'down'):
+    if len(words) != RECORD_FIELDS or words[0] not in ('up', 'down') or not all(w.isascii() for w in words):
         return None
     try:
+        at = float(words[1])
         nums = [int(w) for w in words[2:]]
-        return {'state': words[0], 'at': float(words[1]), 'writer': nums[0:2], 'seq': nums[2:4]}
     except ValueError:
         return None
+    if not math.isfinite(at) or at < 0 or not all(n >= 0 for n in nums) or \
+            not (0 < nums[0] <= PID_MAX and 0 < nums[3] <= PID_MAX):
+        return None
+    return {'state': words[0], 'at': at, 'writer': nums[0:2], 'seq': nums[2:4]}
 
 
 def merge_record(prev, state, now, writer, seq):
@@ -199,6 +237,8 @@ def service_status(rec, writer_alive, now, holddown):
         return 'gone', 'the keepalived checker process that reported (pid %d) is gone' % rec['writer'][0]
     if rec['state'] == 'down':
         return 'down', 'quorum down'
+    if rec.get('kernel') == 'down':
+        return 'down', 'quorum up reported, but below quorum in the IPVS table'
     if now < rec['at'] + holddown:
         return 'holddown', 'quorum up, hold-down of %g s running' % holddown
     return 'up', 'quorum up'
@@ -256,6 +296,21 @@ def parse_ip_addresses(text, label):
     return found
 
 
+def parse_withdraw_targets(text, label, vips):
+    """`ip -j -4 address show dev lo` -> sorted addresses to remove when withdrawing everything: those that carry
+    `label` (every address ecmp-lvs-announce adds has it) and the VIPs `vips` as /32 whatever their label."""
+    import json
+    found = set()
+    for link in json.loads(text or '[]'):
+        for addr in link.get('addr_info', []):
+            local = addr.get('local')
+            if addr.get('family', 'inet') != 'inet' or not local:
+                continue
+            if addr.get('label') == label or (local in vips and addr.get('prefixlen') == 32):
+                found.add(local)
+    return sorted(found)
+
+
 def parse_ipvs_stats(text):
     """`ipvsadm -L -n --stats --exact` -> {(proto, vip, port): {'conns', 'inpkts', 'outpkts', 'inbytes',
     'outbytes'}} of the virtual services (IPv4 and fwmark lines other than TCP/UDP/SCTP are skipped)."""
@@ -284,6 +339,22 @@ def kernel_record(prev, key, quorum, weights, now):
     if prev is not None and prev['state'] == state:
         return prev
     return {'state': state, 'at': now, 'writer': None, 'seq': None, 'source': 'ipvs'}
+
+
+def cross_check(rec, kernel_state, kernel_down_at):
+    """keepalived's record of a service checked against the IPVS table (kernel_state: 'up' | 'down', see
+    kernel_record; kernel_down_at: when the table last showed it below quorum, or None).
+
+    An `up` record is not believed while the table is below quorum (a quorum_down that could not be stored, e.g.
+    /run full, must still withdraw): it is returned marked `kernel: down`. After such a time the hold-down counts
+    from the last time the table was below quorum. A `down` record stays down whatever the table says."""
+    if rec['state'] != 'up':
+        return rec
+    if kernel_state != 'up':
+        return dict(rec, kernel='down')
+    if kernel_down_at is not None and kernel_down_at > rec['at']:
+        return dict(rec, at=kernel_down_at)
+    return rec
 
 
 def parse_ipvs_real_servers(text):
@@ -339,18 +410,57 @@ def read_file(path):
         return handle.read()
 
 
-def write_atomic(path, text, mode=0o644):
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+def read_record(path, owners=None):
+    """Text of the quorum record `path`, or None when it is not a small regular file owned by one of the uids
+    `owners` (None: any owner). The records are written by keepalived's script user and read by root: the file
+    is opened without following a symlink and without blocking (a FIFO), checked with fstat, read at most
+    RECORD_MAX bytes, and must be ASCII. Never raises, never blocks."""
+    import stat
     try:
-        # whatever the umask (keepalived runs its scripts with 077): the root service reads the records without
-        # CAP_DAC_OVERRIDE
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode('utf-8'))
-        os.fsync(fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or (owners is not None and info.st_uid not in owners) or \
+                info.st_size > RECORD_MAX:
+            return None
+        data = os.read(fd, RECORD_MAX + 1)
+    except OSError:
+        return None
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+    if len(data) > RECORD_MAX:
+        return None
+    try:
+        return data.decode('ascii')
+    except UnicodeDecodeError:
+        return None
+
+
+def write_atomic(path, text, mode=0o644):
+    """Replace `path` by a file with `text` (a temporary file renamed over it); on any error the temporary file
+    is removed and the error raised (a full /run keeps no half-written leftovers)."""
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        try:
+            # whatever the umask (keepalived runs its scripts with 077): the root service reads the records
+            # without CAP_DAC_OVERRIDE
+            os.fchmod(fd, mode)
+            data = text.encode('utf-8')
+            if os.write(fd, data) != len(data):
+                raise OSError('short write to %s' % tmp)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def process_stat(pid):
@@ -371,6 +481,9 @@ class Host:
         self.keepalived_pid = None
         # {key: stand-in record} of the services keepalived has not reported on (see records())
         self._stand_ins = {}
+        # {key: when the IPVS table last showed the service below quorum} (see records())
+        self._kernel_down_at = {}
+        self._owners_logged = None
 
     def config(self):
         """The configuration, re-read when the file changes (a bad new file keeps the previous one)."""
@@ -390,34 +503,68 @@ class Host:
             self._config_id = ident
         return self._config
 
-    def records(self, config, now=None):
-        """{key: record} of keepalived's reports; with `now`, stand-ins from the IPVS table for the services
-        that have a quorum in the configuration but no report (see kernel_record)."""
+    def owners(self, config):
+        """The uids whose quorum records are trusted: root and keepalived's script_user (root only while that
+        user cannot be looked up: every record is then judged from the IPVS table)."""
+        import pwd
+        try:
+            return {0, pwd.getpwnam(config['script_user']).pw_uid}
+        except (KeyError, OSError, UnicodeError) as exc:
+            if self._owners_logged != config['script_user']:
+                log('script_user %r unknown (%s): only records owned by root are trusted'
+                    % (config['script_user'], exc))
+                self._owners_logged = config['script_user']
+            return {0}
+
+    def read_records(self, config, now=None):
+        """{key: record} of the trustworthy quorum records of the configured services (see read_record); a
+        record that claims a live process other than a keepalived one as its writer is not trusted either."""
         qdir = os.path.join(config['state_dir'], 'quorum')
+        owners = self.owners(config)
         records = {}
-        missing = []
         for keys in config['vips'].values():
             for key in keys:
-                try:
-                    rec = parse_record(read_file(os.path.join(qdir, key)))
-                except OSError:
-                    rec = None
-                if rec is not None:
-                    records[key] = rec
-                elif key in config['quorum']:
-                    missing.append(key)
+                rec = parse_record(read_record(os.path.join(qdir, key), owners))
+                if rec is None or (now is not None and rec['at'] > now + 1.0):
+                    continue    # unreadable, or a time in the future of CLOCK_MONOTONIC: no report
+                stat = process_stat(rec['writer'][0])
+                if stat is not None and stat[2] == rec['writer'][1] and stat[0] != 'keepalived':
+                    continue
+                records[key] = rec
+        return records
+
+    def records(self, config, now=None):
+        """{key: record} of keepalived's reports; with `now`, the services that have a quorum in the configuration
+        are also checked against the IPVS table: stand-ins for those without a report (see kernel_record), and an
+        `up` report is not believed while the table shows the service below quorum (see cross_check: a
+        quorum_down that could not be recorded still withdraws)."""
+        records = self.read_records(config, now)
         if now is None:
             return records
+        checked = [key for keys in config['vips'].values() for key in keys if key in config['quorum']]
         stand_ins, self._stand_ins = self._stand_ins, {}
-        if missing:
-            import subprocess
-            res = subprocess.run(['ipvsadm', '-L', '-n'], check=False, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, universal_newlines=True)
-            weights = parse_ipvs_weights(res.stdout) if res.returncode == 0 else {}
-            for key in missing:
-                records[key] = self._stand_ins[key] = kernel_record(stand_ins.get(key), key, config['quorum'][key],
-                                                                    weights, now)
+        if checked:
+            weights = self.ipvs_weights()
+            for key in checked:
+                kernel = kernel_record(stand_ins.get(key), key, config['quorum'][key], weights, now)
+                if kernel['state'] == 'down':
+                    self._kernel_down_at[key] = now
+                if key in records:
+                    records[key] = cross_check(records[key], kernel['state'], self._kernel_down_at.get(key))
+                else:
+                    records[key] = self._stand_ins[key] = kernel
         return records
+
+    @staticmethod
+    def ipvs_weights():
+        """{(proto, vip, port): total weight} of the IPVS table ({} when ipvsadm fails: nothing has quorum)."""
+        import subprocess
+        try:
+            res = subprocess.run(['ipvsadm', '-L', '-n'], check=False, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, universal_newlines=True, timeout=COMMAND_TIMEOUT)
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        return parse_ipvs_weights(res.stdout) if res.returncode == 0 else {}
 
     @staticmethod
     def drained(config):
@@ -446,24 +593,53 @@ class Host:
 
     @staticmethod
     def present(config):
+        return parse_ip_addresses(Host.lo_addresses(), config['label'])
+
+    @staticmethod
+    def lo_addresses():
+        """`ip -j -4 address show dev lo` (JSON text)."""
         import subprocess
-        out = subprocess.run(['ip', '-j', '-4', 'address', 'show', 'dev', 'lo'], check=True,
-                             stdout=subprocess.PIPE, universal_newlines=True).stdout
-        return parse_ip_addresses(out, config['label'])
+        return subprocess.run(['ip', '-j', '-4', 'address', 'show', 'dev', 'lo'], check=True, stdout=subprocess.PIPE,
+                              universal_newlines=True, timeout=COMMAND_TIMEOUT).stdout
 
     @staticmethod
     def add(config, vip):
         import subprocess
         subprocess.run(['ip', '-4', 'address', 'replace', vip + '/32', 'dev', 'lo', 'label', config['label']],
-                       check=True)
+                       check=True, timeout=COMMAND_TIMEOUT)
 
     @staticmethod
     def delete(config, vip):
         import subprocess
         res = subprocess.run(['ip', '-4', 'address', 'del', vip + '/32', 'dev', 'lo'], check=False,
-                             stderr=subprocess.PIPE, universal_newlines=True)
+                             stderr=subprocess.PIPE, universal_newlines=True, timeout=COMMAND_TIMEOUT)
         if res.returncode != 0 and 'Cannot assign' not in res.stderr:
             raise OSError('ip address del %s: %s' % (vip, res.stderr.strip()))
+
+    @staticmethod
+    def withdraw_everything(config):
+        """Fail-safe withdrawal with plain `ip` calls (the reconciler's view is not trusted): remove every address
+        on lo that carries the label or is a VIP of `config` (/32). When lo cannot be listed, flush the label and
+        delete every VIP blindly. Returns the addresses removed (None: unknown, blind) and the errors."""
+        import subprocess
+        errors = []
+        try:
+            targets = parse_withdraw_targets(Host.lo_addresses(), config['label'], config['vips'])
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            errors.append('ip address show: %s' % exc)
+            targets = None
+        for vip in sorted(targets if targets is not None else config['vips']):
+            try:
+                Host.delete(config, vip)
+            except (OSError, subprocess.SubprocessError) as exc:
+                errors.append(str(exc))
+        if targets is None:
+            try:
+                subprocess.run(['ip', '-4', 'address', 'flush', 'dev', 'lo', 'label', config['label']], check=True,
+                               timeout=COMMAND_TIMEOUT)
+            except (OSError, subprocess.SubprocessError) as exc:
+                errors.append('ip address flush label %s: %s' % (config['label'], exc))
+        return targets, errors
 
     @staticmethod
     def write_status(config, status):
@@ -569,11 +745,12 @@ class Reconciler:
                          for vip, dec in decisions.items()),
         }
 
-    def withdraw_all(self):
-        config = self.host.config()
+    def withdraw_all(self, config=None, why='ecmp-lvs-announce stopped'):
+        """Withdraw every announced VIP (`config`: the configuration to use, default the host's)."""
+        config = config or self.host.config()
         for vip in sorted(self.host.present(config)):
             self.host.delete(config, vip)
-            log('%s withdrawn: ecmp-lvs-announce stopped' % vip)
+            log('%s withdrawn: %s' % (vip, why))
         self.announced = set()
 
 
@@ -593,17 +770,35 @@ def cmd_quorum(state, key, state_dir):
     seq = [own[2], os.getpid()]
     qdir = os.path.join(state_dir, 'quorum')
     path = os.path.join(qdir, key)
-    with open(os.path.join(qdir, '.lock'), 'a') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            prev = parse_record(read_file(path))
-        except OSError:
-            prev = None
-        rec = merge_record(prev, state, now, writer, seq)
-        if rec is not None:
-            write_atomic(path, format_record(rec))
+    try:
+        with open(os.path.join(qdir, '.lock'), 'a') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            prev = parse_record(read_record(path))
+            rec = merge_record(prev, state, now, writer, seq)
+            if rec is not None:
+                write_atomic(path, format_record(rec))
+    except OSError as exc:
+        return quorum_not_stored(path, state, exc)
     print('%s quorum %s%s' % (key, state, '' if rec is not None else ' (older than the stored report: ignored)'))
     return 0
+
+
+def quorum_not_stored(path, state, exc):
+    """A report that could not be stored (/run full, ...): a `down` removes the stored record (an unlink needs no
+    space), so the service is judged from the IPVS table; an `up` leaves the previous record. Exit status 1."""
+    removed = False
+    if state == 'down':
+        try:
+            os.unlink(path)
+            removed = True
+        except FileNotFoundError:
+            removed = True
+        except OSError:
+            pass
+    print('ecmp-lvs-announce: quorum %s of %s not stored: %s%s' % (
+        state, os.path.basename(path), exc, ' (stale record removed: judged from the IPVS table)' if removed else ''),
+        file=sys.stderr)
+    return 1
 
 
 class Waiter:
@@ -648,7 +843,7 @@ class Waiter:
         for pid in set(pids) - set(self.pidfds) - self.ended:
             try:
                 self.pidfds[pid] = os.pidfd_open(pid)
-            except (OSError, AttributeError):
+            except (OSError, AttributeError, ValueError, OverflowError):
                 self.ended.add(pid)
 
     def wait(self, timeout):
@@ -668,9 +863,141 @@ class Waiter:
                 self.ended.add(pid)
 
 
+def sd_notify(message, environ=None):
+    """Send `message` (READY=1, WATCHDOG=1, ...) to systemd's $NOTIFY_SOCKET (an AF_UNIX datagram socket; '@':
+    abstract namespace). False without the socket or when sending fails (never raises)."""
+    import socket
+    address = (os.environ if environ is None else environ).get('NOTIFY_SOCKET', '')
+    if not address or address[0] not in '/@':
+        return False
+    if address[0] == '@':
+        address = '\0' + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode('utf-8'))
+    except OSError:
+        return False
+    return True
+
+
+def watchdog_interval(environ=None):
+    """Seconds between two WATCHDOG=1 pings: half of systemd's $WATCHDOG_USEC (None: no watchdog)."""
+    environ = os.environ if environ is None else environ
+    try:
+        usec = int(environ.get('WATCHDOG_USEC', ''))
+        pid = int(environ.get('WATCHDOG_PID', os.getpid()))
+    except ValueError:
+        return None
+    return usec / 2e6 if usec > 0 and pid == os.getpid() else None
+
+
+def failsafe_bound(config):
+    """Seconds a VIP may stay announced while every reconciliation fails (its state unknown)."""
+    return max(FAILSAFE_INTERVALS * config['interval'], FAILSAFE_MIN)
+
+
+class Runner:
+    """The loop of `run`, one iteration at a time; an iteration never raises.
+
+    A failing reconciliation (any exception: a broken command, an unexpected file, a bug) is logged (with its
+    traceback when the error changes) and retried every interval. Once no reconciliation has succeeded for
+    failsafe_bound() seconds (3 intervals, at least 1 s), every VIP is withdrawn, and again at every failing
+    iteration after that (Host.withdraw_everything when the reconciler's own withdrawal fails too): the state of
+    an announced VIP is unknown then. The next successful reconciliation decides as usual. Each iteration pings
+    the systemd watchdog (a hang is the watchdog's, see ecmp-lvs-announce.service: WatchdogSec, ExecStopPost)."""
+
+    def __init__(self, host, reconciler, waiter, config_path, clock=time.monotonic, notify=sd_notify):
+        self.host = host
+        self.reconciler = reconciler
+        self.waiter = waiter
+        self.config_path = config_path
+        self.clock = clock
+        self.notify = notify
+        self.config = None          # the last configuration read
+        self.last_ok = clock()      # the last successful reconciliation (start-up counts as one)
+        self.error = None
+        self.ready = False
+        self.watchdog = watchdog_interval()
+
+    def reconcile(self):
+        """One reconciliation; returns the seconds to wait for events before the next one."""
+        try:
+            timeout = self._reconcile()
+        except Exception as exc:  # pylint: disable=broad-except
+            timeout = self._failed(exc)
+        else:
+            if self.error is not None:
+                log('reconcile works again')
+            self.error = None
+            self.last_ok = self.clock()
+        if not self.ready:
+            self.notify('READY=1')
+            self.ready = True
+        self.notify('WATCHDOG=1')
+        return timeout if self.watchdog is None else min(timeout, self.watchdog)
+
+    def _reconcile(self):
+        config = self.config = self.host.config()
+        self.waiter.watch([os.path.dirname(os.path.abspath(self.config_path)), config['state_dir'],
+                           os.path.join(config['state_dir'], 'quorum'), os.path.dirname(config['drain_file']),
+                           os.path.dirname(config['keepalived_pidfile'])])
+        self.reconciler.step()
+        self.waiter.follow(self.reconciler.pids)
+        timeout = config['interval']
+        if self.reconciler.wake_at is not None:
+            timeout = min(timeout, self.reconciler.wake_at - self.clock())
+        return timeout
+
+    def _failed(self, exc):
+        import traceback
+        error = '%s: %s' % (type(exc).__name__, exc)
+        if error != self.error:
+            log('reconcile failed (retrying): %s' % ''.join(traceback.format_exception(type(exc), exc,
+                                                                                   exc.__traceback__)).rstrip())
+        else:
+            log('reconcile failed (retrying): %s' % error)
+        self.error = error
+        self.reconciler.announced = None
+        self.reconciler.wake_at = None
+        config = self.config or load_config('{}')
+        bound = failsafe_bound(config)
+        left = self.last_ok + bound - self.clock()
+        if left <= 0:
+            self.failsafe(config, 'fail-safe: no reconciliation for %.1f s (state unknown)'
+                          % (self.clock() - self.last_ok))
+            return config['interval']
+        return min(config['interval'], left)
+
+    def failsafe(self, config, why):
+        """Withdraw every VIP (`why`: the reason logged); never raises."""
+        try:
+            self.reconciler.withdraw_all(config, why)
+            return
+        except Exception as exc:  # pylint: disable=broad-except
+            log('fail-safe: withdrawal through the reconciler failed (%s: %s), removing the addresses directly'
+                % (type(exc).__name__, exc))
+        try:
+            removed, errors = self.host.withdraw_everything(config)
+        except Exception as exc:  # pylint: disable=broad-except
+            removed, errors = None, ['%s: %s' % (type(exc).__name__, exc)]
+        log('%s withdrawn: %s%s' % ('every address with label %s and every VIP' % config['label']
+                                    if removed is None else ', '.join(removed) or 'nothing', why,
+                                    '; errors: ' + '; '.join(errors) if errors else ''))
+
+    def wait(self, timeout):
+        """Sleep until an event or `timeout` (never raises: a failing wait sleeps)."""
+        try:
+            self.waiter.wait(timeout)
+        except Exception as exc:  # pylint: disable=broad-except
+            log('waiting for events failed (%s: %s): sleeping' % (type(exc).__name__, exc))
+            time.sleep(max(min(timeout, 1.0), 0.1))
+
+
 def cmd_run(args):
+    """The root service. Type=notify: READY=1 after the first reconciliation, WATCHDOG=1 at every iteration (at
+    least every WatchdogSec/2: the waits are bounded by it)."""
     import signal
-    import subprocess
     host = Host(args.config)
     reconciler = Reconciler(host)
     stop = []
@@ -681,31 +1008,25 @@ def cmd_run(args):
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
     waiter = Waiter()
-    config = host.config()
-    log('ecmp-lvs-announce running: %d VIP(s), hold-down %g s, interval %g s, events: %s' % (
-        len(config['vips']), config['holddown'], config['interval'],
-        'inotify + pidfd' if waiter.fd is not None and hasattr(os, 'pidfd_open') else 'none (polling)'))
-    while not stop:
+    runner = Runner(host, reconciler, waiter, args.config)
+    try:
         config = host.config()
-        waiter.watch([os.path.dirname(os.path.abspath(args.config)), config['state_dir'],
-                      os.path.join(config['state_dir'], 'quorum'), os.path.dirname(config['drain_file']),
-                      os.path.dirname(config['keepalived_pidfile'])])
-        try:
-            reconciler.step()
-        except (OSError, subprocess.CalledProcessError, AnnounceError) as exc:
-            log('reconcile failed (retrying): %s' % exc)
-            reconciler.announced = None
-            reconciler.wake_at = None
-        waiter.follow(reconciler.pids)
-        timeout = config['interval']
-        if reconciler.wake_at is not None:
-            timeout = min(timeout, reconciler.wake_at - time.monotonic())
+        summary = '%d VIP(s), hold-down %g s, interval %g s' % (len(config['vips']), config['holddown'],
+                                                               config['interval'])
+    except Exception as exc:  # pylint: disable=broad-except
+        summary = 'configuration unusable for now (%s: %s)' % (type(exc).__name__, exc)
+    log('ecmp-lvs-announce running: %s, events: %s, watchdog: %s' % (
+        summary, 'inotify + pidfd' if waiter.fd is not None and hasattr(os, 'pidfd_open') else 'none (polling)',
+        'ping every %g s' % runner.watchdog if runner.watchdog else 'off'))
+    while not stop:
+        timeout = runner.reconcile()
         if not stop:
-            waiter.wait(timeout)
+            runner.wait(timeout)
     if stop[0] == signal.SIGHUP:
         log('SIGHUP: re-executing %s (VIPs left as they are)' % sys.argv[0])
         os.execv(sys.argv[0], sys.argv)
-    reconciler.withdraw_all()
+    runner.notify('STOPPING=1')
+    runner.failsafe(runner.config or load_config('{}'), 'ecmp-lvs-announce stopped')
     return 0
 
 
@@ -714,17 +1035,34 @@ def cmd_keepalived_stop(args):
     IPVS services, so that the routers stop sending first; then wait stop_delay seconds."""
     config = load_config(read_file(args.config))
     gated = set(vip for vip, keys in config['vips'].items() if keys and config['require_quorum'])
-    announced = sorted(Host.present(config) & gated)   # before the marker wakes the service
+    announced = sorted(Host.present(config) & gated)
+    # withdraw first: nothing written before (a full /run must not keep the VIPs announced)
+    errors = withdraw_each(config, announced)
     stat = process_stat(args.pid)
     if stat is not None:
-        write_atomic(os.path.join(config['state_dir'], STOPPING), '%d %d\n' % (args.pid, stat[2]))
-    for vip in announced:
-        Host.delete(config, vip)        # the service (woken by the marker) may be faster: no error then
-    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes'
-        % (', '.join(announced) or 'nothing', config['stop_delay']))
+        try:
+            write_atomic(os.path.join(config['state_dir'], STOPPING), '%d %d\n' % (args.pid, stat[2]))
+        except OSError as exc:
+            errors.append('marker %s not written: %s' % (STOPPING, exc))
+        # the service may have re-added a VIP between the withdrawal and the marker (a resync): once more
+        withdraw_each(config, announced)
+    log('keepalived stopping: %s withdrawn; waiting %g s before IPVS goes%s'
+        % (', '.join(announced) or 'nothing', config['stop_delay'], '; errors: ' + '; '.join(errors) if errors else ''))
     if announced:
         time.sleep(config['stop_delay'])
     return 0
+
+
+def withdraw_each(config, vips):
+    """Host.delete of each of `vips` (already gone: no error); returns the errors (the others are still tried)."""
+    import subprocess
+    errors = []
+    for vip in vips:
+        try:
+            Host.delete(config, vip)
+        except (OSError, subprocess.SubprocessError) as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def read_status(config):
@@ -733,7 +1071,11 @@ def read_status(config):
         status = json.loads(read_file(os.path.join(config['state_dir'], 'status.json')))
     except (OSError, ValueError):
         return None
-    if process_stat(int(status.get('pid', 0))) is None:
+    try:
+        pid = int(status.get('pid', 0))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if pid <= 0 or process_stat(pid) is None:
         return None
     return status
 
@@ -747,6 +1089,39 @@ def cmd_status(args):
     status['drained'] = os.path.exists(config['drain_file'])
     print(json.dumps(status, indent=1, sort_keys=True))
     return 0 if 'error' not in status else 1
+
+
+def withdraw_config(path):
+    """The configuration for `withdraw-all`, read leniently (it must work when nothing else does): the label and
+    the VIPs of the file when it can be read (the VIPs that are IPv4 addresses), the defaults otherwise."""
+    import json
+    config = dict(DEFAULTS, vips={})
+    try:
+        data = json.loads(read_file(path))
+    except (OSError, ValueError) as exc:
+        log('withdraw-all: %s unreadable (%s): every address with label %s goes' % (path, exc, LABEL))
+        return config
+    if isinstance(data, dict):
+        if isinstance(data.get('label'), str) and data['label'].strip():
+            config['label'] = data['label']
+        if isinstance(data.get('vips'), dict):
+            config['vips'] = dict((vip, []) for vip in data['vips'] if isinstance(vip, str) and is_ipv4(vip))
+    return config
+
+
+def cmd_withdraw_all(args):
+    """ExecStopPost of ecmp-lvs-announce.service (every stop, crash, watchdog kill, start limit): remove every
+    VIP address from lo (Host.withdraw_everything), so a service that is not running announces nothing."""
+    config = withdraw_config(args.config)
+    removed, errors = Host.withdraw_everything(config)
+    if removed is None:
+        log('withdraw-all: lo not listed; flushed label %s and deleted %s' % (
+            config['label'], ', '.join(sorted(config['vips'])) or 'no VIP'))
+    else:
+        log('withdraw-all: %s withdrawn' % (', '.join(removed) or 'nothing'))
+    for error in errors:
+        print('ecmp-lvs-announce: withdraw-all: %s' % error, file=sys.stderr)
+    return 1 if errors else 0
 
 
 def cmd_check_config(args):
@@ -821,30 +1196,65 @@ def cmd_drain(args):
 def cmd_wait_announced(args):
     """Wait until every VIP is announced, or the director is drained; exit 1 with the reasons on timeout.
 
-    --once (ecmp-lvs-frr-start.service, the start gate of FRR on a director): the wait happens once per boot. The first call that ends
-    (announced, drained or timeout) leaves ONCE_MARKER in the state directory (/run: gone at the next boot);
-    later calls return at once, so restarting FRR on a running director never waits."""
+    --once (ecmp-lvs-frr-start.service, the start gate of FRR on a director): the wait happens once per boot. The
+    first call that ends (announced, drained, timeout, an error or SIGTERM) leaves ONCE_MARKER in the state
+    directory (/run: gone at the next boot), in a `finally`: frr.service is conditioned on it, a missing marker
+    would keep FRR down. Later calls return at once, so restarting FRR on a running director never waits."""
     import json
+    import signal
     config = load_config(read_file(args.config))
     marker = os.path.join(config['state_dir'], ONCE_MARKER)
     if args.once and os.path.exists(marker):
         print(json.dumps({'result': 'waited once since boot already (%s)' % marker}, sort_keys=True))
         return 0
-    rc = wait_announced(config, args.timeout)
-    if args.once:
-        os.makedirs(config['state_dir'], exist_ok=True)
-        write_atomic(marker, 'ecmp-lvs-announce wait-announced --once ended with %d\n' % rc)
+    rc = None
+    try:
+        if args.once:
+            # `timeout` (the unit's bound) sends SIGTERM: end through the finally below
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        rc = wait_announced(config, args.timeout)
+    finally:
+        if args.once:
+            write_once_marker(config, marker, rc)
     return rc
 
 
+def write_once_marker(config, marker, rc):
+    """Leave the marker of `wait-announced --once` (errors are reported, never raised: the unit touches it too)."""
+    try:
+        os.makedirs(config['state_dir'], exist_ok=True)
+        write_atomic(marker, 'ecmp-lvs-announce wait-announced --once ended with %s\n'
+                     % ('an error' if rc is None else rc))
+    except OSError as exc:
+        print('ecmp-lvs-announce: marker %s not written: %s' % (marker, exc), file=sys.stderr)
+
+
+def wait_reasons(status):
+    """{vip: reason} of the VIPs the status file shows withdrawn (the timeout report of wait_announced)."""
+    if status is None:
+        return {'*': 'ecmp-lvs-announce.service is not running'}
+    try:
+        return dict((vip, v['reason']) for vip, v in status.get('vips', {}).items() if not v.get('announced'))
+    except (AttributeError, KeyError, TypeError) as exc:
+        return {'*': 'unreadable status (%s: %s)' % (type(exc).__name__, exc)}
+
+
 def wait_announced(config, timeout):
+    """Poll every 0.2 s until every VIP is announced (or drained), at most `timeout` seconds; print the JSON report
+    and return 0 (1 on timeout). A poll that fails (a broken `ip`, an unreadable status) counts as "not yet"."""
     import json
     start = time.monotonic()
+    error = None
     while True:
-        status = read_status(config)
-        present = Host.present(config)
-        drained = os.path.exists(config['drain_file'])
         elapsed = time.monotonic() - start
+        try:
+            status = read_status(config)
+            present = Host.present(config)
+            drained = os.path.exists(config['drain_file'])
+            error = None
+        except Exception as exc:  # pylint: disable=broad-except
+            status, present, drained = None, set(), False
+            error = '%s: %s' % (type(exc).__name__, exc)
         report = {'waited': round(elapsed, 2), 'drained': drained, 'announced': sorted(present & set(config['vips'])),
                   'vips': sorted(config['vips'])}
         if status and drained:
@@ -857,10 +1267,9 @@ def wait_announced(config, timeout):
             return 0
         if elapsed >= timeout:
             report['result'] = 'timeout'
-            report['reasons'] = dict((vip, v['reason']) for vip, v in (status or {}).get('vips', {}).items()
-                                     if not v.get('announced'))
-            if status is None:
-                report['reasons'] = {'*': 'ecmp-lvs-announce.service is not running'}
+            report['reasons'] = wait_reasons(status)
+            if error:
+                report['error'] = error
             print(json.dumps(report, sort_keys=True))
             return 1
         time.sleep(0.2)
@@ -929,6 +1338,7 @@ def parser():
     ktest.add_argument('file')
     stop = sub.add_parser('keepalived-stop', help='withdraw before keepalived stops (its ExecStop)')
     stop.add_argument('pid', type=int, help="keepalived's main pid ($MAINPID)")
+    sub.add_parser('withdraw-all', help='remove every VIP address from lo (ExecStopPost of the service)')
     sub.add_parser('drain', help='set the persistent drain flag (withdraw every VIP)')
     sub.add_parser('undrain', help='clear the drain flag')
     wait_a = sub.add_parser('wait-announced', help='wait until every VIP is announced (or drained)')
@@ -955,7 +1365,7 @@ def main(argv=None):
         commands = {'run': cmd_run, 'status': cmd_status, 'check-config': cmd_check_config,
                     'keepalived-config-test': cmd_keepalived_config_test, 'drain': cmd_drain, 'undrain': cmd_drain,
                     'wait-announced': cmd_wait_announced, 'wait-idle': cmd_wait_idle,
-                    'keepalived-stop': cmd_keepalived_stop}
+                    'keepalived-stop': cmd_keepalived_stop, 'withdraw-all': cmd_withdraw_all}
         return commands[args.command](args)
     except AnnounceError as exc:
         print('ecmp-lvs-announce: %s' % exc, file=sys.stderr)
