@@ -59,7 +59,7 @@ BASE_PROGRAMS = {
     'bash': 'bash', 'sh': 'dash',
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
     'chroot': 'coreutils', 'paste': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
-    'head': 'coreutils', 'tr': 'coreutils',
+    'head': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
     'dpkg': 'dpkg', 'dpkg-query': 'dpkg', 'apt-get': 'apt',
     'python3': None,  # the interpreter that runs the tests (not necessarily Debian's)
