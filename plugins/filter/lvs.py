@@ -56,6 +56,21 @@ def lvs_vips(services):
 
 
 @_filter
+def vips_not_routed_via(routes, address):
+    return lvs_net.vips_not_routed_via(routes, address)
+
+
+@_filter
+def routers_routing_via(results, address):
+    return lvs_net.routers_routing_via(results, address)
+
+
+@_filter
+def health_settle_seconds(services):
+    return lvs_model.health_settle_seconds(services)
+
+
+@_filter
 def keepalived_virtual_servers(services):
     return lvs_model.keepalived_virtual_servers(services)
 
@@ -91,6 +106,9 @@ class FilterModule(object):
             'lvs_services': lvs_services,
             'lvs_vips': lvs_vips,
             'keepalived_virtual_servers': keepalived_virtual_servers,
+            'health_settle_seconds': health_settle_seconds,
+            'vips_not_routed_via': vips_not_routed_via,
+            'routers_routing_via': routers_routing_via,
             'ipvs_services': ipvs_services,
             'ipvs_order_drift': ipvs_order_drift,
             'bgp_neighbors': bgp_neighbors,

@@ -250,6 +250,30 @@ def _check_normalised(services):
                                 'ecmp.lvs.lvs_services' % index)
 
 
+# Seconds the announce program needs to react once keepalived marks a real server down (quorum script, the
+# reconciliation interval of ecmp-lvs-announce) on top of the checker's own detection time.
+SETTLE_MARGIN = 2
+
+
+def health_settle_seconds(services):
+    """Seconds after a keepalived (re)load within which a health check that fails everywhere has withdrawn the VIP.
+
+    keepalived runs a new checker within delay_loop; it declares the real server down after retry + 1 failed
+    attempts of connect_timeout each, with delay_before_retry between them. The rollout gate of ecmp.lvs.director
+    waits this long with every VIP announced before the next batch of directors is changed. Services without a
+    health check count 0. Normalised services (output of lvs_services) in; an int out (rounded up)."""
+    _check_normalised(services)
+    longest = 0
+    for service in services:
+        hc = service['health_check']
+        if hc['type'] == 'none':
+            continue
+        attempts = hc['retry'] + 1
+        longest = max(longest, hc['delay_loop'] + attempts * hc['connect_timeout']
+                      + hc['retry'] * hc['delay_before_retry'])
+    return int(math.ceil(longest)) + SETTLE_MARGIN if longest else 0
+
+
 def keepalived_virtual_servers(services):
     """Turn normalised services into the dictionaries the keepalived.conf template renders.
 

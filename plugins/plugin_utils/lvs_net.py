@@ -408,3 +408,24 @@ def bgp_neighbors(hostvars, groups, group_name):
     for name in groups[group_name]:
         found.add(netaddr.IPAddress(host_address("groups['%s']" % group_name, hostvars, name)))
     return [str(ip) for ip in sorted(found, key=lambda ip: (ip.version, ip.value))]
+
+
+def vips_not_routed_via(routes, address):
+    """VIPs (keys of ecmp.lvs.route_info's `routes`) whose route is absent or has no nexthop via `address`."""
+    missing = []
+    for vip, route in sorted((routes or {}).items()):
+        gateways = [hop.get('gateway') for hop in (route or {}).get('nexthops') or []]
+        if not (route or {}).get('present') or address not in gateways:
+            missing.append(vip)
+    return missing
+
+
+def routers_routing_via(results, address):
+    """Names (loop `item`) of the routers whose route_info result routes every VIP via `address` (rollout gate:
+    the routers that must route to a director again after its change). Failed or skipped results count as no."""
+    names = []
+    for result in results or []:
+        routes = result.get('routes') if hasattr(result, 'get') else None
+        if routes and not vips_not_routed_via(routes, address):
+            names.append(result.get('item'))
+    return names

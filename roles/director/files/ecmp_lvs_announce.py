@@ -1212,7 +1212,7 @@ def cmd_wait_announced(args):
         if args.once:
             # `timeout` (the unit's bound) sends SIGTERM: end through the finally below
             signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-        rc = wait_announced(config, args.timeout)
+        rc = wait_announced(config, args.timeout, args.stable)
     finally:
         if args.once:
             write_once_marker(config, marker, rc)
@@ -1239,12 +1239,18 @@ def wait_reasons(status):
         return {'*': 'unreadable status (%s: %s)' % (type(exc).__name__, exc)}
 
 
-def wait_announced(config, timeout):
+def wait_announced(config, timeout, stable=0.0):
     """Poll every 0.2 s until every VIP is announced (or drained), at most `timeout` seconds; print the JSON report
-    and return 0 (1 on timeout). A poll that fails (a broken `ip`, an unreadable status) counts as "not yet"."""
+    and return 0 (1 on timeout). A poll that fails (a broken `ip`, an unreadable status) counts as "not yet".
+
+    stable > 0 (the rollout gate of ecmp.lvs.director): every VIP must stay announced for `stable` seconds in a row;
+    a withdrawal restarts the count. A health check that fails after a keepalived reload withdraws the VIPs within
+    that time, so a bad change stops at the first director instead of reaching the next batch."""
     import json
     start = time.monotonic()
     error = None
+    since = None
+    withdrawals = 0
     while True:
         elapsed = time.monotonic() - start
         try:
@@ -1257,14 +1263,22 @@ def wait_announced(config, timeout):
             error = '%s: %s' % (type(exc).__name__, exc)
         report = {'waited': round(elapsed, 2), 'drained': drained, 'announced': sorted(present & set(config['vips'])),
                   'vips': sorted(config['vips'])}
+        if stable:
+            report.update({'stable': stable, 'withdrawals': withdrawals,
+                           'announced_for': 0.0 if since is None else round(elapsed - since, 2)})
         if status and drained:
             report['result'] = 'drained: nothing announced on purpose'
             print(json.dumps(report, sort_keys=True))
             return 0
         if status and set(config['vips']) <= present:
-            report['result'] = 'every VIP announced'
-            print(json.dumps(report, sort_keys=True))
-            return 0
+            since = elapsed if since is None else since
+            if elapsed - since >= stable:
+                report['announced_for'] = round(elapsed - since, 2)
+                report['result'] = 'every VIP announced' + (' for %g s in a row' % stable if stable else '')
+                print(json.dumps(report, sort_keys=True))
+                return 0
+        elif since is not None:
+            since, withdrawals = None, withdrawals + 1
         if elapsed >= timeout:
             report['result'] = 'timeout'
             report['reasons'] = wait_reasons(status)
@@ -1343,6 +1357,8 @@ def parser():
     sub.add_parser('undrain', help='clear the drain flag')
     wait_a = sub.add_parser('wait-announced', help='wait until every VIP is announced (or drained)')
     wait_a.add_argument('--timeout', type=float, default=60.0)
+    wait_a.add_argument('--stable', type=float, default=0.0,
+                        help='every VIP must stay announced this many seconds in a row (a withdrawal restarts it)')
     wait_a.add_argument('--once', action='store_true',
                         help='once per boot: return at once when an earlier --once call has ended since boot')
     wait_i = sub.add_parser('wait-idle', help='wait until the VIPs are withdrawn and IPVS receives no packets')

@@ -674,3 +674,38 @@ def test_drain_and_undrain_are_made_durable(tmp_path, monkeypatch):
     Args.command = 'undrain'
     assert ann.cmd_drain(Args) == 0 and not (tmp_path / 'lib' / 'drained').exists()
     assert synced == [str(tmp_path / 'lib')], synced
+
+
+def _fake_wait(monkeypatch, announced_at):
+    """wait_announced against a fake clock: announced_at(t) -> whether every VIP is on lo at time t."""
+    clock = {'t': 0.0}
+    monkeypatch.setattr(ann.time, 'monotonic', lambda: clock['t'])
+    monkeypatch.setattr(ann.time, 'sleep', lambda s: clock.__setitem__('t', clock['t'] + s))
+    monkeypatch.setattr(ann, 'read_status', lambda config: {'pid': 1, 'vips': {VIP: {
+        'announced': announced_at(clock['t']), 'reason': 'quorum lost: %s down' % HTTP}}})
+    monkeypatch.setattr(ann.Host, 'present', staticmethod(lambda config: {VIP} if announced_at(clock['t']) else set()))
+    return clock
+
+
+def test_wait_announced_stable_restarts_on_a_withdrawal(tmp_path, monkeypatch, capsys):
+    """The rollout gate: announced at once, withdrawn at 2 s (a health check failing after a reload), back at 3 s:
+    with --stable 5 the wait ends at 8 s, not at 0 s, and counts the withdrawal."""
+    cfg = {'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'drained')}
+    clock = _fake_wait(monkeypatch, lambda t: not 2 <= t < 3)
+    assert ann.wait_announced(cfg, 60, stable=5) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 8 <= clock['t'] < 8.5 and report['withdrawals'] == 1 and report['announced_for'] >= 5, report
+    assert report['result'] == 'every VIP announced for 5 s in a row'
+    # without --stable it returns at the first poll (the behaviour of the convergence wait)
+    clock = _fake_wait(monkeypatch, lambda t: True)
+    assert ann.wait_announced(cfg, 60) == 0 and clock['t'] == 0
+
+
+def test_wait_announced_stable_times_out_with_the_reason(tmp_path, monkeypatch, capsys):
+    """A health check that fails for good: withdrawn at 2 s and never back -> exit 1 naming the reason."""
+    cfg = {'vips': {VIP: [HTTP]}, 'drain_file': str(tmp_path / 'drained')}
+    _fake_wait(monkeypatch, lambda t: t < 2)
+    assert ann.wait_announced(cfg, 20, stable=10) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report['result'] == 'timeout' and report['withdrawals'] == 1, report
+    assert report['reasons'] == {VIP: 'quorum lost: %s down' % HTTP}

@@ -174,3 +174,26 @@ def test_keepalived_parses_rendered_virtual_servers(tmp_path):
     # the check is able to fail: keepalived refuses a keyword it does not know
     rc, output = keepalived_config_test(tmp_path, text.replace('mh-port', 'mh-prot'))
     assert rc != 0 and "Unknown keyword 'mh-prot'" in output
+
+
+def _one(health_check):
+    return lvs_net.lvs_services([{'name': 'web', 'vip': '10.99.100.10', 'port': 80,
+                                  'real_servers': [{'address': '10.99.0.21'}], 'health_check': health_check}])
+
+
+@pytest.mark.parametrize('health_check,want', [
+    ({}, 2 + 2 * 2 + 1 * 1 + 2),                       # tcp with the defaults: 9 s
+    ({'type': 'none'}, 0),                              # nothing can fail: no wait
+    ({'type': 'http_get', 'delay_loop': 10, 'connect_timeout': 3, 'retry': 2, 'delay_before_retry': 2},
+     10 + 3 * 3 + 2 * 2 + 2),
+    ({'connect_timeout': 0.5, 'retry': 0, 'delay_loop': 1.2}, 2 + 2),   # 1.7 rounded up
+])
+def test_health_settle_seconds(health_check, want):
+    assert m.health_settle_seconds(_one(health_check)) == want
+
+
+def test_health_settle_seconds_is_the_longest_service():
+    services = _one({}) + _one({'delay_loop': 30})
+    assert m.health_settle_seconds(services) == 30 + 4 + 1 + 2
+    with pytest.raises(m.LvsModelError, match='normalised'):
+        m.health_settle_seconds([{'vip': '10.99.100.10'}])
