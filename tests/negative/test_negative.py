@@ -43,9 +43,18 @@ CASES = sorted(name for name in os.listdir(HERE)
 CHECK_MODE_CASES = ['vip_is_host_lvs_address', 'many_errors']
 
 
-def expected_fragments(case):
+def _comment_values(case, prefix):
     with open(os.path.join(HERE, case, 'hosts.yml')) as handle:
-        return [line[len('# Expected: '):].rstrip('\n') for line in handle if line.startswith('# Expected: ')]
+        return [line[len(prefix):].rstrip('\n') for line in handle if line.startswith(prefix)]
+
+
+def expected_fragments(case):
+    return _comment_values(case, '# Expected: ')
+
+
+def never_printed(case):
+    """Secrets of the case (``# Never printed:`` lines): they must appear nowhere in the output."""
+    return _comment_values(case, '# Never printed: ')
 
 
 def is_validation_play(play):
@@ -199,7 +208,9 @@ def test_there_are_enough_cases():
 def test_bad_inventory_stops_before_any_host(runs, run_key):
     result = runs[run_key]
     failed = assert_stopped_before_any_host(result, expected_fragments(run_key))
-    if run_key == 'many_errors':
+    for secret in never_printed(run_key):
+        assert secret not in result['output'] and secret not in json.dumps(result['record']), run_key
+    if run_key in ('many_errors', 'service_every_error'):
         # every problem is listed, not only the first
         assert len(failed['errors']) == len(expected_fragments(run_key)), failed['errors']
 
