@@ -12,70 +12,22 @@ fails with EVERY problem of the inventory (``errors``), not only the first. The 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleError
-from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import LvsModelError, is_list
-from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_validate
+from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_inventory, lvs_validate
 
 display = Display()
 
 ARGUMENT_SPEC = {
     'default_ecmp_width': {'type': 'int', 'default': lvs_validate.DEFAULT_ECMP_WIDTH},
     'fail_on_warnings': {'type': 'bool', 'default': False},
+    'drain': {'type': 'bool', 'default': False},
 }
 
-
-def _plain(value):
-    """A deep copy made of dict/list/str/int/float/bool/None (templates everything, drops wrapper types)."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, Mapping):
-        return dict((_plain(k), _plain(v)) for k, v in value.items())
-    if is_list(value):
-        return [_plain(v) for v in value]
-    return value
-
-
-def extract(hostvars, groups, names=lvs_validate.EXTRACTED_VARS):
-    """``({host: {var: value}}, [errors])`` for every inventory host: the variables the validator reads.
-
-    A variable that cannot be templated on the controller yet (e.g. it needs facts) is an error.
-    """
-    result = {}
-    errors = []
-    hosts = list(groups.get('all', []))
-    for host in groups.get('ungrouped', []):
-        if host not in hosts:
-            hosts.append(host)
-    for host in hosts:
-        try:
-            host_vars = hostvars[host]
-        except (AnsibleError, KeyError) as exc:
-            errors.append("hostvars['%s']: cannot be read: %s" % (host, to_native(exc)))
-            continue
-        values = {}
-        for name in names:
-            if name not in host_vars:
-                continue
-            try:
-                values[name] = _plain(host_vars[name])
-            except AnsibleError as exc:
-                errors.append("hostvars['%s'].%s: cannot be evaluated on the controller before any host is "
-                              "contacted (%s); use a literal value, or leave it unset to get the documented "
-                              "default" % (host, name, to_native(exc.message if hasattr(exc, 'message') else exc)))
-        result[host] = values
-    return result, errors
+# kept for callers and tests of the former names
+_plain = lvs_inventory.plain
+extract = lvs_inventory.extract
 
 
 class ActionModule(ActionBase):
@@ -96,24 +48,11 @@ class ActionModule(ActionBase):
         groups = task_vars.get('groups') or {}
         hostvars = task_vars.get('hostvars') or {}
 
-        extracted, errors = extract(hostvars, groups)
-        controller_vars = {}
-        for name in lvs_validate.GLOBAL_VARS:
-            if name in task_vars:
-                try:
-                    controller_vars[name] = _plain(self._templar.template(task_vars[name]))
-                except AnsibleError as exc:
-                    errors.append('%s: cannot be evaluated on the controller: %s' % (name, to_native(exc)))
-        try:
-            report = lvs_validate.validate_inventory(extracted, dict(groups), controller_vars,
-                                                     args['default_ecmp_width'])
-        except LvsModelError as exc:  # e.g. netaddr missing on the controller
-            report = {'errors': [to_native(exc)], 'warnings': [], 'services': [], 'vips': [],
-                      'directors': [], 'routers': [], 'realservers': []}
-        errors.extend(report['errors'])
-        warnings = report['warnings']
-        if args['fail_on_warnings']:
-            errors.extend('warning: %s' % w for w in warnings)
+        controller_vars, errors = lvs_inventory.controller_values(task_vars, self._templar.template)
+        found, warnings, report = lvs_inventory.validate(hostvars, dict(groups), controller_vars,
+                                                         args['default_ecmp_width'], args['fail_on_warnings'],
+                                                         drain=args['drain'])
+        errors.extend(found)
         for warning in warnings:
             display.warning('ecmp.lvs.validate_inventory: %s' % warning)
 
@@ -121,9 +60,7 @@ class ActionModule(ActionBase):
         if errors:
             # only what explains the failure: every error, one per line
             result['failed'] = True
-            result['msg'] = ('The inventory is invalid (%d error%s); nothing was changed on any host:\n%s'
-                             % (len(errors), '' if len(errors) == 1 else 's',
-                                '\n'.join('- %s' % e for e in errors)))
+            result['msg'] = lvs_inventory.failure_message(errors)
             return result
         result.update({
             'services': report['services'],

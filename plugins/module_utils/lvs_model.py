@@ -81,21 +81,118 @@ SORRY_SERVER_KEYS = ('host', 'address', 'port')
 
 
 _INT_RE = re.compile(r'^-?[0-9]+$')
+# Longest digit string read as an integer: every range of the model fits, and Python refuses to convert more
+# than 4300 digits (ValueError instead of a message naming the field).
+_INT_MAX_DIGITS = 20
+# keepalived limits (2.2.7, measured with --config-test): misc_timeout 0..4294 (it is connect_timeout rounded up),
+# retry an unsigned 32-bit integer, persistence_timeout 1..2678400 (31 days).
+CONNECT_TIMEOUT_MAX = 4294
+TIMER_MAX = 86400
+RETRY_MAX = 4294967295
+PERSISTENCE_TIMEOUT_MAX = 2678400
+
+# Strings written into keepalived.conf / frr.conf. A name (service, host, BFD profile) is a word of these
+# characters; a free text (URL path, command line, log target) must still not carry a control character (a
+# newline starts a new configuration line), a quote, a brace (a keepalived block), '#' or '!' (comments of
+# keepalived and FRR) or a backslash.
+NAME_MAX = 64
+_NAME_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,%d}$' % NAME_MAX)
+NAME_CHARS = 'A-Z a-z 0-9 _ . : -'
+CONFIG_FORBIDDEN = '"\'{}#!\\'
+_VALUE_DISPLAY_MAX = 80
 
 
 class LvsModelError(ValueError):
     """Invalid input to the service model; the message names the field and the value."""
 
 
+class LvsModelErrors(LvsModelError):
+    """Several independent problems of one input (e.g. every bad field of a service): ``messages``."""
+
+    def __init__(self, messages):
+        self.messages = list(messages)
+        super(LvsModelErrors, self).__init__('\n'.join(self.messages))
+
+
+def error_messages(exc):
+    """The messages of an :class:`LvsModelError` (several for :class:`LvsModelErrors`)."""
+    return list(getattr(exc, 'messages', None) or [str(exc)])
+
+
+class Collector(object):
+    """Runs checks and keeps every :class:`LvsModelError`, so that one call reports every bad field."""
+
+    def __init__(self):
+        self.messages = []
+
+    def run(self, func, *args, **kwargs):
+        """``func(*args, **kwargs)``, or None after recording its error(s)."""
+        try:
+            return func(*args, **kwargs)
+        except LvsModelError as exc:
+            for message in error_messages(exc):
+                if message not in self.messages:
+                    self.messages.append(message)
+            return None
+
+    def raise_errors(self):
+        """Raise :class:`LvsModelErrors` with everything recorded (nothing when all checks passed)."""
+        if self.messages:
+            raise LvsModelErrors(self.messages)
+
+
 def fmt_value(value):
-    """Render an offending value for an error message: numbers bare, strings quoted."""
+    """Render an offending value for an error message: numbers bare, strings quoted (control characters
+    escaped, so a newline never starts a line of its own), anything longer than 80 characters shortened."""
     if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return "'%s'" % value
-    return repr(value)
+        text = repr(value)
+    elif isinstance(value, (int, float)):
+        text = str(value)
+    elif isinstance(value, str):
+        text = "'%s'" % value if value.isprintable() else repr(value)
+    else:
+        text = repr(value)
+    if len(text) > _VALUE_DISPLAY_MAX:
+        text = '%s... (%d characters)' % (text[:_VALUE_DISPLAY_MAX - 20], len(text))
+    return text
+
+
+def _char_name(char):
+    """``'#'``, or the escape of a control / non-printable character (``'\\n'``)."""
+    return repr(char)
+
+
+def unsafe_chars(value, forbidden=CONFIG_FORBIDDEN, allow_space=True):
+    """The characters of ``value`` that must not reach a configuration file, in order of appearance."""
+    found = []
+    for char in value:
+        bad = char in forbidden or (not char.isprintable() and char != ' ') or (char.isspace() and char != ' ')
+        if bad or (char == ' ' and not allow_space):
+            if char not in found:
+                found.append(char)
+    return found
+
+
+def check_config_text(field, value, what, allow_space=True, forbidden=CONFIG_FORBIDDEN, max_length=255):
+    """A string written verbatim into a configuration file: no control character, quote, brace, '#', '!' or
+    backslash (nor a space unless ``allow_space``), at most ``max_length`` characters. Returns the string."""
+    if not isinstance(value, str) or not value.strip():
+        fail(field, '%s is not %s' % (fmt_value(value), what))
+    bad = unsafe_chars(value, forbidden, allow_space)
+    if bad:
+        fail(field, '%s contains %s: not allowed in %s (it would be written verbatim into a configuration file '
+                    'and could change or add configuration)' % (fmt_value(value), ', '.join(_char_name(c) for c in bad),
+                                                                 what))
+    if len(value) > max_length:
+        fail(field, '%s is longer than %d characters' % (fmt_value(value), max_length))
+    return value
+
+
+def check_name(field, value, what='a name'):
+    """A name written into a configuration file: 1..64 characters of A-Z a-z 0-9 _ . : -. Returns it."""
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        fail(field, '%s is not %s: 1..%d characters of %s' % (fmt_value(value), what, NAME_MAX, NAME_CHARS))
+    return value
 
 
 def fail(field, message):
@@ -126,6 +223,8 @@ def to_int(field, value, minimum=None, maximum=None):
     if isinstance(value, int):
         result = value
     elif isinstance(value, str) and _INT_RE.match(value.strip()):
+        if len(value.strip().lstrip('-')) > _INT_MAX_DIGITS:
+            fail(field, '%s is out of range (%d digits)' % (fmt_value(value), len(value.strip().lstrip('-'))))
         result = int(value.strip())
     else:
         fail(field, '%s is not an integer' % fmt_value(value))
@@ -140,7 +239,7 @@ def to_port(field, value):
     return to_int(field, value, 1, 65535)
 
 
-def to_timer(field, value, allow_zero=False):
+def to_timer(field, value, allow_zero=False, maximum=TIMER_MAX):
     """A keepalived TIMER: seconds, may be fractional (keepalived 2.x), returned as int when integral."""
     if isinstance(value, bool):
         fail(field, '%s is not a number of seconds' % fmt_value(value))
@@ -157,6 +256,8 @@ def to_timer(field, value, allow_zero=False):
         fail(field, '%s is not a number of seconds' % fmt_value(value))
     if result < 0 or (result == 0 and not allow_zero):
         fail(field, '%s must be %s' % (fmt_value(value), 'zero or positive' if allow_zero else 'positive'))
+    if result > maximum:
+        fail(field, '%s is more than %d seconds' % (fmt_value(value), maximum))
     if float(result) == int(result):
         return int(result)
     return float(result)
@@ -206,32 +307,48 @@ def normalise_health_check(field, value):
     check_keys(field, value, tuple(HEALTH_CHECK_DEFAULTS))
     merged = dict(HEALTH_CHECK_DEFAULTS)
     merged.update(dict((k, v) for k, v in value.items() if v is not None))
+    errors = Collector()
     kind = merged['type']
     if isinstance(kind, str):
         kind = kind.strip().lower()
-    result = {'type': to_choice(field + '.type', kind, HEALTH_CHECK_TYPES)}
-
-    path = merged['path']
-    if not isinstance(path, str) or not path.startswith('/') or any(c.isspace() for c in path):
-        fail(field + '.path', '%s is not an absolute URL path (e.g. "/healthz")' % fmt_value(path))
-    result['path'] = str(path)
-    result['status_code'] = to_int(field + '.status_code', merged['status_code'], 100, 599)
-    result['connect_timeout'] = to_timer(field + '.connect_timeout', merged['connect_timeout'])
-    result['retry'] = to_int(field + '.retry', merged['retry'], 0)
-    result['delay_before_retry'] = to_timer(field + '.delay_before_retry', merged['delay_before_retry'],
-                                            allow_zero=True)
-    result['delay_loop'] = to_timer(field + '.delay_loop', merged['delay_loop'])
-
-    misc_path = merged['misc_path']
-    if misc_path is not None and (not isinstance(misc_path, str) or not misc_path.strip()):
-        fail(field + '.misc_path', '%s is not a command line' % fmt_value(misc_path))
-    if result['type'] == 'misc' and misc_path is None:
-        fail(field + '.misc_path', 'None: health_check type misc needs misc_path (the script to run)')
-    result['misc_path'] = None if misc_path is None else str(misc_path).strip()
-
+    result = {'type': errors.run(to_choice, field + '.type', kind, HEALTH_CHECK_TYPES)}
+    result['path'] = errors.run(_url_path, field + '.path', merged['path'])
+    result['status_code'] = errors.run(to_int, field + '.status_code', merged['status_code'], 100, 599)
+    result['connect_timeout'] = errors.run(to_timer, field + '.connect_timeout', merged['connect_timeout'],
+                                           maximum=CONNECT_TIMEOUT_MAX)
+    result['retry'] = errors.run(to_int, field + '.retry', merged['retry'], 0, RETRY_MAX)
+    result['delay_before_retry'] = errors.run(to_timer, field + '.delay_before_retry', merged['delay_before_retry'],
+                                              allow_zero=True)
+    result['delay_loop'] = errors.run(to_timer, field + '.delay_loop', merged['delay_loop'])
+    result['misc_path'] = errors.run(_misc_path, field + '.misc_path', merged['misc_path'], result['type'])
     port = merged['port']
-    result['port'] = None if port is None else to_port(field + '.port', port)
+    result['port'] = None if port is None else errors.run(to_port, field + '.port', port)
+    errors.raise_errors()
     return result
+
+
+def _url_path(field, path):
+    """The URL path of an HTTP/SSL check: absolute, no whitespace, nothing that changes keepalived.conf."""
+    if not isinstance(path, str) or not path.startswith('/') or any(c.isspace() for c in path):
+        fail(field, '%s is not an absolute URL path (e.g. "/healthz")' % fmt_value(path))
+    return str(check_config_text(field, path, 'a URL path', allow_space=False))
+
+
+# A MISC_CHECK command line is written between double quotes into keepalived.conf and run by keepalived:
+# besides the characters of every configuration string, no shell syntax.
+MISC_PATH_FORBIDDEN = CONFIG_FORBIDDEN + '`$;|&<>'
+
+
+def _misc_path(field, misc_path, kind):
+    """The MISC_CHECK command line (required for type misc), stripped; None when not given."""
+    if misc_path is None:
+        if kind == 'misc':
+            fail(field, 'None: health_check type misc needs misc_path (the script to run)')
+        return None
+    if not isinstance(misc_path, str) or not misc_path.strip():
+        fail(field, '%s is not a command line' % fmt_value(misc_path))
+    return str(check_config_text(field, misc_path.strip(), 'a MISC_CHECK command line',
+                                 forbidden=MISC_PATH_FORBIDDEN))
 
 
 def default_service_name(vip, port, protocol):

@@ -17,9 +17,23 @@ description:
   - "Checks the inventory contract of ecmp.lvs (docs/architecture.md) across all hosts and groups, on the
     controller only, and fails with B(every) problem found, each naming the field path and the offending value,
     for example C(lvs_services[web].vip: '10.99.0.11' is the address of host director1 ...)."
-  - "Meant as the only task of the first play of C(playbooks/site.yml) (C(hosts: localhost),
-    C(gather_facts: false), C(any_errors_fatal: true)): a bad inventory then stops the run before any managed
-    host is contacted, so nothing is changed anywhere."
+  - "Meant as the only task of the first play of C(playbooks/site.yml) (and the first pre_task of
+    C(playbooks/drain.yml)) with C(delegate_to: localhost), C(run_once: true) and C(tags: [always]), in a play on
+    C(localhost:realservers:directors:routers) whose C(hosts) go through the P(ecmp.lvs.validate_inventory#lookup)
+    guard: a bad inventory then stops the run before any managed host is contacted, whatever C(--limit),
+    C(--tags) or C(--start-at-task) say, so nothing is changed anywhere."
+  - "Strings that reach keepalived.conf or frr.conf verbatim are checked for injection: service names
+    (1..64 characters of C(A-Z a-z 0-9 _ . : -)), C(health_check.path) and C(misc_path) (no control character,
+    quote, brace, C(#), C(!), backslash; no shell syntax in C(misc_path)), host names used as FRR hostname or
+    keepalived router_id, C(*_frr_hostname), C(*_bfd_profile), C(*_frr_log), C(director_keepalived_script_user),
+    interfaces, router-ids and C(router_ospf_extra_networks) when the inventory sets them. Secrets
+    (C(lvs_ospf_auth_key) 1..16, C(lvs_bgp_password) 1..80 printable ASCII characters without whitespace, quotes,
+    C(#) or C(!)) are the same on every router and director and are never printed; C(lvs_ospf_auth_key_id) is
+    1..255."
+  - "Also: a host in two of the groups C(routers), C(directors), C(realservers); a real or sorry server with both
+    C(host) and C(address); C(lvs_*) variables the collection does not know (the closest known name is
+    suggested). Every error of every service is reported, and an unexpected value never ends in a traceback: the
+    message names the field."
   - "Per service (the rules of the P(ecmp.lvs.lvs_services#filter) filter, reported for every bad service):
     unicast VIP and server addresses, ports 1..65535, protocol, scheduler and scheduler flags that fit it,
     weights 0..65535, quorum not above the total weight, a non-empty real-server list, real servers with an
@@ -52,6 +66,12 @@ options:
         (the default of both in the router role).
     type: int
     default: 16
+  drain:
+    description:
+      - Also check the variables of C(playbooks/drain.yml) (C(lvs_drain), C(lvs_drain_force) booleans,
+        C(lvs_drain_timeout), C(lvs_drain_quiet) 1..86400).
+    type: bool
+    default: false
   fail_on_warnings:
     description:
       - Also fail on warnings (hosts without C(lvs_address), no C(routers) group).
@@ -62,6 +82,8 @@ notes:
   - Never contacts a host and never changes anything; C(changed) is always false.
 seealso:
   - module: ecmp.lvs.ipvs
+  - plugin: ecmp.lvs.validate_inventory
+    plugin_type: lookup
 author:
   - ecmp.lvs contributors (@ecmp-lvs)
 attributes:

@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
+    PERSISTENCE_TIMEOUT_MAX,
+    Collector,
     LvsModelError,
     PROTOCOLS,
     REAL_SERVER_KEYS,
@@ -24,6 +26,7 @@ from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
     SORRY_SERVER_KEYS,
     WEIGHT_MAX,
     check_keys,
+    check_name,
     default_service_name,
     fail,
     fmt_value,
@@ -247,7 +250,10 @@ def host_address(field, hostvars, name):
 
 
 def _server_address(field, raw, hostvars, vip):
-    """Resolve ``{host}`` / ``{address}`` of a real or sorry server to ``(address str, host or None)``."""
+    """Resolve ``{host}`` / ``{address}`` of a real or sorry server to ``(IPAddress, host or None)``.
+
+    ``vip`` may be None (the VIP itself is invalid): the address family is not compared then.
+    """
     host = raw.get('host')
     if host is not None and not isinstance(host, str):
         fail(field + '.host', '%s is not an inventory host name' % fmt_value(host))
@@ -259,7 +265,7 @@ def _server_address(field, raw, hostvars, vip):
         address_field = field + '.host'
     else:
         fail(field, 'needs host (an inventory name) or address, got %s' % fmt_value(dict(raw)))
-    if ip.version != vip.version:
+    if vip is not None and ip.version != vip.version:
         fail(address_field, '%s is IPv%d but the VIP %s is IPv%d (direct routing cannot change the family)'
              % (fmt_value(str(ip)), ip.version, vip, vip.version))
     return ip, (str(host) if host else None)
@@ -267,76 +273,129 @@ def _server_address(field, raw, hostvars, vip):
 
 def _dr_port(field, value, service_port):
     port = to_port(field, value)
-    if port != service_port:
+    if service_port is not None and port != service_port:
         fail(field, '%d differs from the service port %d; direct routing cannot translate ports (ipvsadm '
                     'forces the service port) - use health_check.port to check another port' % (port, service_port))
     return port
 
 
-def _normalise_service(index, raw, hostvars):
-    label = raw.get('name') if is_mapping(raw) and isinstance(raw.get('name'), str) and raw.get('name') \
-        else str(index)
-    field = 'lvs_services[%s]' % label
-    check_keys(field, raw, SERVICE_KEYS)
-    svc = dict(SERVICE_DEFAULTS)
-    svc.update(dict((k, v) for k, v in raw.items() if v is not None))
+def service_label(index, raw):
+    """``web`` (a valid name) or the index: the ``lvs_services[...]`` label of a service in messages."""
+    name = raw.get('name') if is_mapping(raw) else None
+    if isinstance(name, str) and name.strip():
+        try:
+            return check_name('name', name.strip())
+        except LvsModelError:
+            pass
+    return str(index)
 
-    if raw.get('name') is not None and (not isinstance(raw['name'], str) or not raw['name'].strip()):
-        fail(field + '.name', '%s is not a non-empty string' % fmt_value(raw['name']))
-    if 'vip' not in svc:
-        fail(field + '.vip', 'missing (the virtual IP address is required)')
-    vip = parse_unicast(field + '.vip', svc['vip'])
-    if 'port' not in svc:
-        fail(field + '.port', 'missing (the service port is required)')
-    port = to_port(field + '.port', svc['port'])
-    protocol = svc['protocol'].strip().lower() if isinstance(svc['protocol'], str) else svc['protocol']
-    protocol = to_choice(field + '.protocol', protocol, PROTOCOLS)
-    scheduler, flags = normalise_scheduler(field, svc['scheduler'], raw.get('scheduler_flags'))
-    persistence = to_int(field + '.persistence_timeout', svc['persistence_timeout'], 0)
-    health_check = normalise_health_check(field + '.health_check', raw.get('health_check'))
 
-    raw_servers = svc.get('real_servers')
+def _real_server(errors, rs_field, rs_raw, hostvars, vip, port):
+    """One real server ``((address value, port), {address, port, weight, host})``, or None after its errors."""
+    if errors.run(check_keys, rs_field, rs_raw, REAL_SERVER_KEYS) is None and not is_mapping(rs_raw):
+        return None
+    if not is_mapping(rs_raw):
+        return None
+    resolved = errors.run(_server_address, rs_field, rs_raw, hostvars, vip)
+    rs_port = port
+    if rs_raw.get('port') is not None:
+        rs_port = errors.run(_dr_port, rs_field + '.port', rs_raw['port'], port)
+    weight = 1
+    if rs_raw.get('weight') is not None:
+        weight = errors.run(to_int, rs_field + '.weight', rs_raw['weight'], 0, WEIGHT_MAX)
+    if resolved is None or rs_port is None or weight is None:
+        return None
+    ip, host = resolved
+    return (ip.value, rs_port), {'address': str(ip), 'port': rs_port, 'weight': weight, 'host': host}
+
+
+def _real_servers(errors, field, raw_servers, hostvars, vip, port):
+    """The sorted real servers of a service (each bad one recorded in ``errors``)."""
     if not is_list(raw_servers) or not raw_servers:
-        fail(field + '.real_servers', '%s: at least one real server is required' % fmt_value(raw_servers))
+        errors.run(fail, field + '.real_servers', '%s: at least one real server is required'
+                   % fmt_value(raw_servers))
+        return []
     servers = []
     seen = {}
     for rs_index, rs_raw in enumerate(raw_servers):
         rs_field = '%s.real_servers[%d]' % (field, rs_index)
-        check_keys(rs_field, rs_raw, REAL_SERVER_KEYS)
-        ip, host = _server_address(rs_field, rs_raw, hostvars, vip)
-        rs_port = port if rs_raw.get('port') is None else _dr_port(rs_field + '.port', rs_raw['port'], port)
-        weight = 1 if rs_raw.get('weight') is None else to_int(rs_field + '.weight', rs_raw['weight'], 0,
-                                                               WEIGHT_MAX)
-        key = (ip.value, rs_port)
+        found = _real_server(errors, rs_field, rs_raw, hostvars, vip, port)
+        if found is None:
+            continue
+        key, server = found
         if key in seen:
-            fail(rs_field, '%s:%d is listed twice (also real_servers[%d])' % (ip, rs_port, seen[key]))
+            errors.run(fail, rs_field, '%s:%d is listed twice (also real_servers[%d])'
+                       % (server['address'], key[1], seen[key]))
+            continue
         seen[key] = rs_index
-        servers.append((key, {'address': str(ip), 'port': rs_port, 'weight': weight, 'host': host}))
-    servers = [rs for _key, rs in sorted(servers, key=lambda item: item[0])]
+        servers.append((key, server))
+    return [rs for _key, rs in sorted(servers, key=lambda item: item[0])]
 
+
+def _sorry_server(errors, field, raw_sorry, hostvars, vip, port):
+    """``{address, port}`` of the sorry server, or None (not given, or bad: recorded in ``errors``)."""
+    if raw_sorry is None:
+        return None
+    sorry_field = field + '.sorry_server'
+    if isinstance(raw_sorry, str):
+        raw_sorry = {'address': raw_sorry}
+    if errors.run(check_keys, sorry_field, raw_sorry, SORRY_SERVER_KEYS) is None and not is_mapping(raw_sorry):
+        return None
+    resolved = errors.run(_server_address, sorry_field, raw_sorry, hostvars, vip)
+    sorry_port = port
+    if raw_sorry.get('port') is not None:
+        sorry_port = errors.run(_dr_port, sorry_field + '.port', raw_sorry['port'], port)
+    if resolved is None or sorry_port is None:
+        return None
+    return {'address': str(resolved[0]), 'port': sorry_port}
+
+
+def _normalise_service(index, raw, hostvars):
+    """One service with every default filled; raises :class:`LvsModelErrors` with EVERY bad field of it."""
+    field = 'lvs_services[%s]' % service_label(index, raw)
+    if not is_mapping(raw):
+        fail(field, '%s is not a dictionary' % fmt_value(raw))
+    errors = Collector()
+    errors.run(check_keys, field, raw, SERVICE_KEYS)
+    svc = dict(SERVICE_DEFAULTS)
+    svc.update(dict((k, v) for k, v in raw.items() if v is not None))
+
+    name = None
+    if raw.get('name') is not None:
+        if not isinstance(raw['name'], str) or not raw['name'].strip():
+            errors.run(fail, field + '.name', '%s is not a non-empty string' % fmt_value(raw['name']))
+        else:
+            name = errors.run(check_name, field + '.name', raw['name'].strip(), 'a valid service name')
+    vip = None
+    if 'vip' not in svc:
+        errors.run(fail, field + '.vip', 'missing (the virtual IP address is required)')
+    else:
+        vip = errors.run(parse_unicast, field + '.vip', svc['vip'])
+    port = None
+    if 'port' not in svc:
+        errors.run(fail, field + '.port', 'missing (the service port is required)')
+    else:
+        port = errors.run(to_port, field + '.port', svc['port'])
+    protocol = svc['protocol'].strip().lower() if isinstance(svc['protocol'], str) else svc['protocol']
+    protocol = errors.run(to_choice, field + '.protocol', protocol, PROTOCOLS)
+    scheduler_flags = errors.run(normalise_scheduler, field, svc['scheduler'], raw.get('scheduler_flags'))
+    persistence = errors.run(to_int, field + '.persistence_timeout', svc['persistence_timeout'], 0,
+                             PERSISTENCE_TIMEOUT_MAX)
+    health_check = errors.run(normalise_health_check, field + '.health_check', raw.get('health_check'))
+    servers = _real_servers(errors, field, svc.get('real_servers'), hostvars, vip, port)
+    quorum = errors.run(to_int, field + '.quorum', svc['quorum'], 1)
     total_weight = sum(rs['weight'] for rs in servers)
-    quorum = to_int(field + '.quorum', svc['quorum'], 1)
-    if quorum > total_weight:
-        fail(field + '.quorum', '%s is more than the total weight %d of the real servers, so the service '
-                                'could never be up (keepalived compares quorum with the sum of live weights)'
-             % (fmt_value(svc['quorum']), total_weight))
-
-    sorry = None
-    if svc['sorry_server'] is not None:
-        sorry_field = field + '.sorry_server'
-        raw_sorry = svc['sorry_server']
-        if isinstance(raw_sorry, str):
-            raw_sorry = {'address': raw_sorry}
-        check_keys(sorry_field, raw_sorry, SORRY_SERVER_KEYS)
-        sorry_ip, _host = _server_address(sorry_field, raw_sorry, hostvars, vip)
-        sorry_port = port
-        if raw_sorry.get('port') is not None:
-            sorry_port = _dr_port(sorry_field + '.port', raw_sorry['port'], port)
-        sorry = {'address': str(sorry_ip), 'port': sorry_port}
+    if quorum is not None and servers and not errors.messages and quorum > total_weight:
+        errors.run(fail, field + '.quorum', '%s is more than the total weight %d of the real servers, so the '
+                                            'service could never be up (keepalived compares quorum with the sum '
+                                            'of live weights)' % (fmt_value(svc['quorum']), total_weight))
+    sorry = _sorry_server(errors, field, svc['sorry_server'], hostvars, vip, port)
+    errors.raise_errors()
 
     vip_text = str(vip)
+    scheduler, flags = scheduler_flags
     return {
-        'name': raw['name'].strip() if raw.get('name') is not None else default_service_name(vip_text, port, protocol),
+        'name': name if name is not None else default_service_name(vip_text, port, protocol),
         'vip': vip_text,
         'vip_prefix': '%s/%d' % (vip_text, 32 if vip.version == 4 else 128),
         'family': vip.version,

@@ -39,11 +39,16 @@ service, i.e. per vip, port and protocol, so persistence never spans two service
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import difflib
 import json
 import re
 
 from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
+    CONFIG_FORBIDDEN,
     LvsModelError,
+    check_config_text,
+    check_name,
+    error_messages,
     fmt_value,
     is_list,
     is_mapping,
@@ -64,15 +69,54 @@ ROUTING_DEFAULTS = {
     'lvs_ospf_dead_interval': 4,
     'lvs_bgp_router_asn': 65000,
     'lvs_bgp_director_asn': 65001,
+    'lvs_ospf_auth_key_id': 1,
 }
 ROUTING_VARS = tuple(sorted(ROUTING_DEFAULTS))
 GLOBAL_VARS = ('lvs_services',) + ROUTING_VARS
+# Secrets (frr.conf of routers and directors): never printed; {name: (longest accepted, what)}.
+SECRETS = {
+    'lvs_ospf_auth_key': (16, 'an OSPF MD5 key (RFC 2328: at most 16 characters)'),
+    'lvs_bgp_password': (80, 'a BGP TCP-MD5 password (Linux TCP_MD5SIG_MAXKEYLEN: at most 80 characters)'),
+}
+SECRET_VARS = tuple(sorted(SECRETS))
+# Variables of playbooks/drain.yml (checked with the drain option).
+DRAIN_VARS = ('lvs_drain', 'lvs_drain_force', 'lvs_drain_quiet', 'lvs_drain_timeout')
+# Every public lvs_* variable (a host variable or group variable lvs_* that is not one of these is a misspelling).
+KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + ('lvs_address', 'lvs_drained')))
+# Key under which extract() lists the lvs_* names a host defines.
+DEFINED_KEY = '__defined_lvs_names__'
+
+# Role variables written verbatim into keepalived.conf / frr.conf, checked when the inventory sets them (and
+# only when they can be evaluated before facts are gathered: their defaults come from facts or inventory_hostname).
+# kind: name (a word), text (words and single spaces), user, interface, address, networks.
+CONFIG_STRING_VARS = {
+    'director_keepalived_router_id': 'name',
+    'director_frr_hostname': 'name',
+    'router_frr_hostname': 'name',
+    'director_bfd_profile': 'name',
+    'router_bfd_profile': 'name',
+    'director_frr_log': 'text',
+    'router_frr_log': 'text',
+    'director_keepalived_script_user': 'user',
+    'director_fabric_interface': 'interface',
+    'router_fabric_interface': 'interface',
+    'director_conn_sync_interface': 'interface',
+    'director_frr_router_id': 'address',
+    'router_frr_router_id': 'address',
+    'router_ospf_extra_networks': 'networks',
+}
+# The config names defaulting to inventory_hostname: a host name must be a valid name for them.
+HOSTNAME_VARS = {'directors': ('director_keepalived_router_id', 'director_frr_hostname'),
+                 'routers': ('router_frr_hostname',)}
+ROLE_GROUPS = ('routers', 'directors', 'realservers')
 # Per-host variables the validator reads (router defaults as in roles/router/defaults/main.yml).
 HOST_VARS = ('lvs_address', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'director_peers',
              'router_peers')
 DEFAULT_ECMP_WIDTH = 16
 # Every variable the action plugin extracts from hostvars.
-EXTRACTED_VARS = GLOBAL_VARS + HOST_VARS
+EXTRACTED_VARS = GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(CONFIG_STRING_VARS))
+# Extracted variables that may legitimately need facts: skipped (not an error) when they cannot be evaluated.
+LENIENT_VARS = tuple(sorted(CONFIG_STRING_VARS))
 
 # Health-check keys that only apply to some check types.
 HEALTH_CHECK_KEY_TYPES = {
@@ -85,6 +129,9 @@ HEALTH_CHECK_KEY_TYPES = {
 _TRUE = ('y', 'yes', 'on', '1', 'true', 't')
 _FALSE = ('n', 'no', 'off', '0', 'false', 'f')
 _AREA_RE = re.compile(r'^[0-9]{1,3}(\.[0-9]{1,3}){3}$')
+_USER_RE = re.compile(r'^[a-z_][a-z0-9_-]{0,31}$')
+_INTERFACE_RE = re.compile(r'^[A-Za-z0-9_.:@-]{1,15}$')
+_TEXT_RE = re.compile(r'^[A-Za-z0-9_./:@=+-]+( [A-Za-z0-9_./:@=+-]+)*$')
 
 
 class _Report(object):
@@ -104,14 +151,28 @@ class _Report(object):
             self.warnings.append(message)
 
     def check(self, func, *args, **kwargs):
-        """Return ``(ok, result)``; a :class:`LvsModelError` becomes an error of the report."""
+        """Return ``(ok, result)``; a :class:`LvsModelError` becomes an error (several: errors) of the report."""
         try:
             return True, func(*args, **kwargs)
         except LvsModelError as exc:
-            text = str(exc)
-            if text not in self.errors:
-                self.errors.append(text)
+            for text in error_messages(exc):
+                if text not in self.errors:
+                    self.errors.append(text)
             return False, None
+
+    def guard(self, field, func, *args, **kwargs):
+        """Run one part of the validation; an unexpected exception (a type no rule foresaw, a number Python
+        cannot convert) becomes an error naming ``field`` instead of escaping as a traceback."""
+        try:
+            return func(*args, **kwargs)
+        except LvsModelError as exc:
+            for text in error_messages(exc):
+                if text not in self.errors:
+                    self.errors.append(text)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.error(field, 'cannot be checked: unexpected %s (%s); check the types and sizes of its values'
+                       % (type(exc).__name__, fmt_value(str(exc))))
+        return None
 
 
 def _hv_field(host, name):
@@ -221,8 +282,33 @@ def _host_addresses(report, hostvars, groups, role_hosts):
     return result
 
 
+def _service_messages(index, raw, exc):
+    """The error messages of service ``index``; an unnamed service is labelled by its index in the whole list."""
+    result = []
+    for text in error_messages(exc):
+        if lvs_net.service_label(index, raw) == str(index) and text.startswith('lvs_services[0]'):
+            text = 'lvs_services[%d]' % index + text[len('lvs_services[0]'):]
+        result.append(text)
+    return result
+
+
+def _check_host_or_address(report, field, raw):
+    """A real or sorry server of the inventory gives ``host`` OR ``address``: with both, which one is meant?
+    (The filter accepts both on its own output, where host is only a label.)"""
+    if not is_mapping(raw):
+        return
+    servers = [('%s.real_servers[%d]' % (field, i), rs) for i, rs in enumerate(raw.get('real_servers') or [])
+               if is_list(raw.get('real_servers'))]
+    servers.append((field + '.sorry_server', raw.get('sorry_server')))
+    for server_field, server in servers:
+        if is_mapping(server) and server.get('host') is not None and server.get('address') is not None:
+            report.error(server_field, 'has both host %s and address %s: give one (host: an inventory host, its '
+                                       'address from lvs_address or ansible_host; address: a server managed '
+                                       'elsewhere)' % (fmt_value(server['host']), fmt_value(server['address'])))
+
+
 def _services(report, raw_services, hostvars):
-    """Normalise service by service (every bad service is reported), then the valid ones together
+    """Normalise service by service (every error of every bad service is reported), then the valid ones together
     (duplicate names and duplicate (vip, port, protocol)). Returns ``[(raw, normalised)]``."""
     if raw_services is None or (is_list(raw_services) and not raw_services):
         report.error('lvs_services', '%s: at least one service is required (nothing to load-balance)'
@@ -233,15 +319,16 @@ def _services(report, raw_services, hostvars):
         return []
     pairs = []
     for index, raw in enumerate(raw_services):
+        field = 'lvs_services[%s]' % lvs_net.service_label(index, raw)
+        _check_host_or_address(report, field, raw)
         try:
             normalised = lvs_net.lvs_services([raw], hostvars)[0]
         except LvsModelError as exc:
-            text = str(exc)
-            named = is_mapping(raw) and isinstance(raw.get('name'), str) and raw.get('name')
-            if not named and text.startswith('lvs_services[0]'):
-                # an unnamed service is labelled by its index: the one of the whole list
-                text = 'lvs_services[%d]' % index + text[len('lvs_services[0]'):]
-            report.errors.append(text)
+            report.errors.extend(m for m in _service_messages(index, raw, exc) if m not in report.errors)
+            continue
+        except Exception as exc:  # pylint: disable=broad-except
+            report.error(field, 'cannot be checked: unexpected %s (%s); check the types and sizes of its values'
+                         % (type(exc).__name__, fmt_value(str(exc))))
             continue
         pairs.append((raw, normalised))
     report.check(lvs_net.lvs_services, [raw for raw, _n in pairs], hostvars)
@@ -361,6 +448,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
                                               'an integer 0..4294967295)' % fmt_value(area))
         else:
             report.check(to_int, 'lvs_ospf_area', area, 0, ASN_MAX)
+        report.check(to_int, 'lvs_ospf_auth_key_id', values['lvs_ospf_auth_key_id'], 1, 255)
         ok_h, hello = report.check(to_int, 'lvs_ospf_hello_interval', values['lvs_ospf_hello_interval'], 1, 65535)
         ok_d, dead = report.check(to_int, 'lvs_ospf_dead_interval', values['lvs_ospf_dead_interval'], 1, 65535)
         if ok_h and ok_d and dead <= hello:
@@ -400,12 +488,163 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
                                 router, width))
 
 
-def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_width=DEFAULT_ECMP_WIDTH):
+# Two role groups on one host: the reason each combination breaks the load balancer.
+_GROUP_CONFLICTS = (
+    ('directors', 'realservers', 'a director cannot be a real server (IPVS would schedule the DR-forwarded packets '
+                                 'again)'),
+    ('routers', 'directors', 'one host cannot be a router and a director: both roles own /etc/frr/frr.conf (the '
+                             'second role would overwrite the first) and the router must learn the VIP from the '
+                             'directors'),
+    ('routers', 'realservers', 'a router cannot be a real server: the VIP on its lo would make the router answer '
+                               'for the VIP instead of routing it to the directors'),
+)
+
+
+def _check_role_groups(report, groups):
+    """Every host is in at most one of the routers, directors and realservers groups."""
+    for first, second, reason in _GROUP_CONFLICTS:
+        members = set(groups.get(second, []))
+        both = [h for h in groups.get(first, []) if h in members]
+        if both:
+            report.error("groups['%s']" % first, '%s also in the %s group: %s' % (', '.join(both), second, reason))
+
+
+def _check_variable_names(report, hostvars, controller_vars):
+    """``lvs_*`` variables that the collection does not know (a misspelling is silently ignored otherwise)."""
+    where = {}
+    for host in sorted(hostvars):
+        for name in hostvars[host].get(DEFINED_KEY) or ():
+            where.setdefault(name, []).append("hostvars['%s']" % host)
+    for name in controller_vars.get(DEFINED_KEY) or ():
+        where.setdefault(name, []).append('the controller (extra vars or localhost)')
+    for name in sorted(where):
+        if name in KNOWN_LVS_VARS:
+            continue
+        close = difflib.get_close_matches(name, KNOWN_LVS_VARS, n=1, cutoff=0.6)
+        hint = ('did you mean %s?' % close[0]) if close else ('known: %s' % ', '.join(KNOWN_LVS_VARS))
+        shown = where[name][:3] + (['...'] if len(where[name]) > 3 else [])
+        report.error(name, 'unknown variable (set in %s) - %s' % (', '.join(shown), hint))
+
+
+def _secret_variants(hostvars, hosts, name):
+    """``[(value, [hosts])]`` of secret ``name`` on ``hosts`` (None: not set)."""
+    variants = []
+    for host in hosts:
+        value = hostvars.get(host, {}).get(name)
+        for variant in variants:
+            if variant[0] == value:
+                variant[1].append(host)
+                break
+        else:
+            variants.append((value, [host]))
+    return variants
+
+
+def _check_secret_value(report, name, value):
+    """Format of one secret; the message never contains the value."""
+    longest, what = SECRETS[name]
+    if not isinstance(value, str):
+        report.error(name, '(value not shown) is a %s, not a string: %s must be a string (quote it in YAML)'
+                     % (type(value).__name__, what))
+        return
+    bad = [c for c in value if c.isspace() or not c.isprintable() or ord(c) > 126 or c in CONFIG_FORBIDDEN]
+    if bad or not value:
+        report.error(name, '(value not shown) must be 1..%d printable ASCII characters without whitespace, '
+                           'quotes, braces, backslash, \'#\' or \'!\': it is written verbatim into frr.conf '
+                           '(%s)' % (longest, what))
+    elif len(value) > longest:
+        report.error(name, '(value not shown) has %d characters, more than the %d of %s'
+                     % (len(value), longest, what))
+
+
+def _check_secrets(report, hostvars, routing_hosts, controller_vars):
+    """One value of each secret on every router and director (compared, never printed), and a usable format."""
+    for name in SECRET_VARS:
+        variants = _secret_variants(hostvars, routing_hosts, name)
+        if len(variants) > 1:
+            described = '; '.join('%s on %s' % ('unset' if value is None else 'value %d' % (index + 1),
+                                                ', '.join(hosts))
+                                  for index, (value, hosts) in enumerate(variants))
+            report.error(name, 'routers and directors disagree (%s; values not shown) - every router and director '
+                               'must use the same one (define it once, in group_vars/all), else the sessions '
+                               'never come up' % described)
+        values = [value for value, _hosts in variants] or [controller_vars.get(name)]
+        for value in _unique_by_identity(values):
+            if value is not None:
+                _check_secret_value(report, name, value)
+
+
+def _unique_by_identity(values):
+    result = []
+    for value in values:
+        if not any(value == seen for seen in result):
+            result.append(value)
+    return result
+
+
+def _check_config_string(field, kind, value):
+    """One role variable written into a configuration file (see :data:`CONFIG_STRING_VARS`)."""
+    if kind == 'name':
+        check_name(field, value)
+    elif kind == 'text':
+        check_config_text(field, value, 'a configuration value')
+        if not _TEXT_RE.match(value):
+            raise LvsModelError('%s: %s is not words of A-Z a-z 0-9 _ . / : @ = + - separated by single spaces'
+                                % (field, fmt_value(value)))
+    elif kind == 'user':
+        if not isinstance(value, str) or not _USER_RE.match(value):
+            raise LvsModelError('%s: %s is not a user name (lower case letters, digits, _ and -, at most 32)'
+                                % (field, fmt_value(value)))
+    elif kind == 'interface':
+        if not isinstance(value, str) or not _INTERFACE_RE.match(value):
+            raise LvsModelError('%s: %s is not an interface name (1..15 characters of A-Z a-z 0-9 _ . : @ -)'
+                                % (field, fmt_value(value)))
+    elif kind == 'address':
+        ip = lvs_net.parse_unicast(field, value)
+        if ip.version != 4:
+            raise LvsModelError('%s: %s is not an IPv4 address (an OSPFv2 / BGP router-id)' % (field, fmt_value(value)))
+    elif kind == 'networks':
+        if not is_list(value):
+            raise LvsModelError('%s: %s is not a list of networks' % (field, fmt_value(value)))
+        for index, item in enumerate(value):
+            lvs_net.network_of(item, '%s[%d]' % (field, index))
+
+
+def _check_config_strings(report, hostvars, groups):
+    """Role variables and host names that reach keepalived.conf / frr.conf verbatim."""
+    for host in sorted(hostvars):
+        hv = hostvars[host]
+        for name in sorted(CONFIG_STRING_VARS):
+            if hv.get(name) is not None:
+                report.guard(_hv_field(host, name), _check_config_string, _hv_field(host, name),
+                             CONFIG_STRING_VARS[name], hv[name])
+    for group, names in sorted(HOSTNAME_VARS.items()):
+        for host in groups.get(group, []):
+            unset = [n for n in names if hostvars.get(host, {}).get(n) is None]
+            if unset:
+                report.check(check_name, "groups['%s']: host %s" % (group, fmt_value(host)), host,
+                             'a valid host name for %s (their default)' % ', '.join(unset))
+
+
+def _check_drain(report, controller_vars):
+    """The variables of playbooks/drain.yml (play defaults, or -e)."""
+    for name in ('lvs_drain', 'lvs_drain_force'):
+        if controller_vars.get(name) is not None:
+            _to_bool(name, controller_vars[name], report)
+    for name in ('lvs_drain_timeout', 'lvs_drain_quiet'):
+        if controller_vars.get(name) is not None:
+            report.check(to_int, name, controller_vars[name], 1, 86400)
+
+
+def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_width=DEFAULT_ECMP_WIDTH,
+                       drain=False):
     """Validate a whole ecmp.lvs inventory.
 
     ``hostvars``: ``{host: {variable: value}}`` - plain values, only the variables a host defines (at least
     those of :data:`EXTRACTED_VARS`). ``groups``: ``{group: [host, ...]}``. ``controller_vars``: the global
-    variables as the controller (localhost) sees them, used when no router/director/real server exists.
+    variables as the controller (localhost) sees them, used when no router/director/real server exists (and the
+    ``lvs_drain*`` variables, checked with ``drain``). Under :data:`DEFINED_KEY` a host (and ``controller_vars``)
+    may list the ``lvs_*`` names it defines: unknown ones are reported with the closest known name.
 
     Returns ``{errors, warnings, services, vips, directors, routers, realservers}``: ``errors`` lists every
     problem (each ``<field path>: <value> <why>``), ``services`` the normalised services (empty on errors).
@@ -421,27 +660,33 @@ def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_widt
 
     if not directors:
         report.error("groups['directors']", 'empty or missing: the inventory needs at least one director')
-    both = [h for h in directors if h in realservers]
-    if both:
-        report.error("groups['directors']", '%s also in the realservers group: a director cannot be a real '
-                                            'server (IPVS would schedule the DR-forwarded packets again)'
-                     % ', '.join(both))
+    _check_role_groups(report, groups)
 
+    controller_vars = controller_vars or {}
     role_hosts = _unique(directors + routers + realservers)
     consumers = {'services': role_hosts, 'routing': _unique(directors + routers)}
-    values = _global_values(report, hostvars, consumers, controller_vars or {})
-    addresses = _host_addresses(report, hostvars, groups, set(role_hosts))
+    _check_variable_names(report, hostvars, controller_vars)
+    values = report.guard('lvs_*', _global_values, report, hostvars, consumers, controller_vars)
+    addresses = report.guard('lvs_address', _host_addresses, report, hostvars, groups, set(role_hosts)) or {}
+    report.guard('lvs_ospf_auth_key, lvs_bgp_password', _check_secrets, report, hostvars, consumers['routing'],
+                 controller_vars)
+    report.guard('role variables', _check_config_strings, report, hostvars, groups)
+    if drain:
+        _check_drain(report, controller_vars)
 
-    pairs = _services(report, values['lvs_services'], hostvars)
-    _check_services(report, pairs, addresses, groups)
-    _check_routing(report, values, hostvars, groups, addresses, default_ecmp_width)
+    pairs = []
+    if values is not None:
+        pairs = report.guard('lvs_services', _services, report, values['lvs_services'], hostvars) or []
+        report.guard('lvs_services', _check_services, report, pairs, addresses, groups)
+        report.guard('lvs_routing_protocol', _check_routing, report, values, hostvars, groups, addresses,
+                     default_ecmp_width)
 
     services = [service for _raw, service in pairs] if not report.errors else []
     return {
         'errors': report.errors,
         'warnings': report.warnings,
         'services': services,
-        'vips': lvs_net.lvs_vips(services),
+        'vips': lvs_net.lvs_vips(services) if services else [],
         'directors': list(directors),
         'routers': list(routers),
         'realservers': list(realservers),

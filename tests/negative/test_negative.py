@@ -32,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 WRAPPER = os.path.join(HERE, 'site_first_play.yml')
 VALIDATE_ONLY = os.path.join(HERE, 'validate.yml')
+DRAIN = os.path.join(ROOT, 'playbooks', 'drain.yml')
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 WORKERS = int(os.environ.get('ECMP_NEGATIVE_WORKERS', '4'))
 TIMEOUT = 300
@@ -42,18 +43,31 @@ CASES = sorted(name for name in os.listdir(HERE)
 CHECK_MODE_CASES = ['vip_is_host_lvs_address', 'many_errors']
 
 
-def expected_fragments(case):
+def _comment_values(case, prefix):
     with open(os.path.join(HERE, case, 'hosts.yml')) as handle:
-        return [line[len('# Expected: '):].rstrip('\n') for line in handle if line.startswith('# Expected: ')]
+        return [line[len(prefix):].rstrip('\n') for line in handle if line.startswith(prefix)]
+
+
+def expected_fragments(case):
+    return _comment_values(case, '# Expected: ')
+
+
+def never_printed(case):
+    """Secrets of the case (``# Never printed:`` lines): they must appear nowhere in the output."""
+    return _comment_values(case, '# Never printed: ')
 
 
 def is_validation_play(play):
-    """The first play site.yml must have: localhost, no facts, any_errors_fatal, ecmp.lvs.validate_inventory."""
-    if not isinstance(play, dict) or play.get('hosts') != 'localhost' or play.get('gather_facts') is not False:
+    """The first play site.yml must have: the lookup guard in hosts (localhost and every role group), no facts,
+    any_errors_fatal, ecmp.lvs.validate_inventory once on the controller, tagged always."""
+    if not isinstance(play, dict) or play.get('gather_facts') is not False or play.get('any_errors_fatal') is not True:
         return False
-    if play.get('any_errors_fatal') is not True:
+    hosts = play.get('hosts')
+    if not isinstance(hosts, str) or "lookup('ecmp.lvs.validate_inventory', 'localhost:" not in hosts:
         return False
-    return any(isinstance(task, dict) and 'ecmp.lvs.validate_inventory' in task for task in play.get('tasks') or [])
+    return any(isinstance(task, dict) and 'ecmp.lvs.validate_inventory' in task and task.get('run_once') is True
+               and task.get('delegate_to') == 'localhost' and 'always' in (task.get('tags') or [])
+               for task in play.get('tasks') or [])
 
 
 def site_playbook():
@@ -63,10 +77,31 @@ def site_playbook():
     return SITE if plays and is_validation_play(plays[0]) else WRAPPER
 
 
+# Ways to start a run that used to skip the validation play (it ran on localhost only, untagged): the bad
+# inventory many_errors must still stop before any host is contacted.
+START_AT = ['--start-at-task', 'Render keepalived.conf (health checker only)']
+BYPASSES = {
+    'limit-director': ('site.yml', ['-l', 'director1']),
+    'limit-routers': ('site.yml', ['-l', 'routers']),
+    'tags': ('site.yml', ['--tags', 'some-tag']),
+    'start-at-task': ('site.yml', START_AT),
+    'start-at-task-limit': ('site.yml', START_AT + ['-l', 'director1']),
+    'skip-tags-always': ('site.yml', ['--skip-tags', 'always', '-l', 'director1']),
+    'drain-limit': ('drain', ['-l', 'director1']),
+    'drain-tags': ('drain', ['-l', 'director1', '--tags', 'some-tag']),
+    'drain-start-at-task': ('drain', ['-l', 'director1', '--start-at-task', 'Set the drain flag*']),
+}
+# The same ways with a valid inventory reach the (unreachable) hosts: the detector works for each.
+REACHING = ['limit-director', 'start-at-task', 'drain-limit']
+
 # run key -> (inventory case, playbook, extra arguments)
 RUNS = dict([(case, (case, 'site', [])) for case in CASES]
             + [(case + '+check', (case, 'site', ['--check'])) for case in CHECK_MODE_CASES]
-            + [('valid+validate', ('valid', 'validate', [])), ('valid+site', ('valid', 'site', []))])
+            + [('valid+validate', ('valid', 'validate', [])), ('valid+site', ('valid', 'site', []))]
+            + [('many_errors@' + way, ('many_errors',) + BYPASSES[way]) for way in BYPASSES]
+            + [('valid@' + way, ('valid',) + BYPASSES[way]) for way in REACHING]
+            + [('valid@drain-bad-vars', ('valid', 'drain', ['-l', 'director1', '-e', 'lvs_drain_timeout=soon',
+                                                           '-e', 'lvs_drain_force=maybe']))])
 
 
 def run_playbook(key, workdir):
@@ -83,7 +118,8 @@ def run_playbook(key, workdir):
         'ANSIBLE_LOCAL_TEMP': os.path.join(workdir, 'tmp-' + key),
         'ECMP_NEGATIVE_RECORD': record,
     })
-    path = site_playbook() if playbook == 'site' else VALIDATE_ONLY
+    # site.yml itself (never the stand-in) for the runs that try to get past its validation
+    path = {'site': site_playbook(), 'site.yml': SITE, 'drain': DRAIN}.get(playbook, VALIDATE_ONLY)
     argv = [PLAYBOOK_BIN, '-i', os.path.join(HERE, case) + os.sep, path] + extra
     proc = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=TIMEOUT, check=False)
@@ -121,6 +157,12 @@ def touched_hosts(record):
     hosts.update(entry['host'] for entry in record['results'])
     hosts.update(record['stats'])
     return hosts
+
+
+def contacted_hosts(record):
+    """Hosts a task started on or returned for, except localhost and tasks delegated to localhost."""
+    entries = list(record['started']) + list(record['results'])
+    return set(e['host'] for e in entries if 'localhost' not in (e['host'], e.get('delegate_to')))
 
 
 def describe(result):
@@ -166,7 +208,9 @@ def test_there_are_enough_cases():
 def test_bad_inventory_stops_before_any_host(runs, run_key):
     result = runs[run_key]
     failed = assert_stopped_before_any_host(result, expected_fragments(run_key))
-    if run_key == 'many_errors':
+    for secret in never_printed(run_key):
+        assert secret not in result['output'] and secret not in json.dumps(result['record']), run_key
+    if run_key in ('many_errors', 'service_every_error'):
         # every problem is listed, not only the first
         assert len(failed['errors']) == len(expected_fragments(run_key)), failed['errors']
 
@@ -208,3 +252,46 @@ def test_site_yml_opens_with_the_validation_play():
     assert is_validation_play(plays[0]), (
         'the first play of playbooks/site.yml must be (see tests/negative/validate.yml):\n%s'
         % yaml.safe_dump([wanted], sort_keys=False))
+
+
+@pytest.mark.parametrize('run_key', ['many_errors@' + way for way in sorted(BYPASSES)])
+def test_no_limit_tag_or_start_task_skips_the_validation(runs, run_key):
+    """-l, --tags, --start-at-task, --skip-tags: the bad inventory still stops the run before any host is
+    contacted (by the validation task, once on the controller, or by the lookup guard in the play's hosts)."""
+    result = runs[run_key]
+    assert result['rc'] not in (0, None), describe(result)
+    for fragment in expected_fragments('many_errors'):
+        assert fragment in result['output'], describe(result)
+    assert 'nothing was changed on any host' in result['output'], describe(result)
+    assert 'UNREACHABLE' not in result['output'], describe(result)
+    record = result['record']
+    if record is None:
+        # the lookup guard failed while the first play's hosts were templated: no play started at all
+        assert "lookup plugin 'ecmp.lvs.validate_inventory' failed" in result['output'], describe(result)
+        assert 'PLAY [' not in result['output'], describe(result)
+        return
+    assert contacted_hosts(record) == set(), describe(result)
+    assert len(record['plays']) == 1, describe(result)
+    failed = [e for e in record['results'] if e['status'] == 'failed' and e['errors']]
+    assert len(failed) == 1 and 'localhost' in (failed[0]['host'], failed[0]['delegate_to']), record
+    assert len(failed[0]['errors']) == len(expected_fragments('many_errors')), failed[0]['errors']
+
+
+@pytest.mark.parametrize('run_key', ['valid@' + way for way in REACHING])
+def test_valid_inventory_reaches_the_hosts_with_limit_or_start_task(runs, run_key):
+    """The detector of the test above works for these ways too: past the validation a host is contacted."""
+    result = runs[run_key]
+    record = result['record']
+    assert record is not None, describe(result)
+    assert contacted_hosts(record), describe(result)
+    assert set(e['status'] for e in record['results'] if e['host'] in contacted_hosts(record)
+               and e.get('delegate_to') != 'localhost') == set(['unreachable']), describe(result)
+
+
+@pytest.mark.parametrize('run_key', ['valid@drain-bad-vars'])
+def test_drain_variables_are_validated(runs, run_key):
+    result = runs[run_key]
+    assert result['rc'] == 2, describe(result)
+    assert "lvs_drain_timeout: 'soon' is not an integer" in result['output'], describe(result)
+    assert "lvs_drain_force: 'maybe' is not a boolean" in result['output'], describe(result)
+    assert contacted_hosts(result['record']) == set(), describe(result)

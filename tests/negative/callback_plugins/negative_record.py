@@ -18,7 +18,8 @@ name: negative_record
 type: notification
 short_description: Record hosts touched by a run (ecmp.lvs negative tests)
 description:
-  - Writes plays, hosts and localhost results of the run as JSON to the file named by E(ECMP_NEGATIVE_RECORD).
+  - Writes plays, hosts (with the host a task was delegated to) and the results of tasks run on localhost
+    as JSON to the file named by E(ECMP_NEGATIVE_RECORD).
 requirements:
   - enable in configuration
 '''
@@ -27,6 +28,11 @@ requirements:
 def _host_name(result):
     host = getattr(result, 'host', None) or getattr(result, '_host', None)
     return host.get_name() if host is not None else None
+
+
+def _delegate(task):
+    """The host a task is delegated to (None: it runs on its own host)."""
+    return getattr(task, 'delegate_to', None) or None
 
 
 def _result_dict(result):
@@ -50,12 +56,15 @@ class CallbackModule(CallbackBase):
         self.record['plays'].append(play.get_name())
 
     def v2_runner_on_start(self, host, task):
-        self.record['started'].append({'host': host.get_name(), 'task': task.get_name()})
+        self.record['started'].append({'host': host.get_name(), 'task': task.get_name(),
+                                       'delegate_to': _delegate(task)})
 
     def _add(self, status, result):
         host = _host_name(result)
-        entry = {'host': host, 'status': status, 'task': result.task_name}
-        if host == 'localhost':
+        task = getattr(result, 'task', None) or getattr(result, '_task', None)
+        delegate = _delegate(task)
+        entry = {'host': host, 'status': status, 'task': result.task_name, 'delegate_to': delegate}
+        if 'localhost' in (host, delegate):
             data = _result_dict(result)
             entry.update({'msg': str(data.get('msg', '')), 'errors': [str(e) for e in data.get('errors') or []],
                           'changed': bool(data.get('changed'))})

@@ -414,7 +414,8 @@ def test_extract_reads_only_defined_contract_variables():
     extracted, errors = action.extract(FakeHostVars(hostvars), groups)
     assert errors == []
     assert sorted(extracted) == sorted(GROUPS['all'])
-    assert extracted['rs1'] == {'ansible_host': '10.99.255.21', 'lvs_address': '10.99.0.21', 'lvs_services': SERVICES}
+    assert extracted['rs1'] == {'ansible_host': '10.99.255.21', 'lvs_address': '10.99.0.21', 'lvs_services': SERVICES,
+                                lvs_validate.DEFINED_KEY: ['lvs_address', 'lvs_services']}
 
 
 def test_extract_reports_variables_that_need_facts():

@@ -327,7 +327,7 @@ def test_lvs_services_shared_vip():
     (service(scheduler='rr', scheduler_flags=['flag-1']),
      "lvs_services[web].scheduler_flags[0]: 'flag-1' is not valid; scheduler rr takes no flags"),
     (service(scheduler_flags={'mh-port': True}), 'lvs_services[web].scheduler_flags: {'),
-    (service(persistence_timeout=-1), 'lvs_services[web].persistence_timeout: -1 is out of range (minimum 0)'),
+    (service(persistence_timeout=-1), 'lvs_services[web].persistence_timeout: -1 is out of range 0..2678400'),
     (service(persistence_timeout='5m'), "lvs_services[web].persistence_timeout: '5m' is not an integer"),
     (service(real_servers=[]), 'lvs_services[web].real_servers: []: at least one real server is required'),
     (service(real_servers={'address': '10.99.0.21'}),
@@ -411,7 +411,7 @@ def test_lvs_services_shared_vip():
      "lvs_services[web].health_check.delay_loop: 'nan' is not a number of seconds"),
     (service(health_check={'delay_before_retry': -1}),
      'lvs_services[web].health_check.delay_before_retry: -1 must be zero or positive'),
-    (service(health_check={'retry': -2}), 'lvs_services[web].health_check.retry: -2 is out of range (minimum 0)'),
+    (service(health_check={'retry': -2}), 'lvs_services[web].health_check.retry: -2 is out of range 0..4294967295'),
     (service(health_check={'retry': 1.5}), 'lvs_services[web].health_check.retry: 1.5 is not an integer'),
     (service(health_check={'port': 70000}), 'lvs_services[web].health_check.port: 70000 is out of range 1..65535'),
 ])

@@ -2,21 +2,16 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of plugins/module_utils/lvs_model.py (stdlib part of the service model).
 
-The keepalived test renders the output of keepalived_virtual_servers with a reference template and has the
-real keepalived (2.2.7 on Debian 12) parse it with --config-test.
+What keepalived makes of keepalived_virtual_servers is tested through the director role's real template:
+tests/unit/roles/test_keepalived_template.py.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import shutil
-import subprocess
-
-import jinja2
 import pytest
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model as m
-from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
 
 
 def raises(func, *args, **kwargs):
@@ -83,97 +78,6 @@ def test_default_service_name():
 
 def test_fmt_value():
     assert [m.fmt_value(v) for v in (5, 'x', None, True, [1])] == ['5', "'x'", 'None', 'True', '[1]']
-
-
-# ---------------------------------------------------------------- keepalived accepts what we produce
-TEMPLATE = """\
-global_defs {
-    router_id ecmp_lvs_unit
-    enable_script_security
-    script_user root
-}
-{% for vs in virtual_servers %}
-# {{ vs.name }}
-virtual_server {{ vs.vip }} {{ vs.port }} {
-    lvs_sched {{ vs.lvs_sched }}
-{% for flag in vs.sched_flags %}
-    {{ flag }}
-{% endfor %}
-    lb_kind {{ vs.lb_kind }}
-    protocol {{ vs.protocol }}
-{% if vs.persistence_timeout is not none %}
-    persistence_timeout {{ vs.persistence_timeout }}
-{% endif %}
-    quorum {{ vs.quorum }}
-    delay_loop {{ vs.delay_loop }}
-{% if vs.sorry_server %}
-    sorry_server {{ vs.sorry_server.address }} {{ vs.sorry_server.port }}
-{% endif %}
-{% for rs in vs.real_servers %}
-    real_server {{ rs.address }} {{ rs.port }} {
-        weight {{ rs.weight }}
-{% if rs.check %}
-        {{ rs.check.kind }} {
-{% if rs.check.path is not none %}
-            url {
-                path {{ rs.check.path }}
-                status_code {{ rs.check.status_code }}
-            }
-{% endif %}
-{% for key in ['connect_port', 'connect_timeout', 'retry', 'delay_before_retry', 'misc_timeout'] %}
-{% if rs.check[key] is not none %}
-            {{ key }} {{ rs.check[key] }}
-{% endif %}
-{% endfor %}
-{% if rs.check.misc_path is not none %}
-            misc_path "{{ rs.check.misc_path }}"
-{% endif %}
-        }
-{% endif %}
-    }
-{% endfor %}
-}
-{% endfor %}
-"""
-
-SERVICES = [
-    {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'persistence_timeout': 300, 'quorum': 2,
-     'sorry_server': {'address': '10.99.0.30'},
-     'health_check': {'type': 'http_get', 'path': '/healthz', 'delay_loop': 0.5, 'connect_timeout': 0.5},
-     'real_servers': [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]},
-    {'name': 'tls', 'vip': '10.99.100.10', 'port': 443, 'scheduler': 'sh', 'scheduler_flags': ['sh-port', 'sh-fallback'],
-     'health_check': {'type': 'ssl_get', 'status_code': 204},
-     'real_servers': [{'address': '10.99.0.21'}]},
-    {'name': 'dns', 'vip': '10.99.100.11', 'port': 53, 'protocol': 'udp', 'scheduler': 'wrr',
-     'health_check': {'type': 'misc', 'misc_path': '/bin/true', 'connect_timeout': 1.5},
-     'real_servers': [{'address': '10.99.0.21'}, {'address': '10.99.0.22'}]},
-    {'name': 'ssh', 'vip': '10.99.100.11', 'port': 22, 'scheduler': 'mh', 'scheduler_flags': ['mh-fallback', 'mh-port'],
-     'health_check': {'type': 'tcp', 'port': 2222}, 'real_servers': [{'address': '10.99.0.21'}]},
-    {'name': 'v6', 'vip': '2001:db8::10', 'port': 80, 'health_check': {'type': 'none'},
-     'real_servers': [{'address': '2001:db8:99::21', 'weight': 0}, {'address': '2001:db8:99::22'}]},
-]
-
-
-def keepalived_config_test(tmp_path, text):
-    path = tmp_path / 'keepalived.conf'
-    path.write_text(text)
-    proc = subprocess.run([shutil.which('keepalived'), '--config-test', '-f', str(path)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60,
-                          check=False)
-    return proc.returncode, proc.stdout
-
-
-@pytest.mark.skipif(not shutil.which('keepalived'), reason='keepalived is not installed (apt-get install keepalived)')
-def test_keepalived_parses_rendered_virtual_servers(tmp_path):
-    virtual_servers = m.keepalived_virtual_servers(lvs_net.lvs_services(SERVICES))
-    template = jinja2.Template(TEMPLATE, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    text = template.render(virtual_servers=virtual_servers)
-    assert 'sh-fallback\n    sh-port\n' in text and 'misc_timeout 2\n' in text and 'delay_loop 0.5\n' in text
-    rc, output = keepalived_config_test(tmp_path, text)
-    assert (rc, output) == (0, ''), text
-    # the check is able to fail: keepalived refuses a keyword it does not know
-    rc, output = keepalived_config_test(tmp_path, text.replace('mh-port', 'mh-prot'))
-    assert rc != 0 and "Unknown keyword 'mh-prot'" in output
 
 
 def _one(health_check):

@@ -1,0 +1,204 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The director role's REAL keepalived.conf template, rendered by Ansible, parsed by the real keepalived.
+
+One ansible-playbook run on the controller renders ``roles/director/templates/keepalived.conf.j2`` with the
+``ansible.builtin.template`` action, the role's own ``defaults/main.yml`` and ``vars/main.yml`` (so
+``lvs_services`` goes through ``ecmp.lvs.lvs_services`` and ``ecmp.lvs.keepalived_virtual_servers`` exactly as
+in a run of the role), once per case below: every health-check type (http_get, ssl_get, tcp, misc, none) and
+each of their options, with and without the announcement gate, inhibit_on_failure, ``director_ipvs_owner:
+module``. Every file is then checked the way the role validates it before writing it:
+``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce.py), i.e. the real
+``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``.
+
+There is deliberately no private copy of the template here: a test of a copy passed while the role rendered
+``misc_timeout None`` for every MISC_CHECK, which keepalived rejects.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROLE = os.path.join(ROOT, 'roles', 'director')
+ANNOUNCE = os.path.join(ROLE, 'files', 'ecmp_lvs_announce.py')
+PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+
+RS = [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]
+
+# case name -> {services: lvs_services, and optional role variables}
+CASES = {
+    'http_get': {'services': [
+        {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'persistence_timeout': 300, 'quorum': 2,
+         'health_check': {'type': 'http_get', 'path': '/healthz?full=1', 'status_code': 204, 'connect_timeout': 0.5,
+                          'retry': 3, 'delay_before_retry': 0.5, 'delay_loop': 0.5, 'port': 8080},
+         'real_servers': RS}]},
+    'http_get_defaults': {'services': [
+        {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'}, 'real_servers': RS}]},
+    'ssl_get': {'services': [
+        {'name': 'tls', 'vip': '10.99.100.10', 'port': 443, 'scheduler': 'sh',
+         'scheduler_flags': ['sh-port', 'sh-fallback'],
+         'health_check': {'type': 'ssl_get', 'path': '/ready', 'status_code': 200, 'retry': 0,
+                          'delay_before_retry': 0},
+         'real_servers': RS}]},
+    'tcp': {'services': [
+        {'name': 'ssh', 'vip': '10.99.100.11', 'port': 22, 'health_check': {'type': 'tcp', 'port': 2222,
+                                                                           'connect_timeout': 3},
+         'real_servers': RS}]},
+    'tcp_default_udp': {'services': [
+        {'name': 'dns', 'vip': '10.99.100.11', 'port': 53, 'protocol': 'udp', 'scheduler': 'wrr',
+         'real_servers': RS}]},
+    'misc': {'services': [
+        {'name': 'dns', 'vip': '10.99.100.11', 'port': 53, 'protocol': 'udp',
+         'health_check': {'type': 'misc', 'misc_path': '/bin/true', 'connect_timeout': 1.5, 'retry': 2,
+                          'delay_before_retry': 2, 'delay_loop': 5},
+         'real_servers': RS}]},
+    'misc_with_arguments': {'services': [
+        {'name': 'app', 'vip': '10.99.100.11', 'port': 8443,
+         'health_check': {'type': 'misc', 'misc_path': '/bin/true --port 8443 --vip 10.99.100.11'},
+         'real_servers': RS}]},
+    'none': {'services': [
+        {'name': 'plain', 'vip': '10.99.100.12', 'port': 80, 'health_check': {'type': 'none'}, 'real_servers': RS}]},
+    'sorry_server': {'services': [
+        {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'sorry_server': {'address': '10.99.0.30'},
+         'health_check': {'type': 'http_get'}, 'real_servers': RS}]},
+    'all_types_not_gated': {
+        'announce_when_healthy': False, 'inhibit_on_failure': False, 'script_user': 'root',
+        'services': [
+            {'name': 'a', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'}, 'real_servers': RS},
+            {'name': 'b', 'vip': '10.99.100.10', 'port': 443, 'health_check': {'type': 'ssl_get'}, 'real_servers': RS},
+            {'name': 'c', 'vip': '10.99.100.10', 'port': 22, 'real_servers': RS},
+            {'name': 'd', 'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp',
+             'health_check': {'type': 'misc', 'misc_path': '/bin/true'}, 'real_servers': RS},
+            {'name': 'e', 'vip': '10.99.100.10', 'port': 25, 'health_check': {'type': 'none'}, 'real_servers': RS}]},
+    'ipvs_owner_module': {
+        'ipvs_owner': 'module',
+        'services': [
+            {'name': 'checked', 'vip': '10.99.100.10', 'port': 80, 'real_servers': RS},
+            {'name': 'unchecked', 'vip': '10.99.100.10', 'port': 25, 'health_check': {'type': 'none'},
+             'real_servers': RS}]},
+}
+
+PLAYBOOK = """\
+- name: Render the director role's keepalived.conf template
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files:
+    - {role}/defaults/main.yml
+    - {role}/vars/main.yml
+  tasks:
+    - name: Render roles/director/templates/keepalived.conf.j2 per case
+      ansible.builtin.template:
+        src: {role}/templates/keepalived.conf.j2
+        dest: "{{{{ out }}}}/{{{{ item.key }}}}.conf"
+        mode: "0600"
+      vars:
+        lvs_services: "{{{{ item.value.services }}}}"
+        director_ipvs_owner: "{{{{ item.value.ipvs_owner | default('keepalived') }}}}"
+        director_announce_when_healthy: "{{{{ item.value.announce_when_healthy | default(true) }}}}"
+        director_keepalived_inhibit_on_failure: "{{{{ item.value.inhibit_on_failure | default(true) }}}}"
+        director_keepalived_script_user: "{{{{ item.value.script_user | default('keepalived_script') }}}}"
+      loop: "{{{{ cases | dict2items }}}}"
+      loop_control:
+        label: "{{{{ item.key }}}}"
+"""
+
+needs_tools = pytest.mark.skipif(not shutil.which('keepalived') or not os.path.exists(PLAYBOOK_BIN),
+                                 reason='keepalived (apt-get install keepalived) and .venv ansible-playbook needed')
+
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    """``{case: keepalived.conf text}`` rendered by one ansible-playbook run of the real template."""
+    tmp = tmp_path_factory.mktemp('keepalived-template')
+    (tmp / 'play.yml').write_text(PLAYBOOK.format(role=ROLE))
+    (tmp / 'inventory.yml').write_text('all: {}\n')   # implicit localhost: the controller's own python
+    (tmp / 'vars.json').write_text(json.dumps({'cases': CASES, 'out': str(tmp)}))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run([PLAYBOOK_BIN, '-i', str(tmp / 'inventory.yml'), str(tmp / 'play.yml'),
+                           '-e', '@' + str(tmp / 'vars.json')],
+                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout
+    return dict((case, (tmp / (case + '.conf')).read_text()) for case in CASES)
+
+
+def config_test(path):
+    """The role's validation command: ``ecmp-lvs-announce keepalived-config-test FILE``."""
+    proc = subprocess.run([sys.executable, ANNOUNCE, 'keepalived-config-test', str(path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60,
+                          check=False)
+    return proc.returncode, proc.stdout
+
+
+def block(text, keyword):
+    """The lines of the first ``keyword {`` block of ``text`` (stripped), up to its closing brace."""
+    lines = [line.strip() for line in text.splitlines()]
+    start = lines.index(keyword + ' {')
+    depth = 0
+    for end in range(start, len(lines)):
+        depth += lines[end].count('{') - lines[end].count('}')
+        if depth == 0:
+            return lines[start + 1:end]
+    raise AssertionError('unterminated %s block' % keyword)
+
+
+@needs_tools
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_keepalived_accepts_the_rendered_template(rendered, tmp_path, case):
+    path = tmp_path / 'keepalived.conf'
+    path.write_text(rendered[case])
+    assert config_test(path) == (0, ''), rendered[case]
+
+
+@needs_tools
+def test_misc_check_has_an_integer_misc_timeout(rendered):
+    """MISC_CHECK has no connect_timeout: misc_timeout is connect_timeout rounded up (was rendered as None)."""
+    check = block(rendered['misc'], 'MISC_CHECK')
+    assert check == ['misc_path "/bin/true"', 'misc_timeout 2', 'retry 2', 'delay_before_retry 2']
+    assert 'misc_path "/bin/true --port 8443 --vip 10.99.100.11"' in block(rendered['misc_with_arguments'],
+                                                                           'MISC_CHECK')
+    assert 'None' not in ''.join(rendered.values())
+
+
+@needs_tools
+def test_every_option_reaches_the_file(rendered):
+    http = rendered['http_get']
+    assert block(http, 'HTTP_GET') == ['url {', 'path /healthz?full=1', 'status_code 204', '}', 'connect_port 8080',
+                                       'connect_timeout 0.5', 'retry 3', 'delay_before_retry 0.5']
+    assert 'delay_loop 0.5' in http and 'persistence_timeout 300' in http and 'quorum 2' in http
+    assert 'weight 3' in http and 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up tcp:10.99.100.10:80"' in http
+    assert block(rendered['http_get_defaults'], 'HTTP_GET')[:3] == ['url {', 'path /', 'status_code 200']
+    assert block(rendered['ssl_get'], 'SSL_GET') == ['url {', 'path /ready', 'status_code 200', '}', 'connect_port 443',
+                                                     'connect_timeout 2', 'retry 0', 'delay_before_retry 0']
+    assert 'lb_algo sh\n    sh-fallback\n    sh-port\n' in rendered['ssl_get']
+    assert block(rendered['tcp'], 'TCP_CHECK') == ['connect_port 2222', 'connect_timeout 3', 'retry 1',
+                                                   'delay_before_retry 1']
+    assert 'protocol UDP' in rendered['tcp_default_udp'] and 'lb_algo wrr' in rendered['tcp_default_udp']
+    assert '_CHECK {' not in rendered['none'] and '_GET {' not in rendered['none']
+    assert 'quorum_up "' not in rendered['none']          # nothing health-gates an unchecked service
+    assert 'sorry_server 10.99.0.30 80' in rendered['sorry_server'] and 'quorum_up "' not in rendered['sorry_server']
+    free = rendered['all_types_not_gated']
+    assert 'quorum_up "' not in free and 'inhibit_on_failure' not in free and 'script_user root' in free
+    assert all(kind in free for kind in ('HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'MISC_CHECK'))
+    module = rendered['ipvs_owner_module']
+    assert '# checked' in module and 'unchecked' not in module
+
+
+@needs_tools
+def test_the_config_test_is_able_to_fail(rendered, tmp_path):
+    path = tmp_path / 'keepalived.conf'
+    path.write_text(rendered['misc'].replace('misc_timeout 2', 'misc_timeout None'))
+    rc, output = config_test(path)
+    assert rc != 0 and 'misc_timeout' in output
+    path.write_text(rendered['http_get'].replace('mh-port', 'mh-prot'))
+    rc, output = config_test(path)
+    assert rc != 0 and "Unknown keyword 'mh-prot'" in output
