@@ -54,7 +54,8 @@ def lvs_error(*services, **kwargs):
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
                                 'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks',
-                                'ipvs_order_drift'])
+                                'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
+                                'routers_routing_via'])
 
 
 # ---------------------------------------------------------------- host_prefix
@@ -633,3 +634,28 @@ def test_ipvs_order_drift_refuses_bad_input():
     assert 'not a normalised service' in error_of('ipvs_order_drift', [], [service()])
     assert 'no real_server_order' in error_of('ipvs_order_drift', [{'vip': '10.99.100.10'}], order_service('10.99.0.21'))
     assert 'is not a list' in error_of('ipvs_order_drift', {'x': 1}, order_service('10.99.0.21'))
+
+
+# ---------------------------------------------------------------- rollout gate: routes via a director
+ROUTE = {'present': True, 'nexthops': [{'gateway': '10.99.0.11'}, {'gateway': '10.99.0.12'}]}
+
+
+def test_vips_not_routed_via():
+    routes = {'10.99.100.10': ROUTE, '10.99.100.11': {'present': True, 'nexthops': [{'gateway': '10.99.0.12'}]},
+              '10.99.100.12': {'present': False, 'nexthops': []}}
+    assert F['vips_not_routed_via'](routes, '10.99.0.11') == ['10.99.100.11', '10.99.100.12']
+    assert F['vips_not_routed_via'](routes, '10.99.0.12') == ['10.99.100.12']
+    assert F['vips_not_routed_via']({}, '10.99.0.11') == []
+
+
+def test_routers_routing_via():
+    """Looped route_info results: only routers whose every VIP route goes via the director count; failed or skipped
+    results (no routes) and routers without any route (first deployment) do not."""
+    results = [{'item': 'r1', 'routes': {'10.99.100.10': ROUTE}},
+               {'item': 'r2', 'routes': {'10.99.100.10': {'present': True, 'nexthops': [{'gateway': '10.99.0.12'}]}}},
+               {'item': 'r3', 'failed': True, 'msg': 'unreachable'},
+               {'item': 'r4', 'skipped': True},
+               {'item': 'r5', 'routes': {'10.99.100.10': {'present': False, 'nexthops': []}}}]
+    assert F['routers_routing_via'](results, '10.99.0.11') == ['r1']
+    assert F['routers_routing_via'](results, '10.99.0.12') == ['r1', 'r2']
+    assert F['routers_routing_via'](None, '10.99.0.12') == []

@@ -12,6 +12,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model as m
+from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
 
 
 def raises(func, *args, **kwargs):
