@@ -174,11 +174,23 @@ def test_keepalived_programmed_ipvs(lab):
 
 
 def _lab_tool(*args, **kwargs):
-    """lab/ecmplab --name <this lab> ARGS...; asserts success unless check=False."""
-    res = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name', os.path.basename(STATE_DIR)]
-                         + list(args), cwd=ROOT, capture_output=True, text=True, check=False,
-                         env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR), ANSIBLE_FORCE_COLOR='false',
-                                  ANSIBLE_NOCOLOR='true'))
+    """lab/ecmplab --name <this lab> ARGS...; asserts success unless check=False. The output also goes to
+    .lab/evidence/<lab>/lab-tool.log while it runs (follow a long playbook with tail -f); a run that takes longer
+    than 15 min is killed and fails."""
+    folder = os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, 'lab-tool.log'), 'w+', encoding='utf-8') as out:
+        try:
+            proc = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name',
+                                   os.path.basename(STATE_DIR)] + list(args), cwd=ROOT, stdout=out,
+                                  stderr=subprocess.PIPE, text=True, check=False, timeout=900,
+                                  env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR),
+                                           ANSIBLE_FORCE_COLOR='false', ANSIBLE_NOCOLOR='true'))
+            returncode, stderr = proc.returncode, proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            returncode, stderr = 'timeout', str(exc)
+        out.seek(0)
+        res = subprocess.CompletedProcess(args, returncode, out.read(), stderr)
     if kwargs.get('check', True):
         assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     return res
@@ -392,7 +404,7 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
     stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-rollout.log')
     try:
         res = _run_lab_playbook('playbooks/site.yml', '-e', json.dumps({'lvs_services': bad}),
-                                '-e', 'director_wait_retries=10', '-e', 'director_wait_delay=1', check=False)
+                                '-e', '{"director_wait_retries": 10, "director_wait_delay": 1}', check=False)
         assert res.returncode != 0, res.stdout[-3000:]
         assert '%s: rollout stopped' % canary in res.stdout, res.stdout[-4000:]
         assert 'quorum' in res.stdout.split('%s: rollout stopped' % canary, 1)[1][:800], res.stdout[-4000:]
