@@ -180,9 +180,9 @@ def check_config_text(field, value, what, allow_space=True, forbidden=CONFIG_FOR
         fail(field, '%s is not %s' % (fmt_value(value), what))
     bad = unsafe_chars(value, forbidden, allow_space)
     if bad:
+        chars = ', '.join(_char_name(c) for c in bad)
         fail(field, '%s contains %s: not allowed in %s (it would be written verbatim into a configuration file '
-                    'and could change or add configuration)' % (fmt_value(value), ', '.join(_char_name(c) for c in bad),
-                                                                 what))
+                    'and could change or add configuration)' % (fmt_value(value), chars, what))
     if len(value) > max_length:
         fail(field, '%s is longer than %d characters' % (fmt_value(value), max_length))
     return value

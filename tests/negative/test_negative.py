@@ -100,8 +100,8 @@ RUNS = dict([(case, (case, 'site', [])) for case in CASES]
             + [('valid+validate', ('valid', 'validate', [])), ('valid+site', ('valid', 'site', []))]
             + [('many_errors@' + way, ('many_errors',) + BYPASSES[way]) for way in BYPASSES]
             + [('valid@' + way, ('valid',) + BYPASSES[way]) for way in REACHING]
-            + [('valid@drain-bad-vars', ('valid', 'drain', ['-l', 'director1', '-e', 'lvs_drain_timeout=soon',
-                                                           '-e', 'lvs_drain_force=maybe']))])
+            + [('valid@drain-bad-vars', ('valid', 'drain', [
+                '-l', 'director1', '-e', 'lvs_drain_timeout=soon', '-e', 'lvs_drain_force=maybe']))])
 
 
 def run_playbook(key, workdir):

@@ -171,22 +171,21 @@ def scan_shell(path):
         lines = fd.readlines()
     functions = set(re.findall(r'^\s*([a-z_][\w]*)\s*\(\)\s*\{', ''.join(lines), re.M))
     for lineno, line in enumerate(lines, 1):
-        if True:
-            code = line.split('#', 1)[0] if not line.lstrip().startswith('#!') else ''
-            if re.search(r"\bchroot\b.*-ec\s+'$", code.rstrip()):
-                in_chroot = True  # the quoted script runs inside the image tree, not on the controller
-                found.setdefault('chroot', []).append('%s:%d' % (rel, lineno))
-                continue
-            if in_chroot:
-                in_chroot = not code.strip().startswith("'")
-                continue
-            for word in SH_COMMAND.findall(code):
-                if word not in SH_KEYWORDS and word not in functions:
-                    found.setdefault(word, []).append('%s:%d' % (rel, lineno))
-            if re.search(r'\bchroot\s+"\$tree"\s+(\S+)', code):
-                # `chroot "$tree" depmod ...`: the program after the tree runs inside the image
-                found.setdefault(re.search(r'\bchroot\s+"\$tree"\s+(\S+)', code).group(1), []).append(
-                    '%s:%d (in the image)' % (rel, lineno))
+        code = line.split('#', 1)[0] if not line.lstrip().startswith('#!') else ''
+        if re.search(r"\bchroot\b.*-ec\s+'$", code.rstrip()):
+            in_chroot = True  # the quoted script runs inside the image tree, not on the controller
+            found.setdefault('chroot', []).append('%s:%d' % (rel, lineno))
+            continue
+        if in_chroot:
+            in_chroot = not code.strip().startswith("'")
+            continue
+        for word in SH_COMMAND.findall(code):
+            if word not in SH_KEYWORDS and word not in functions:
+                found.setdefault(word, []).append('%s:%d' % (rel, lineno))
+        if re.search(r'\bchroot\s+"\$tree"\s+(\S+)', code):
+            # `chroot "$tree" depmod ...`: the program after the tree runs inside the image
+            found.setdefault(re.search(r'\bchroot\s+"\$tree"\s+(\S+)', code).group(1), []).append(
+                '%s:%d (in the image)' % (rel, lineno))
     return found
 
 

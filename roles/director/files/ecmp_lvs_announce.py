@@ -953,8 +953,8 @@ class Runner:
         import traceback
         error = '%s: %s' % (type(exc).__name__, exc)
         if error != self.error:
-            log('reconcile failed (retrying): %s' % ''.join(traceback.format_exception(type(exc), exc,
-                                                                                   exc.__traceback__)).rstrip())
+            trace = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            log('reconcile failed (retrying): %s' % ''.join(trace).rstrip())
         else:
             log('reconcile failed (retrying): %s' % error)
         self.error = error
@@ -1011,8 +1011,8 @@ def cmd_run(args):
     runner = Runner(host, reconciler, waiter, args.config)
     try:
         config = host.config()
-        summary = '%d VIP(s), hold-down %g s, interval %g s' % (len(config['vips']), config['holddown'],
-                                                               config['interval'])
+        summary = '%d VIP(s), hold-down %g s, interval %g s' % (
+            len(config['vips']), config['holddown'], config['interval'])
     except Exception as exc:  # pylint: disable=broad-except
         summary = 'configuration unusable for now (%s: %s)' % (type(exc).__name__, exc)
     log('ecmp-lvs-announce running: %s, events: %s, watchdog: %s' % (

@@ -648,8 +648,8 @@ def test_keepalived_stop_withdraws_before_writing(director):
     assert director.addresses() == set()
     assert 'not written' in res.stdout
     log = (director.stub / 'ip.log').read_text().splitlines()
-    assert [line.split(' ', 1)[1] for line in log][:2] == ['-j -4 address show dev lo',
-                                                          '-4 address del %s/32 dev lo' % VIP]
+    want = ['-j -4 address show dev lo', '-4 address del %s/32 dev lo' % VIP]
+    assert [line.split(' ', 1)[1] for line in log][:2] == want
 
 
 # --- 4. the FRR start gate never keeps FRR down -----------------------------------------------------------------

@@ -49,8 +49,8 @@ CASES = {
                           'delay_before_retry': 0},
          'real_servers': RS}]},
     'tcp': {'services': [
-        {'name': 'ssh', 'vip': '10.99.100.11', 'port': 22, 'health_check': {'type': 'tcp', 'port': 2222,
-                                                                           'connect_timeout': 3},
+        {'name': 'ssh', 'vip': '10.99.100.11', 'port': 22,
+         'health_check': {'type': 'tcp', 'port': 2222, 'connect_timeout': 3},
          'real_servers': RS}]},
     'tcp_default_udp': {'services': [
         {'name': 'dns', 'vip': '10.99.100.11', 'port': 53, 'protocol': 'udp', 'scheduler': 'wrr',
