@@ -117,17 +117,47 @@ def _quote(text):
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
+def _evidence_folder():
+    return os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR))
+
+
+# One line per failed test in .lab/evidence/<lab>/failures.txt: .ci/run prints it last, so the tail of a CI log
+# names the failed test and its assertion even when molecule's own output after it is long.
+FAILURES_FILE = 'failures.txt'
+
+
+def pytest_sessionstart(session):
+    path = os.path.join(_evidence_folder(), FAILURES_FILE)
+    if os.path.exists(path):
+        os.unlink(path)
+
+
+def _record_failure(report):
+    crash = getattr(report.longrepr, 'reprcrash', None)
+    message = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1:]
+    message = ' '.join(str(message).split())[:400]
+    os.makedirs(_evidence_folder(), exist_ok=True)
+    with open(os.path.join(_evidence_folder(), FAILURES_FILE), 'a', encoding='utf-8') as fd:
+        fd.write('%s %s (%s, %.0f s): %s\n' % (time.strftime('%H:%M:%S'), report.nodeid, report.when,
+                                               report.duration, message))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if report.failed:
+        try:
+            _record_failure(report)
+        except Exception:  # pylint: disable=broad-except  # never hide the test's own failure
+            pass
     if report.when != 'call' or not report.failed or 'lab' not in item.fixturenames:
         return
     try:
         text = _collect_evidence(item.funcargs['lab'])
     except Exception as exc:  # pylint: disable=broad-except  # never hide the test's own failure
         text = 'evidence collection failed: %s' % exc
-    folder = os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR))
+    folder = _evidence_folder()
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, '%s.txt' % item.name)
     with open(path, 'w', encoding='utf-8') as fd:
