@@ -86,6 +86,11 @@ def ipvs_order_drift(kernel_services, services):
 
 
 @_filter
+def drain_check(states, leaving, max_intent_age=lvs_model.DRAIN_INTENT_MAX_AGE):
+    return lvs_model.drain_check(states, leaving, max_intent_age)
+
+
+@_filter
 def bgp_neighbors(hostvars, groups, group_name):
     return lvs_net.bgp_neighbors(hostvars, groups, group_name)
 
@@ -111,6 +116,7 @@ class FilterModule(object):
             'routers_routing_via': routers_routing_via,
             'ipvs_services': ipvs_services,
             'ipvs_order_drift': ipvs_order_drift,
+            'drain_check': drain_check,
             'bgp_neighbors': bgp_neighbors,
             'ospf_networks': ospf_networks,
         }

@@ -528,3 +528,54 @@ def ipvs_order_drift(kernel_services, services):
                        % (label, ', '.join(actual_common), ', '.join(expected)),
         })
     return result
+
+
+# A drain intent (playbooks/drain.yml) older than this is left over from a run that died; it is ignored.
+DRAIN_INTENT_MAX_AGE = 600
+
+
+def drain_check(states, leaving, max_intent_age=DRAIN_INTENT_MAX_AGE):
+    """Whether draining the directors ``leaving`` leaves a VIP without an announcing director.
+
+    ``states``: director name -> the JSON of ``ecmp-lvs-announce status`` on it (a dict; {} or an ``error`` for a
+    director that could not be read: it announces nothing). A director other than ``leaving`` keeps a VIP when it
+    announces it, is not drained and has no drain in progress (``drain_intent_age`` below ``max_intent_age``
+    seconds: another run of playbooks/drain.yml is about to drain it). drain.yml writes its own intent before it
+    reads the states a second time, so of two drains started at the same time at least one sees the other.
+    Returns ``{orphaned, kept, leaving_vips, draining, drained, unreadable, stale_intents}`` (sorted lists)."""
+    if not is_mapping(states):
+        raise LvsModelError('states: %s is not a dictionary of director -> ecmp-lvs-announce status'
+                            % fmt_value(states))
+    if not is_list(leaving):
+        raise LvsModelError('leaving: %s is not a list of director names' % fmt_value(leaving))
+    kept, leaving_vips = set(), set()
+    draining, drained, unreadable, stale = [], [], [], []
+    for name in sorted(states):
+        state = states[name] if is_mapping(states[name]) else {}
+        announced = state.get('announced')
+        announced = [str(vip) for vip in announced] if is_list(announced) else []
+        if name in leaving:
+            leaving_vips.update(announced)
+            continue
+        if not announced and ('error' in state or 'announced' not in state):
+            unreadable.append(name)
+            continue
+        age = state.get('drain_intent_age')
+        fresh_intent = isinstance(age, (int, float)) and not isinstance(age, bool) and 0 <= age < max_intent_age
+        if isinstance(age, (int, float)) and not isinstance(age, bool) and not fresh_intent:
+            stale.append(name)
+        if state.get('drained') is True:
+            drained.append(name)
+        elif fresh_intent:
+            draining.append(name)
+        else:
+            kept.update(announced)
+    return {
+        'orphaned': sorted(leaving_vips - kept),
+        'kept': sorted(kept),
+        'leaving_vips': sorted(leaving_vips),
+        'draining': draining,
+        'drained': drained,
+        'unreadable': unreadable,
+        'stale_intents': stale,
+    }

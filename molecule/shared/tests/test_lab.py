@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -176,10 +177,10 @@ def test_keepalived_programmed_ipvs(lab):
 def _lab_tool(*args, **kwargs):
     """lab/ecmplab --name <this lab> ARGS...; asserts success unless check=False. The output also goes to
     .lab/evidence/<lab>/lab-tool.log while it runs (follow a long playbook with tail -f); a run that takes longer
-    than 15 min is killed and fails."""
+    than 15 min is killed and fails. log= names another log file (for runs at the same time)."""
     folder = os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR))
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, 'lab-tool.log'), 'w+', encoding='utf-8') as out:
+    with open(os.path.join(folder, kwargs.get('log', 'lab-tool.log')), 'w+', encoding='utf-8') as out:
         try:
             proc = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name',
                                    os.path.basename(STATE_DIR)] + list(args), cwd=ROOT, stdout=out,
@@ -420,6 +421,58 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
         requests_fix, failed_fix = stop()
     assert requests_bad > 50 and not failed_bad, (requests_bad, failed_bad)
     assert requests_fix > 50 and not failed_fix, (requests_fix, failed_fix)
+
+
+def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
+    """Issue 12: two operators drain the two directors at the same moment (two runs of drain.yml). Before the fix
+    both runs could read the state before either set its flag: both went through and every VIP was withdrawn. Now
+    each run writes its drain intent first and reads every director again: at most one drain goes through, and a
+    client sending requests through the VIP the whole time sees no failure. A drain intent of another run (left
+    behind or in progress) makes a drain refuse, naming that director."""
+    if lab.backend != 'uml':
+        pytest.skip('draining waits for IPVS to go idle and the client needs the data path: run by the uml scenario')
+    first, second = lab.groups['directors'][0], lab.groups['directors'][1]
+    router = lab.host(lab.groups['routers'][0])
+    vips = _vips(lab)
+    flag, intent = '/var/lib/ecmp-lvs/drained', '/var/lib/ecmp-lvs/draining'
+    stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-drains.log')
+    outcomes = []
+    try:
+        lab.host(second).run_expect([0], 'echo drain in progress > %s' % intent)
+        refused = _run_lab_playbook('playbooks/drain.yml', '-l', first, check=False)
+        assert refused.returncode != 0 and 'without any announcing director' in refused.stdout, refused.stdout[-3000:]
+        assert 'drain in progress' in refused.stdout and second in refused.stdout.split('drain in progress', 1)[1][:200]
+        assert not lab.host(first).file(flag).exists and not lab.host(first).file(intent).exists
+        lab.host(second).run_expect([0], 'rm -f %s' % intent)
+
+        for _ in range(2):
+            results = {}
+            threads = [threading.Thread(target=lambda n=name: results.__setitem__(n, _run_lab_playbook(
+                'playbooks/drain.yml', '-l', n, check=False, log='lab-tool-%s.log' % n))) for name in (first, second)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            drained = [n for n in (first, second) if lab.host(n).file(flag).exists]
+            outcomes.append({n: results[n].returncode for n in results})
+            assert len(drained) <= 1, ('both directors drained at once', outcomes)
+            for name in (first, second):
+                if results[name].returncode != 0:
+                    assert 'without any announcing director' in results[name].stdout, results[name].stdout[-3000:]
+                assert not lab.host(name).file(intent).exists, '%s: drain intent left behind' % name
+            for name in (first, second):
+                if name not in drained:
+                    retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+            for name in drained:
+                _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
+                retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+    finally:
+        lab.host(second).run('rm -f %s' % intent)
+        for name in (first, second):
+            if lab.host(name).file(flag).exists:
+                _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
+        requests, failed = stop()
+    assert requests > 50 and not failed, (requests, failed, outcomes)
 
 
 def _assert_bfd_up(router, address):

@@ -1080,6 +1080,24 @@ def read_status(config):
     return status
 
 
+def drain_intent_file(config):
+    """playbooks/drain.yml writes this file on a director it is about to drain and removes it after the drain flag
+    is set: another drain sees the drain in progress (the program itself ignores it)."""
+    return os.path.join(os.path.dirname(config['drain_file']), 'draining')
+
+
+def drain_intent_age(config, now=None):
+    """Seconds since the drain intent was written (a regular file, links not followed), None without one."""
+    import stat
+    try:
+        st = os.lstat(drain_intent_file(config))
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return round(max(0.0, (time.time() if now is None else now) - st.st_mtime), 1)
+
+
 def cmd_status(args):
     import json
     config = load_config(read_file(args.config))
@@ -1087,6 +1105,8 @@ def cmd_status(args):
     status['present'] = sorted(Host.present(config))
     status['drain_file'] = config['drain_file']
     status['drained'] = os.path.exists(config['drain_file'])
+    status['drain_intent_file'] = drain_intent_file(config)
+    status['drain_intent_age'] = drain_intent_age(config)
     print(json.dumps(status, indent=1, sort_keys=True))
     return 0 if 'error' not in status else 1
 

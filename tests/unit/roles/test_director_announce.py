@@ -572,12 +572,32 @@ def test_status_without_the_service(tmp_path):
                          check=False)
     assert res.returncode == 1, res.stderr
     assert json.loads(res.stdout) == {'error': 'ecmp-lvs-announce.service is not running', 'present': [],
-                                      'drain_file': str(tmp_path / 'drained'), 'drained': False}
+                                      'drain_file': str(tmp_path / 'drained'), 'drained': False,
+                                      'drain_intent_file': str(tmp_path / 'draining'), 'drain_intent_age': None}
     # a status file of a process that is gone does not count
     (tmp_path / 'status.json').write_text(json.dumps({'pid': 2 ** 22 + 1, 'vips': {}}))
     res = subprocess.run([sys.executable, SCRIPT, '--config', str(conf), 'status'], capture_output=True, text=True,
                          check=False)
     assert res.returncode == 1 and 'not running' in res.stdout
+
+
+def test_drain_intent_age(tmp_path):
+    """playbooks/drain.yml's intent next to the drain flag: its age in seconds; nothing for a missing file, a
+    directory or a link (never followed)."""
+    conf = {'drain_file': str(tmp_path / 'drained')}
+    assert ann.drain_intent_file(conf) == str(tmp_path / 'draining')
+    assert ann.drain_intent_age(conf) is None
+    (tmp_path / 'draining').write_text('drain in progress\n')
+    os.utime(str(tmp_path / 'draining'), (1000.0, 1000.0))
+    assert ann.drain_intent_age(conf, now=1012.34) == 12.3
+    assert ann.drain_intent_age(conf, now=900.0) == 0.0          # clock stepped back: never negative
+    (tmp_path / 'draining').unlink()
+    (tmp_path / 'target').write_text('x')
+    (tmp_path / 'draining').symlink_to(tmp_path / 'target')
+    assert ann.drain_intent_age(conf) is None
+    (tmp_path / 'draining').unlink()
+    (tmp_path / 'draining').mkdir()
+    assert ann.drain_intent_age(conf) is None
 
 
 # -- services keepalived never reported on (quorum commands added by a reload): judged from the IPVS table --

@@ -102,3 +102,53 @@ def test_health_settle_seconds_is_the_longest_service():
     assert m.health_settle_seconds(services) == 30 + 4 + 1 + 2
     with pytest.raises(m.LvsModelError, match='normalised'):
         m.health_settle_seconds([{'vip': '10.99.100.10'}])
+
+
+# -- drain_check: which VIPs a drain leaves without an announcing director (playbooks/drain.yml) --
+
+def _st(announced, drained=False, intent=None):
+    return {'announced': announced, 'drained': drained, 'drain_intent_age': intent}
+
+
+V1, V2 = '10.99.100.10', '10.99.100.11'
+
+
+def test_drain_check_one_of_two():
+    states = {'d1': _st([V1, V2]), 'd2': _st([V1, V2])}
+    res = m.drain_check(states, ['d1'])
+    assert res['orphaned'] == [] and res['kept'] == [V1, V2] and res['leaving_vips'] == [V1, V2]
+    assert m.drain_check(states, ['d1', 'd2'])['orphaned'] == [V1, V2]
+
+
+def test_drain_check_counts_a_drain_in_progress_as_gone():
+    """Two drains started at once: each wrote its intent before reading the other's state."""
+    states = {'d1': _st([V1], intent=0.4), 'd2': _st([V1], intent=1.2)}
+    for leaving, other in (('d1', 'd2'), ('d2', 'd1')):
+        res = m.drain_check(states, [leaving])
+        assert res['orphaned'] == [V1] and res['draining'] == [other]
+
+
+def test_drain_check_drained_unreadable_stale():
+    states = {
+        'd1': _st([V1, V2]),
+        'd2': _st([], drained=True),
+        'd3': {'error': 'ecmp-lvs-announce.service is not running', 'drained': False},
+        'd4': {},
+        'd5': _st([V2], intent=m.DRAIN_INTENT_MAX_AGE + 1),   # a run that died long ago: ignored
+    }
+    res = m.drain_check(states, ['d1'])
+    assert res['orphaned'] == [V1] and res['kept'] == [V2]
+    assert res['drained'] == ['d2'] and res['unreadable'] == ['d3', 'd4'] and res['stale_intents'] == ['d5']
+    assert res['draining'] == []
+    assert m.drain_check(states, ['d1'], max_intent_age=10 ** 6)['orphaned'] == [V1, V2]
+
+
+@pytest.mark.parametrize('intent', [True, 'x', -1, float('nan')])
+def test_drain_check_odd_intent_ages_do_not_count(intent):
+    states = {'d1': _st([V1]), 'd2': _st([V1], intent=intent)}
+    assert m.drain_check(states, ['d1'])['orphaned'] == []
+
+
+def test_drain_check_rejects_bad_input():
+    assert 'states' in raises(m.drain_check, [], ['d1'])
+    assert 'leaving' in raises(m.drain_check, {}, 'd1')
