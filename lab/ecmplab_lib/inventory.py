@@ -155,8 +155,10 @@ def mitogen_env(environ=None):
 
 
 def ansible_env(**extra):
-    """Environment of every ansible command run against a lab: the repository's ansible.cfg (+ mitogen)."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    """Environment of every ansible command run against a lab: the repository's ansible.cfg (+ mitogen), host key
+    checking off. Lab only: ansible.cfg keeps host key checking on for every inventory, and `ansible-env` (meant
+    for `export`) prints only the mitogen settings, never this."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_HOST_KEY_CHECKING='False')
     env.update(mitogen_env(env))
     env.update(extra)
     return env
