@@ -51,8 +51,10 @@ PROBE = """
   gather_facts: false
   tasks:
     - name: Report
+      vars:
+        secret: "{{ lvs_ospf_auth_key if lvs_routing_protocol == 'ospf' else lvs_bgp_password }}"
       ansible.builtin.debug:
-        msg: "AUTH {{ inventory_hostname }} {{ lvs_routing_protocol }} {{ (lvs_ospf_auth_key if lvs_routing_protocol == 'ospf' else lvs_bgp_password) | default('', true) | length }}"
+        msg: "AUTH {{ inventory_hostname }} {{ lvs_routing_protocol }} {{ secret | default('', true) | length }}"
 """
 
 
