@@ -4,6 +4,7 @@
 
 import argparse
 import glob
+import ipaddress
 import json
 import os
 import shutil
@@ -14,7 +15,8 @@ import time
 from . import image, inventory, netns
 from .podman import PodmanBackend
 from .uml import UmlBackend
-from .util import ROOT, LabError, log, parallel, run
+from .util import (HOST_NAME_MAX, LAB_NAME_MAX, ROOT, LabError, check_name, check_ssh_path, log, parallel, run,
+                   safe_rmtree)
 
 DEFAULT_NAME = 'ecmplab'
 SSH_TIMEOUT = 240
@@ -24,14 +26,30 @@ class State:
     """Everything of a lab on disk: .lab/<name>/ (key, ssh_config, disks, consoles, state.json)."""
 
     def __init__(self, name):
-        self.name = name
-        self.dir = os.path.join(os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab'), name)
+        self.name = check_name(inventory.LAB_NAME_FIELD, name, LAB_NAME_MAX)
+        self.root = os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab')
+        self.dir = os.path.join(self.root, name)
+        self.check_dir()
         self.file = os.path.join(self.dir, 'state.json')
         self.data = {}
         if os.path.exists(self.file):
             with open(self.file, encoding='utf-8') as fd:
                 self.data = json.load(fd)
         self.pids = self.data.setdefault('pids', {})
+
+    def check_dir(self):
+        """The state directory is <state root>/<name> itself: a symlink (or anything resolving elsewhere) is
+        refused before the lab reads, writes or removes anything there."""
+        real = os.path.realpath(self.dir)
+        if os.path.islink(self.dir) or real != os.path.join(os.path.realpath(self.root), self.name):
+            raise LabError('state directory %s resolves to %s, not to %s/%s: refusing to use it'
+                           % (self.dir, real, os.path.realpath(self.root), self.name))
+
+    def remove(self):
+        """Remove the state directory (only ever inside the state root)."""
+        self.check_dir()
+        if os.path.isdir(self.dir):
+            safe_rmtree(self.dir, self.root)
 
     @property
     def exists(self):
@@ -62,9 +80,19 @@ class State:
             return fd.read().strip()
 
     def write_ssh_config(self, lab):
+        """One `Host NAME ADDRESS` block per host, then the lab's settings. Every value from the inventory is
+        checked again here (names: lab identifiers, addresses: parsed by ipaddress), so inventory data can never
+        add a line (a ProxyCommand, say) to the file ssh runs as root with."""
+        check_name(inventory.LAB_NAME_FIELD, lab.name, LAB_NAME_MAX)
+        check_ssh_path('state directory', self.dir)
         lines = ['# written by lab/ecmplab for the lab "%s": ssh -F %s HOST' % (lab.name, self.ssh_config)]
         for host in lab.hosts:
-            lines += ['Host %s %s' % (host.name, host.mgmt), '  HostName %s' % host.mgmt]
+            name = check_name('inventory host name', host.name, HOST_NAME_MAX)
+            try:
+                address = ipaddress.ip_address(str(host.mgmt))
+            except ValueError as exc:
+                raise LabError('%s: ansible_host %r is not an address' % (host.name, str(host.mgmt))) from exc
+            lines += ['Host %s %s' % (name, address), '  HostName %s' % address]
         lines += [
             'Host *',
             '  User root',
@@ -80,6 +108,8 @@ class State:
             '  ControlPath %s/cm-%%C' % self.dir,
             '  ControlPersist 120s',
         ]
+        if any(ch in line for line in lines for ch in '\r\n\0'):
+            raise LabError('ssh_config would get a line break from the inventory: not written')
         with open(self.ssh_config, 'w', encoding='ascii') as fd:
             fd.write('\n'.join(lines) + '\n')
         os.makedirs(os.path.join(self.dir, 'cp'), exist_ok=True)
@@ -166,6 +196,10 @@ def cmd_up(args, lab):
     if state.exists and netns.exists(lab.name):
         log('lab "%s" is already up' % lab.name)
         return cmd_status(args, lab)
+    if netns.exists(lab.name):
+        raise LabError('a network namespace "%s" exists, but no lab of that name is up (no %s): it is not this '
+                       "lab's, so it is left alone - choose another --name (or `ip netns del %s` if it is a "
+                       'leftover of a lab)' % (lab.name, state.file, lab.name))
     kind = detect_backend(args.backend)
     img = image.ensure(kind)
     t0 = time.monotonic()
@@ -178,6 +212,9 @@ def cmd_up(args, lab):
     state.save()
     netns.host_route_add(lab.range)
     netns.create(lab)
+    # `down` removes this namespace only: never one of the same name that someone else made later
+    state.data['netns_id'] = netns.ident(lab.name)
+    state.save()
     parallel(backend.start, lab.hosts, workers=len(lab.hosts))
     state.save()
     log('%s lab "%s": %d hosts started in %.1f s, waiting for SSH'
@@ -195,6 +232,9 @@ def cmd_up(args, lab):
 
 
 def cmd_down(args, lab):
+    """Remove what `up` created, and only that: the lab's containers (by label), its guests (by PID, each checked
+    to be this lab's guest), its network namespace (only if state.json names it and its identity is the one `up`
+    recorded), its host route (the range state.json recorded) and its state directory (inside the state root)."""
     state = State(lab.name)
     kind = state.data.get('backend')
     t0 = time.monotonic()
@@ -202,12 +242,23 @@ def cmd_down(args, lab):
         if k == 'podman' and not shutil.which('podman'):
             continue
         make_backend(k, lab, state).destroy()
-    netns.destroy(lab.name)
-    rng = state.data.get('range') or str(lab.range)
-    netns.host_route_del(rng, other_ranges(lab.name))
-    if os.path.isdir(state.dir):
-        shutil.rmtree(state.dir)
-    print('lab "%s" down in %.1f s: no process, namespace, container, disk or route left' % (lab.name, time.monotonic() - t0))
+    left = []
+    if netns.exists(lab.name):
+        recorded = state.data.get('netns_id')
+        if not state.exists:
+            left.append('namespace %s (no %s: not created by this lab)' % (lab.name, state.file))
+        elif recorded is not None and recorded != netns.ident(lab.name):
+            left.append('namespace %s (not the one this lab created)' % lab.name)
+        else:
+            netns.destroy(lab.name)
+    rng = state.data.get('range')
+    if rng:
+        netns.host_route_del(rng, other_ranges(lab.name))
+    state.remove()
+    for what in left:
+        log('left alone: %s' % what)
+    print('lab "%s" down in %.1f s: no process, namespace, container, disk or route of it left'
+          % (lab.name, time.monotonic() - t0))
     return 0
 
 
@@ -353,6 +404,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    try:
+        # before anything else (root check, inventory, state): the name becomes paths, a namespace, ssh_config
+        check_name(inventory.LAB_NAME_FIELD, args.name, LAB_NAME_MAX)
+    except LabError as exc:
+        log('error: %s' % exc)
+        return 2
     if args.func is None:  # ansible-env: no lab, no root needed
         for key, value in sorted(inventory.mitogen_env().items()):
             print('%s=%s' % (key, value))

@@ -15,7 +15,17 @@ import json
 import os
 import shutil
 
-from .util import ROOT, LabError, run
+from .util import HOST_NAME_MAX, LAB_NAME_MAX, MAX_SEGMENTS, ROOT, SEGMENT_NAME_MAX, LabError, check_name, run
+
+LAB_NAME_FIELD = 'lab name (--name / ECMPLAB_NAME)'
+
+
+def _address(field, value, parse=ipaddress.ip_address):
+    """An address (or network/interface with `parse`) from the inventory, LabError naming `field` otherwise."""
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as exc:
+        raise LabError('%s: %r is not accepted: %s' % (field, value, exc)) from exc
 
 
 class Host:
@@ -24,20 +34,23 @@ class Host:
         self.index = index
         self.groups = groups
         self.vars = hostvars
+        check_name('inventory host name', name, HOST_NAME_MAX)
         if 'ansible_host' not in hostvars:
             raise LabError('%s: ansible_host (management address) is not set' % name)
-        self.mgmt = ipaddress.ip_address(hostvars['ansible_host'])
+        # an address, never a name: it goes into ssh_config (HostName) and the guest's kernel command line
+        self.mgmt = _address('%s: ansible_host' % name, hostvars['ansible_host'])
         self.links = []
         for i, link in enumerate(hostvars.get('lab_links') or [], start=1):
             try:
-                iface = ipaddress.ip_interface(link['address'])
-                segment = str(link['segment'])
-            except (KeyError, TypeError, ValueError) as exc:
+                address, segment = link['address'], link['segment']
+            except (KeyError, TypeError) as exc:
                 raise LabError('%s: lab_links[%d] needs {segment, address: ADDR/PREFIX}: %s'
                                % (name, i - 1, exc)) from exc
+            iface = _address('%s: lab_links[%d].address' % (name, i - 1), address, ipaddress.ip_interface)
+            check_name('%s: lab_links[%d].segment' % (name, i - 1), segment, SEGMENT_NAME_MAX)
             self.links.append((segment, iface))
         gateway = hostvars.get('lab_gateway')
-        self.gateway = ipaddress.ip_address(gateway) if gateway else None
+        self.gateway = _address('%s: lab_gateway' % name, gateway) if gateway else None
 
     def mac(self, ifnum):
         """Fixed MAC per host and interface (stale ARP entries otherwise slow a restarted guest)."""
@@ -56,7 +69,7 @@ class Host:
 
 class Lab:
     def __init__(self, name, inventory, data):
-        self.name = name
+        self.name = check_name(LAB_NAME_FIELD, name, LAB_NAME_MAX)
         self.inventory = inventory
         hostvars = data.get('_meta', {}).get('hostvars', {})
         membership = {}
@@ -71,7 +84,7 @@ class Lab:
         self.hosts = [Host(n, i + 1, hostvars[n], sorted(membership.get(n, ()))) for i, n in enumerate(names)]
         first = hostvars[names[0]]
         mgmt = first.get('lab_mgmt_network') or '%s/24' % first['ansible_host']
-        self.mgmt_net = ipaddress.ip_network(mgmt, strict=False)
+        self.mgmt_net = _address('lab_mgmt_network', mgmt, lambda v: ipaddress.ip_network(v, strict=False))
         self.mgmt_gw = next(self.mgmt_net.hosts())
         self.segments = []
         for host in self.hosts:
@@ -81,9 +94,16 @@ class Lab:
             for segment, _iface in host.links:
                 if segment not in self.segments:
                     self.segments.append(segment)
-        self.vips = sorted({str(s['vip']) for s in first.get('lvs_services') or [] if isinstance(s, dict) and 'vip' in s})
-        self.memory = int(first.get('lab_memory') or 256)
-        self.range = ipaddress.ip_network(first['lab_range']) if first.get('lab_range') else self._span()
+        if len(self.segments) > MAX_SEGMENTS:
+            raise LabError('lab_links: %d segments, at most %d (bridge names)' % (len(self.segments), MAX_SEGMENTS))
+        self.vips = sorted({str(_address('lvs_services: vip', s['vip'])) for s in first.get('lvs_services') or []
+                            if isinstance(s, dict) and 'vip' in s})
+        try:
+            self.memory = int(first.get('lab_memory') or 256)
+        except (TypeError, ValueError) as exc:
+            raise LabError('lab_memory: %r is not a number of MiB' % first.get('lab_memory')) from exc
+        self.range = _address('lab_range', first['lab_range'], ipaddress.ip_network) if first.get('lab_range') \
+            else self._span()
 
     def _span(self):
         nets = [self.mgmt_net] + [iface.network for h in self.hosts for _s, iface in h.links]
@@ -155,8 +175,10 @@ def mitogen_env(environ=None):
 
 
 def ansible_env(**extra):
-    """Environment of every ansible command run against a lab: the repository's ansible.cfg (+ mitogen)."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    """Environment of every ansible command run against a lab: the repository's ansible.cfg (+ mitogen), host key
+    checking off. Lab only: ansible.cfg keeps host key checking on for every inventory, and `ansible-env` (meant
+    for `export`) prints only the mitogen settings, never this."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_HOST_KEY_CHECKING='False')
     env.update(mitogen_env(env))
     env.update(extra)
     return env

@@ -13,8 +13,20 @@ import time
 from .util import LabError, log, pid_alive, run
 
 
+NETNS_DIR = '/run/netns'
+
+
 def exists(name):
-    return os.path.exists('/run/netns/%s' % name)
+    return os.path.exists(os.path.join(NETNS_DIR, name))
+
+
+def ident(name):
+    """Identity of the namespace behind /run/netns/<name> (its nsfs inode), None if there is none. A namespace
+    deleted and made again under the same name has another one."""
+    try:
+        return os.stat(os.path.join(NETNS_DIR, name)).st_ino
+    except OSError:
+        return None
 
 
 def ip(name, *args, check=True):

@@ -38,10 +38,17 @@ class PodmanBackend:
         return 'v%d.%d' % (host.index, ifnum)
 
     def inspect(self, host):
+        """The container of `host`, None if there is none; LabError if a container of that name exists that
+        this lab did not create (no label ecmplab=<lab>): it is never started, frozen, stopped or removed."""
         res = run(['podman', 'inspect', '--type', 'container', self.cname(host)], check=False)
         if res.returncode != 0:
             return None
-        return json.loads(res.stdout)[0]
+        info = json.loads(res.stdout)[0]
+        label = ((info.get('Config') or {}).get('Labels') or {}).get('ecmplab')
+        if label != self.lab.name:
+            raise LabError('container %s exists but is not this lab\'s (label ecmplab=%s, not %s): left alone'
+                           % (self.cname(host), label, self.lab.name))
+        return info
 
     def host_state(self, host):
         info = self.inspect(host)
@@ -124,7 +131,8 @@ class PodmanBackend:
             run(['podman', 'pause', self.cname(host)])
 
     def stop(self, host, timeout=30):
-        run(['podman', 'stop', '-t', str(timeout), self.cname(host)], check=False)
+        if self.inspect(host) is not None:
+            run(['podman', 'stop', '-t', str(timeout), self.cname(host)], check=False)
 
     def destroy(self):
         res = run(['podman', 'ps', '-aq', '--filter', 'label=ecmplab=%s' % self.lab.name], check=False)

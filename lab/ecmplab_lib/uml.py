@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """User-Mode Linux backend: one linux.uml kernel per host (real 6.1 kernels with IPVS), a copy-on-write disk
 per host over one read-only base image, legacy tuntap transport on taps bridged inside the lab namespace.
-Guests are stopped by PID or through their mconsole, never by process name.
+Guests are stopped by PID or through their mconsole, never by process name; a PID (from the guest's pid file or
+state.json) counts only while /proc/<pid>/cmdline is still this guest's linux.uml (umid=<host>, uml_dir=<this
+lab's>): a PID reused by another process after the guest died is never signalled.
 """
 
 import os
@@ -11,7 +13,7 @@ import subprocess
 import time
 
 from . import netns
-from .util import LabError, log, parallel, pid_alive
+from .util import LabError, log, parallel, pid_alive, process_args, safe_rmtree
 
 UML_BIN = 'linux.uml'
 
@@ -35,6 +37,14 @@ class UmlBackend:
     def mconsole(self, host):
         return os.path.join(self.umldir, host.name, 'mconsole')
 
+    def is_guest(self, host, pid):
+        """True while `pid` is this lab's linux.uml of `host` (checked in /proc/<pid>/cmdline)."""
+        args = process_args(pid)
+        if 'umid=%s' % host.name not in args:
+            return False
+        dirs = [a[len('uml_dir='):] for a in args if a.startswith('uml_dir=')]
+        return len(dirs) == 1 and os.path.realpath(dirs[0]) == os.path.realpath(self.umldir)
+
     def pid(self, host):
         path = os.path.join(self.umldir, host.name, 'pid')
         try:
@@ -42,7 +52,10 @@ class UmlBackend:
                 pid = int(fd.read().strip())
         except (OSError, ValueError):
             pid = self.state.pids.get(host.name)
-        return pid if pid and pid_alive(pid) else None
+        return pid if pid and pid_alive(pid) and self.is_guest(host, pid) else None
+
+    def _alive(self, host, pid):
+        return pid_alive(pid) and self.is_guest(host, pid)
 
     def running(self, host):
         return self.pid(host) is not None
@@ -70,8 +83,8 @@ class UmlBackend:
             netns.ip(name, 'link', 'set', tap, 'master', self.lab.bridge(segment), 'up')
             args.append('eth%d=tuntap,%s,%s' % (ifnum, tap, host.mac(ifnum)))
         stale = os.path.join(self.umldir, host.name)
-        if os.path.isdir(stale):
-            shutil.rmtree(stale)
+        if os.path.lexists(stale):
+            safe_rmtree(stale, self.state.dir)
         cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
         os.makedirs(os.path.dirname(cow), exist_ok=True)
         cmd = ['ip', 'netns', 'exec', name, UML_BIN, 'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
@@ -110,9 +123,9 @@ class UmlBackend:
             return
         self._mconsole(host, 'cad')
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(pid):
+        while time.monotonic() < deadline and self._alive(host, pid):
             time.sleep(0.2)
-        if pid_alive(pid):
+        if self._alive(host, pid):
             log('%s: no clean poweroff after %ds, halting' % (host.name, timeout))
             self.halt(host)
 
@@ -124,7 +137,7 @@ class UmlBackend:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and client.poll() is None:
-            if command == 'halt' and (pid is None or not pid_alive(pid)):
+            if command == 'halt' and (pid is None or not self._alive(host, pid)):
                 break
             time.sleep(0.05)
         if client.poll() is None:
@@ -133,11 +146,14 @@ class UmlBackend:
 
     def _wait_gone(self, host, pid, timeout):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(pid):
+        while time.monotonic() < deadline and self._alive(host, pid):
             time.sleep(0.1)
-        if pid_alive(pid):
+        if self._alive(host, pid):
             log('%s: linux.uml pid %d still alive, SIGKILL' % (host.name, pid))
-            os.kill(pid, 9)
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
 
     def destroy(self):
         """Halt every guest (the disks are discarded anyway); the namespace sweep catches the rest."""

@@ -69,6 +69,8 @@ def test_default_lab_inventory():
     assert str(lab.range) == '10.99.0.0/16' and lab.vips == ['10.99.100.10']
     assert [h.name for h in lab.group('clients')] == ['client1']
     assert all(h.gateway for h in lab.hosts if h.name != 'router1')
+    # host key checking is off for the lab through its inventory (ansible.cfg keeps it on everywhere else)
+    assert all(h.vars['ansible_host_key_checking'] is False for h in lab.hosts)
 
 
 def test_host_mirror(tmp_path):
