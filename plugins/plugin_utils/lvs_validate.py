@@ -78,11 +78,14 @@ SECRETS = {
     'lvs_ospf_auth_key': (16, 'an OSPF MD5 key (RFC 2328: at most 16 characters)'),
     'lvs_bgp_password': (80, 'a BGP TCP-MD5 password (Linux TCP_MD5SIG_MAXKEYLEN: at most 80 characters)'),
 }
-SECRET_VARS = tuple(sorted(SECRETS))
+# Further OSPF MD5 keys accepted during a key rotation: a list of {id, key}, compared and checked like a secret.
+ACCEPT_KEYS_VAR = 'lvs_ospf_auth_accept_keys'
+SECRET_VARS = tuple(sorted(tuple(SECRETS) + (ACCEPT_KEYS_VAR,)))
 # Variables of playbooks/drain.yml (checked with the drain option).
 DRAIN_VARS = ('lvs_drain', 'lvs_drain_force', 'lvs_drain_quiet', 'lvs_drain_timeout')
 # Every public lvs_* variable (a host variable or group variable lvs_* that is not one of these is a misspelling).
-KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + ('lvs_address', 'lvs_drained')))
+KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS
+                             + ('lvs_address', 'lvs_drained', 'lvs_ospf_key_switch_delay')))
 # Key under which extract() lists the lvs_* names a host defines.
 DEFINED_KEY = '__defined_lvs_names__'
 
@@ -540,9 +543,10 @@ def _secret_variants(hostvars, hosts, name):
     return variants
 
 
-def _check_secret_value(report, name, value):
-    """Format of one secret; the message never contains the value."""
+def _check_secret_value(report, name, value, field=None):
+    """Format of one secret (``field``: where it is, the variable by default); the message never contains it."""
     longest, what = SECRETS[name]
+    name = field or name
     if not isinstance(value, str):
         report.error(name, '(value not shown) is a %s, not a string: %s must be a string (quote it in YAML)'
                      % (type(value).__name__, what))
@@ -568,10 +572,51 @@ def _check_secrets(report, hostvars, routing_hosts, controller_vars):
             report.error(name, 'routers and directors disagree (%s; values not shown) - every router and director '
                                'must use the same one (define it once, in group_vars/all), else the sessions '
                                'never come up' % described)
+        if name == ACCEPT_KEYS_VAR:
+            for value, hosts in variants:
+                if value not in (None, []):
+                    _check_accept_keys(report, value, hostvars.get(hosts[0], {}) if hosts else controller_vars)
+            if not variants and controller_vars.get(name) not in (None, []):
+                _check_accept_keys(report, controller_vars[name], controller_vars)
+            continue
         values = [value for value, _hosts in variants] or [controller_vars.get(name)]
         for value in _unique_by_identity(values):
             if value is not None:
                 _check_secret_value(report, name, value)
+
+
+def _check_accept_keys(report, value, host_vars):
+    """lvs_ospf_auth_accept_keys: a list of {id, key}; ids 1..255, unique, not the sending key's id; keys as
+    lvs_ospf_auth_key; only with lvs_ospf_auth_key set. Messages never contain a key."""
+    name = ACCEPT_KEYS_VAR
+    if not is_list(value):
+        report.error(name, '(value not shown) is not a list of {id, key}')
+        return
+    if host_vars.get('lvs_ospf_auth_key') is None:
+        report.error(name, 'is set but lvs_ospf_auth_key is not: keys are only accepted next to the key sent with '
+                           '(a key rotation; README "Rotate the OSPF key")')
+    try:
+        send_id = to_int('lvs_ospf_auth_key_id', host_vars.get('lvs_ospf_auth_key_id', 1) or 1)
+    except LvsModelError:
+        send_id = None  # reported by the routing checks
+    seen = set()
+    for index, item in enumerate(value):
+        field = '%s[%d]' % (name, index)
+        if not is_mapping(item) or sorted(item) != ['id', 'key']:
+            report.error(field, '(value not shown) must be a mapping with exactly the keys id and key')
+            continue
+        try:
+            key_id = to_int(field + '.id', item['id'], 1, 255)
+        except LvsModelError as exc:
+            report.error(field + '.id', str(exc).split(': ', 1)[-1])
+            key_id = None
+        if key_id is not None and key_id == send_id:
+            report.error(field + '.id', '%d is the id of lvs_ospf_auth_key (the key sent with): an accepted key needs '
+                                        'an id of its own' % key_id)
+        elif key_id is not None and key_id in seen:
+            report.error(field + '.id', '%d appears twice' % key_id)
+        seen.add(key_id)
+        _check_secret_value(report, 'lvs_ospf_auth_key', item['key'], field=field + '.key')
 
 
 def _unique_by_identity(values):

@@ -68,11 +68,12 @@ class Netns(object):
     def read_sysctl(self, relpath):
         return ' '.join(self.exec_('cat', '/proc/sys/' + relpath).stdout.split())
 
-    def module(self, name, args, check=False, diff=False, readonly_proc_sys=False):
+    def module(self, name, args, check=False, diff=False, readonly_proc_sys=False, path=None):
         """Run ecmp.lvs.<name> with `ansible localhost` inside this namespace.
 
         Returns (rc, result); the console output (where --diff is rendered) is kept in ``self.stdout``.
-        The result comes from the tree callback, which drops the ``diff`` and ``failed`` keys.
+        The result comes from the tree callback, which drops the ``diff`` and ``failed`` keys. ``path``: a
+        folder put first on PATH (e.g. a vtysh that talks to the namespace's own FRR).
         """
         tree = os.path.join(self.tmpdir, 'tree-%d' % next(self.runs))
         cmd = [ANSIBLE, 'localhost', '-c', 'local', '-m', 'ecmp.lvs.%s' % name, '-a', json.dumps(args),
@@ -88,6 +89,8 @@ class Netns(object):
                    'sh'] + cmd
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+        if path:
+            env['PATH'] = path + os.pathsep + env['PATH']
         proc = self.exec_(*cmd, check=False, cwd=ROOT, env=env)
         self.stdout = proc.stdout
         path = os.path.join(tree, 'localhost')

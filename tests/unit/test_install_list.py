@@ -50,6 +50,8 @@ HOST_PROGRAMS = {
     'ipvsadm': 'ipvsadm',
     'vtysh': 'frr',                     # frr.conf validation, preflight host tests
     '/usr/lib/frr/zebra': 'frr',        # preflight reads the FRR version from it
+    '/usr/lib/frr/ospfd': 'frr',        # two real ospfd in namespaces (ospf_md5_keys host test)
+    '/usr/bin/vtysh': 'frr',
     '/usr/lib/frr/frr-reload.py': 'frr-pythontools',  # preflight: `systemctl reload frr` needs it
 }
 

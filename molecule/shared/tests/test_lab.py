@@ -445,7 +445,7 @@ def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
         assert not lab.host(first).file(flag).exists and not lab.host(first).file(intent).exists
         lab.host(second).run_expect([0], 'rm -f %s' % intent)
 
-        for _ in range(2):
+        for attempt in range(2):
             results = {}
             threads = [threading.Thread(target=lambda n=name: results.__setitem__(n, _run_lab_playbook(
                 'playbooks/drain.yml', '-l', n, check=False, log='lab-tool-%s.log' % n))) for name in (first, second)]
@@ -454,7 +454,7 @@ def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
             for thread in threads:
                 thread.join()
             drained = [n for n in (first, second) if lab.host(n).file(flag).exists]
-            outcomes.append({n: results[n].returncode for n in results})
+            outcomes.append(dict(attempt=attempt, **{n: results[n].returncode for n in results}))
             assert len(drained) <= 1, ('both directors drained at once', outcomes)
             for name in (first, second):
                 if results[name].returncode != 0:
