@@ -84,8 +84,8 @@ SECRET_VARS = tuple(sorted(tuple(SECRETS) + (ACCEPT_KEYS_VAR,)))
 # Variables of playbooks/drain.yml (checked with the drain option).
 DRAIN_VARS = ('lvs_drain', 'lvs_drain_force', 'lvs_drain_quiet', 'lvs_drain_timeout')
 # Every public lvs_* variable (a host variable or group variable lvs_* that is not one of these is a misspelling).
-KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS
-                             + ('lvs_address', 'lvs_drained', 'lvs_ospf_key_switch_delay')))
+PLAYBOOK_VARS = ('lvs_address', 'lvs_drained', 'lvs_ospf_key_switch_delay')
+KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + PLAYBOOK_VARS))
 # Key under which extract() lists the lvs_* names a host defines.
 DEFINED_KEY = '__defined_lvs_names__'
 
