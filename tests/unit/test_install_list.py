@@ -59,7 +59,7 @@ BASE_PROGRAMS = {
     'bash': 'bash', 'sh': 'dash',
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
     'chroot': 'coreutils', 'paste': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
-    'head': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
+    'head': 'coreutils', 'tail': 'coreutils', 'cut': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
     'dpkg': 'dpkg', 'dpkg-query': 'dpkg', 'apt-get': 'apt',
     'python3': None,  # the interpreter that runs the tests (not necessarily Debian's)
@@ -159,7 +159,18 @@ def scan_python(path):
 SH_COMMAND = re.compile(r'(?:^|[;|&(]|\bthen\b|\bdo\b|\$\()\s*([a-z][\w.+-]*)(?=\s)')
 SH_KEYWORDS = {'if', 'then', 'else', 'elif', 'fi', 'for', 'do', 'done', 'while', 'case', 'esac', 'in', 'set',
                'trap', 'exec', 'export', 'local', 'echo', 'cd', 'true', 'false', 'exit', 'command', 'return',
-               'printf', 'read', 'shift', 'test'}
+               'printf', 'read', 'shift', 'test', 'continue', 'break'}
+QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+SUBSTITUTION = re.compile(r'\$\((?:[^()]|\([^()]*\))*\)')
+
+
+def unquote_shell(code):
+    """A line of shell with its quoted text blanked: only the command substitutions in double quotes stay (words
+    in an echo's message are not commands; `$(date +%s)` in one is)."""
+    def keep(match):
+        text = match.group(0)
+        return ' ' + ' '.join(SUBSTITUTION.findall(text)) + ' ' if text.startswith('"') else ' '
+    return QUOTED.sub(keep, code)
 
 
 def scan_shell(path):
@@ -179,7 +190,7 @@ def scan_shell(path):
         if in_chroot:
             in_chroot = not code.strip().startswith("'")
             continue
-        for word in SH_COMMAND.findall(code):
+        for word in SH_COMMAND.findall(unquote_shell(code)):
             if word not in SH_KEYWORDS and word not in functions:
                 found.setdefault(word, []).append('%s:%d' % (rel, lineno))
         if re.search(r'\bchroot\s+"\$tree"\s+(\S+)', code):
@@ -281,3 +292,17 @@ def test_base_program_comes_from_an_essential_package(program):
     assert res.stdout.split()[0] == 'yes' or 'required' in res.stdout.split(), (
         '%s: package %s is not Essential/required (%s): add it to APT_PACKAGES and HOST_PROGRAMS' % (
             program, BASE_PROGRAMS[program], res.stdout))
+
+
+def test_shell_scan_skips_quoted_text_but_not_substitutions(tmp_path):
+    script = tmp_path / 'run'
+    script.write_text('#!/bin/bash\n'
+                      'for f in a b; do\n'
+                      '  [ -f "$f" ] || continue\n'
+                      '  echo "failed tests ($f; evidence next to it):"\n'
+                      "  echo 'nothing; rsync here'\n"
+                      '  tail -n 8 "$f" | cut -c1-600\n'
+                      'done\n'
+                      'echo "done in $(( $(date +%s) - start ))s; $(hostname -f)"\n')
+    found = scan_shell(str(script))
+    assert sorted(found) == ['cut', 'date', 'hostname', 'tail'], found
