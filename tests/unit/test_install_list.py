@@ -51,6 +51,7 @@ HOST_PROGRAMS = {
     'vtysh': 'frr',                     # frr.conf validation, preflight host tests
     '/usr/lib/frr/zebra': 'frr',        # preflight reads the FRR version from it
     '/usr/lib/frr/frr-reload.py': 'frr-pythontools',  # preflight: `systemctl reload frr` needs it
+    'promtool': 'prometheus',           # alert rules and metric text (tests/unit/test_prometheus.py)
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked
