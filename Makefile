@@ -17,7 +17,8 @@ export PATH := $(VENV)/bin:$(PATH)
 # Debian packages the controller needs for make lab / test / bench / safety. tests/unit/test_install_list.py maps
 # every host program the tests, the lab tool and the benchmark run to its package and fails if one is missing here.
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
-                netcat-openbsd iputils-ping procps kmod rsync iproute2 keepalived frr frr-pythontools ipvsadm git
+                netcat-openbsd iputils-ping procps kmod rsync iproute2 keepalived frr frr-pythontools ipvsadm git \
+                prometheus
 
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
@@ -40,7 +41,7 @@ apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@# the host never runs the daemons: they are only used to validate rendered configs
-	@systemctl disable --now frr keepalived >/dev/null 2>&1 || true
+	@systemctl disable --now frr keepalived prometheus >/dev/null 2>&1 || true
 
 $(VENV)/.stamp: requirements.txt
 	python3 -m venv $(VENV)

@@ -17,6 +17,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model
+from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status as lvs_status_utils
 from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
 
 
@@ -100,6 +101,21 @@ def ospf_networks(addresses_with_prefix):
     return lvs_net.ospf_networks(addresses_with_prefix)
 
 
+def lvs_status(directors, routers, services):
+    try:
+        return lvs_status_utils.aggregate(directors, routers, services)
+    except (lvs_status_utils.StatusError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError('lvs_status: %s: %s' % (type(exc).__name__, to_native(exc)))
+
+
+def lvs_status_table(report):
+    try:
+        return lvs_status_utils.table(report)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError('lvs_status_table: not a report of ecmp.lvs.lvs_status (%s: %s)'
+                                 % (type(exc).__name__, to_native(exc)))
+
+
 class FilterModule(object):
     """ecmp.lvs filters."""
 
@@ -119,4 +135,6 @@ class FilterModule(object):
             'drain_check': drain_check,
             'bgp_neighbors': bgp_neighbors,
             'ospf_networks': ospf_networks,
+            'lvs_status': lvs_status,
+            'lvs_status_table': lvs_status_table,
         }

@@ -53,6 +53,7 @@ HOST_PROGRAMS = {
     '/usr/lib/frr/ospfd': 'frr',        # two real ospfd in namespaces (ospf_md5_keys host test)
     '/usr/bin/vtysh': 'frr',
     '/usr/lib/frr/frr-reload.py': 'frr-pythontools',  # preflight: `systemctl reload frr` needs it
+    'promtool': 'prometheus',           # alert rules and metric text (tests/unit/test_prometheus.py)
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked

@@ -1,0 +1,183 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""See the load balancer (issue 19) on a converged lab: playbooks/status.yml and the Prometheus textfile of
+ecmp-lvs-metrics show a drained director, a lost quorum and a halted director within seconds.
+
+The metrics are turned on for these tests with the roles' own switch (site.yml -e director_metrics_enabled=true
+-e router_metrics_enabled=true) and turned off again at the end (the roles remove the writer and its file).
+The halted-director check needs the UML backend (its kernel stops dead); the rest runs on both backends where the
+kernel has IPVS (UML)."""
+
+import json
+import os
+
+import pytest
+
+from conftest import STATE_DIR, retry
+from test_lab import _lab_tool, _routed_to, _run_lab_playbook, _vips
+
+PROM = '/var/lib/prometheus/node-exporter/ecmp_lvs.prom'
+METRICS_ON = ['-e', 'director_metrics_enabled=true', '-e', 'router_metrics_enabled=true',
+              '-e', 'director_metrics_interval=2', '-e', 'router_metrics_interval=2']
+
+
+def _status(lab, *args):
+    """playbooks/status.yml -e lvs_status_json=...: (result of the lab tool, the JSON report)."""
+    path = os.path.join(os.path.dirname(STATE_DIR), 'evidence', os.path.basename(STATE_DIR), 'status.json')
+    if os.path.exists(path):
+        os.unlink(path)
+    res = _run_lab_playbook('playbooks/status.yml', '-e', 'lvs_status_json=%s' % path, *args, check=False)
+    assert os.path.exists(path), res.stdout[-4000:] + res.stderr[-2000:]
+    with open(path, encoding='utf-8') as fd:
+        return res, json.load(fd)
+
+
+def _metrics(host):
+    """{(name, frozenset(labels)): value} of the textfile on `host`."""
+    text = host.check_output('cat %s' % PROM)
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        head, value = line.rsplit(' ', 1)
+        name, _, labels = head.partition('{')
+        pairs = frozenset(tuple(p.split('=', 1)) for p in labels.rstrip('}').replace('"', '').split(',') if p)
+        samples[(name, pairs)] = float(value)
+    return samples
+
+
+def _metric(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())))
+
+
+@pytest.fixture(scope='module', name='metrics_on')
+def metrics_on_fixture(lab):
+    if lab.backend != 'uml':
+        pytest.skip('IPVS, keepalived quorum and a halt need the UML backend')
+    _run_lab_playbook('playbooks/site.yml', *METRICS_ON)
+    yield
+    _run_lab_playbook('playbooks/site.yml', '-e', 'director_metrics_enabled=false', '-e',
+                      'router_metrics_enabled=false')
+    for name in lab.groups['directors'] + lab.groups['routers']:
+        assert not lab.host(name).file(PROM).exists, '%s: %s left after the metrics were turned off' % (name, PROM)
+
+
+def test_status_and_metrics_of_a_healthy_lab(lab, metrics_on):  # pylint: disable=unused-argument
+    res, report = _status(lab)
+    assert res.returncode == 0, res.stdout[-4000:]
+    assert report['verdict'] == 'ok', report['vips']
+    for vip in _vips(lab):
+        rep = report['vips'][vip]
+        assert sorted(rep['announced_by']) == sorted(lab.groups['directors'])
+        for router in lab.groups['routers']:
+            assert sorted(rep['routers'][router]['directors']) == sorted(lab.groups['directors'])
+        assert all(s['tables_agree'] and s['orders_agree'] for s in rep['services'].values()), rep['services']
+    assert 'VIP %s: OK' % _vips(lab)[0] in res.stdout
+    for name in lab.groups['directors']:
+        def check(name=name):
+            samples = _metrics(lab.host(name))
+            for vip in _vips(lab):
+                assert _metric(samples, 'ecmp_lvs_vip_announced', vip=vip) == 1, samples
+                assert _metric(samples, 'ecmp_lvs_vip_state', vip=vip, reason='healthy') == 1
+            assert _metric(samples, 'ecmp_lvs_drained') == 0
+            assert _metric(samples, 'ecmp_lvs_sync_daemon_running', state='master') == 1
+        retry(check, timeout=30)
+    for name in lab.groups['routers']:
+        def check_router(name=name):
+            samples = _metrics(lab.host(name))
+            for vip in _vips(lab):
+                assert _metric(samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == len(lab.groups['directors'])
+        retry(check_router, timeout=30)
+
+
+def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
+    name = lab.groups['directors'][0]
+    router = lab.host(lab.groups['routers'][0])
+    vips = _vips(lab)
+    try:
+        _run_lab_playbook('playbooks/drain.yml', '-l', name)
+        retry(_routed_to(router, vips, lab.address(name), False), timeout=10)
+        res, report = _status(lab)
+        assert res.returncode == 0, res.stdout[-4000:]      # drained is a note, not a problem
+        for vip in vips:
+            row = report['vips'][vip]['directors'][name]
+            assert row['state'] == 'drained' and row['announced'] is False, row
+            assert '%s drained' % name in report['vips'][vip]['notes']
+            assert name not in report['vips'][vip]['routers'][lab.groups['routers'][0]]['directors']
+
+        def check():
+            samples = _metrics(lab.host(name))
+            assert _metric(samples, 'ecmp_lvs_drained') == 1
+            for vip in vips:
+                assert _metric(samples, 'ecmp_lvs_vip_announced', vip=vip) == 0
+                assert _metric(samples, 'ecmp_lvs_vip_state', vip=vip, reason='drained') == 1
+            router_samples = _metrics(router)
+            for vip in vips:
+                assert _metric(router_samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == \
+                    len(lab.groups['directors']) - 1
+        retry(check, timeout=10)
+    finally:
+        _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
+    retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+
+
+def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
+    """Every real server of director1 fails its check: an nftables rule on that director only rejects its new TCP
+    connections to port 80 (keepalived's checks; the lab services are HTTP on port 80)."""
+    name = lab.groups['directors'][0]
+    host = lab.host(name)
+    router = lab.host(lab.groups['routers'][0])
+    vips = _vips(lab)
+    try:
+        host.run_expect([0], 'nft add table inet ecmplvstest && nft add chain inet ecmplvstest out '
+                             "'{ type filter hook output priority 0; }' && "
+                             'nft add rule inet ecmplvstest out tcp dport 80 ct state new reject')
+        retry(_routed_to(router, vips, lab.address(name), False), timeout=30)
+        res, report = _status(lab)
+        assert res.returncode != 0, res.stdout[-4000:]
+        for vip in vips:
+            row = report['vips'][vip]['directors'][name]
+            assert row['state'] == 'quorum_lost', row
+            assert report['vips'][vip]['verdict'] == 'degraded'
+
+        def check():
+            samples = _metrics(host)
+            for vip in vips:
+                assert _metric(samples, 'ecmp_lvs_vip_state', vip=vip, reason='quorum_lost') == 1
+            assert [k for k, v in samples.items() if k[0] == 'ecmp_lvs_real_server_healthy' and v == 0]
+        retry(check, timeout=10)
+    finally:
+        host.run('nft delete table inet ecmplvstest')
+    retry(_routed_to(router, vips, lab.address(name), True), timeout=60)
+
+
+def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
+    name = lab.groups['directors'][0]
+    router_name = lab.groups['routers'][0]
+    router = lab.host(router_name)
+    vips = _vips(lab)
+    try:
+        _lab_tool('halt', name)
+        retry(_routed_to(router, vips, lab.address(name), False), timeout=15)
+        res, report = _status(lab)
+        assert res.returncode != 0, res.stdout[-4000:]
+        assert report['directors'][name]['reachable'] is False
+        for vip in vips:
+            rep = report['vips'][vip]
+            assert rep['verdict'] == 'degraded' and '%s unreachable' % name in rep['problems'], rep
+            assert rep['directors'][name]['state'] == 'unknown'
+            assert name not in rep['routers'][router_name]['directors']
+        assert [p for p in report['problems'] if p.startswith('%s: ' % router_name) and name in p], report['problems']
+
+        def check():
+            samples = _metrics(router)
+            for vip in vips:
+                assert _metric(samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == len(lab.groups['directors']) - 1
+            down = [k for k, v in samples.items() if k[0] == 'ecmp_lvs_router_session_up' and v == 0
+                    and ('neighbor', lab.address(name)) in k[1]]
+            assert down, samples
+        retry(check, timeout=15)
+    finally:
+        _lab_tool('start', name)
+        lab.host(name).run('true')  # a fresh connection after the reboot
+    retry(_routed_to(router, vips, lab.address(name), True), timeout=180)

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecmp-lvs-metrics: the Prometheus textfile writer of directors and routers (standard library only).
+
+Installed by the director and router roles when ``director_metrics_enabled`` / ``router_metrics_enabled`` is
+true, with this file and the module_utils it imports under ``/usr/local/lib/ecmp-lvs/collection`` (the same
+parsers the controller uses: one source per fact) and run by ``ecmp-lvs-metrics.timer`` as a oneshot service.
+It reads ``/etc/ecmp-lvs/metrics.json`` (rendered by the role), runs the read-only commands of its role,
+builds the host's view with ``lvs_status`` and writes node_exporter's textfile
+(``/var/lib/prometheus/node-exporter/ecmp_lvs.prom``) atomically (temporary file in the same directory, fsync,
+rename).
+
+Fail-safe: a command that fails or times out leaves its metrics out and sets
+``ecmp_lvs_metrics_source_up{source=...} 0``; any other error writes a file with ``ecmp_lvs_metrics_error 1``
+only, and when even that cannot be written the old file is removed: stale numbers are never served as current
+(the alert rules fire on ``ecmp_lvs_metrics_error``, on a stale ``ecmp_lvs_metrics_last_run_timestamp_seconds``
+and on absent metrics). The writer never changes the host: it does not touch the announcement.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from ansible_collections.ecmp.lvs.plugins.module_utils import iproute
+from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status
+
+CONFIG = '/etc/ecmp-lvs/metrics.json'
+OUTPUT = '/var/lib/prometheus/node-exporter/ecmp_lvs.prom'
+COMMAND_TIMEOUT = 10.0
+
+
+def run(argv, timeout=COMMAND_TIMEOUT, ok=(0,)):
+    """stdout of `argv`, or None when it cannot run, times out or exits with a code not in `ok`."""
+    try:
+        res = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=timeout, env=dict(os.environ, LC_ALL='C'))
+    except (OSError, subprocess.SubprocessError) as exc:
+        print('ecmp-lvs-metrics: %s: %s' % (' '.join(argv), exc), file=sys.stderr)
+        return None
+    if res.returncode not in ok:
+        print('ecmp-lvs-metrics: %s: exit %d: %s' % (' '.join(argv), res.returncode, res.stderr.strip()[:300]),
+              file=sys.stderr)
+        return None
+    return res.stdout
+
+
+def director_raw(config, runner=run):
+    """The raw outputs of a director (the same commands as playbooks/status.yml)."""
+    return {
+        'host': config.get('host'), 'address': config.get('address'), 'reachable': True,
+        'vips': config.get('vips'),
+        # `status` exits 1 when the service does not run, with the JSON that says so
+        'announce': runner([config.get('announce_bin', '/usr/local/sbin/ecmp-lvs-announce'), 'status'], ok=(0, 1)),
+        'ipvs': runner(['ipvsadm', '-L', '-n', '--nosort']),
+        'daemons': runner(['ipvsadm', '-L', '--daemon']),
+        'conn_sync': bool(config.get('conn_sync')),
+    }
+
+
+def routes_of(vips, runner=run):
+    """route_info's routes of `vips` from `ip -j -4 route show table main` and `ip -j nexthop show`, or None."""
+    text = runner(['ip', '-j', '-4', 'route', 'show', 'table', 'main'])
+    if text is None:
+        return None
+    nexthops = runner(['ip', '-j', 'nexthop', 'show'])
+    try:
+        dump = iproute.parse_json_output(text, 'ip -j -4 route show table main')
+        objects = iproute.parse_json_output(nexthops, 'ip -j nexthop show') if nexthops else []
+        return iproute.find_routes({4: dump}, vips, objects)
+    except iproute.IprouteError as exc:
+        print('ecmp-lvs-metrics: %s' % exc, file=sys.stderr)
+        return None
+
+
+def router_raw(config, runner=run):
+    protocol = config.get('protocol', 'ospf')
+    raw = {'host': config.get('host'), 'reachable': True, 'protocol': protocol, 'bfd': bool(config.get('bfd', True)),
+           'peers': config.get('peers') or [], 'routes': routes_of(config.get('vips') or [], runner)}
+    if protocol == 'ospf':
+        raw['ospf'] = runner(['vtysh', '-c', 'show ip ospf neighbor json'])
+    else:
+        raw['bgp'] = runner(['vtysh', '-c', 'show bgp ipv4 unicast summary json'])
+    if raw['bfd']:
+        raw['bfd_peers'] = runner(['vtysh', '-c', 'show bfd peers json'])
+    return raw
+
+
+def render(config, runner=run, now=None):
+    """The metric text of this host."""
+    now = time.time() if now is None else now
+    if config.get('role') == 'router':
+        view = lvs_status.router_view(router_raw(config, runner), config.get('vips') or [])
+        return lvs_status.router_metrics(view, now=now)
+    view = lvs_status.director_view(director_raw(config, runner), config.get('services') or [])
+    return lvs_status.director_metrics(view, min_directors=config.get('min_directors'), now=now)
+
+
+def error_text(exc, now):
+    return ('# HELP ecmp_lvs_metrics_error ecmp-lvs-metrics failed: no other ecmp_lvs metric is current.\n'
+            '# TYPE ecmp_lvs_metrics_error gauge\n'
+            'ecmp_lvs_metrics_error{error="%s"} 1\n'
+            '# HELP ecmp_lvs_metrics_last_run_timestamp_seconds When ecmp-lvs-metrics wrote this file (Unix time).\n'
+            '# TYPE ecmp_lvs_metrics_last_run_timestamp_seconds gauge\n'
+            'ecmp_lvs_metrics_last_run_timestamp_seconds %r\n'
+            % (lvs_status._escape(type(exc).__name__), float(now)))  # pylint: disable=protected-access
+
+
+def write_atomic(path, text):
+    """Replace `path` (0644) by a temporary file in the same directory, renamed over it after fsync: node_exporter
+    never reads a half-written file. The temporary file is removed on any error."""
+    directory = os.path.dirname(path) or '.'
+    tmp = os.path.join(directory, '.%s.%d.tmp' % (os.path.basename(path), os.getpid()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            os.fchmod(fd, 0o644)
+            data = text.encode('utf-8')
+            if os.write(fd, data) != len(data):
+                raise OSError('short write to %s' % tmp)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def main(argv=None, runner=run):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    config_path = argv[0] if argv else CONFIG
+    output = OUTPUT
+    rc = 0
+    try:
+        with open(config_path, encoding='utf-8') as handle:
+            config = json.load(handle)
+        if not isinstance(config, dict):
+            raise ValueError('%s is not a JSON object' % config_path)
+        output = config.get('output') or OUTPUT
+        text = render(config, runner)
+    except Exception as exc:  # pylint: disable=broad-except  # any failure: no stale numbers (see the doc)
+        print('ecmp-lvs-metrics: %s: %s' % (type(exc).__name__, exc), file=sys.stderr)
+        text, rc = error_text(exc, time.time()), 1
+    try:
+        write_atomic(output, text)
+    except OSError as err:
+        print('ecmp-lvs-metrics: %s not written (%s): removing it' % (output, err), file=sys.stderr)
+        try:
+            os.unlink(output)
+        except OSError:
+            pass
+        return 1
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
