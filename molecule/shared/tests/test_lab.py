@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -473,6 +474,65 @@ def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
                 _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
         requests, failed = stop()
     assert requests > 50 and not failed, (requests, failed, outcomes)
+
+
+def _ospf_uptimes(router):
+    """{neighbour address: adjacency up time in ms} of the Full OSPF neighbours of `router`."""
+    data = json.loads(router.check_output("vtysh -c 'show ip ospf neighbor json'") or '{}')
+    result = {}
+    for entries in data.get('neighbors', {}).values():
+        for entry in entries:
+            state = entry.get('nbrState', entry.get('state', ''))
+            if state.startswith('Full'):
+                result[entry.get('ifaceAddress', entry.get('address'))] = int(entry.get('upTimeInMsec', 0))
+    return result
+
+
+def test_ospf_key_rotation_under_traffic(lab):
+    """Issue 12: an OSPF MD5 key rotation there and back under traffic - accept the new key (site.yml), a switch of
+    the sending key through site.yml is refused before anything changes, every router and director switches at one
+    moment (ospf-key-switch.yml), the old key is retired; then back to the inventory's key. A client sending
+    requests through the VIP the whole time sees no failure, and no OSPF adjacency of the router is reset."""
+    if lab.backend != 'uml':
+        pytest.skip('the client needs the data path (IPVS): run by the uml scenario')
+    anyhost = lab.hostvars[lab.groups['directors'][0]]
+    if lab.protocol != 'ospf' or not anyhost.get('lvs_ospf_auth_key'):
+        pytest.fail('the lab inventory must run OSPF with lvs_ospf_auth_key for this test')
+    key0, id0 = anyhost['lvs_ospf_auth_key'], int(anyhost.get('lvs_ospf_auth_key_id', 1))
+    temp, temp_id = 'rotated-%d' % (id0 + 1), id0 + 1
+    router = lab.host(lab.groups['routers'][0])
+    directors = [lab.address(name) for name in lab.groups['directors']]
+    vips = _vips(lab)
+    limit = ('-l', 'routers:directors')
+
+    def extra(key, key_id, accept):
+        return ('-e', json.dumps({'lvs_ospf_auth_key': key, 'lvs_ospf_auth_key_id': key_id,
+                                  'lvs_ospf_auth_accept_keys': [{'id': i, 'key': k} for i, k in accept]}))
+
+    up0 = _ospf_uptimes(router)
+    assert sorted(up0) == sorted(directors), up0
+    started = time.monotonic()
+    stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-ospf-key.log')
+    try:
+        _run_lab_playbook('playbooks/site.yml', *(limit + extra(key0, id0, [(temp_id, temp)])))
+        refused = _run_lab_playbook('playbooks/site.yml', *(limit + extra(temp, temp_id, [(id0, key0)])), check=False)
+        assert refused.returncode != 0 and 'at the same moment' in refused.stdout, refused.stdout[-3000:]
+        for key, key_id, accept in ((temp, temp_id, [(id0, key0)]), (temp, temp_id, []),
+                                    (temp, temp_id, [(id0, key0)]), (key0, id0, [(temp_id, temp)])):
+            res = _run_lab_playbook('playbooks/ospf-key-switch.yml', *extra(key, key_id, accept))
+            assert 'sends with key %d' % key_id in res.stdout, res.stdout[-3000:]
+        _run_lab_playbook('playbooks/site.yml', *limit)
+        for name in lab.groups['directors'] + lab.groups['routers']:
+            text = lab.host(name).check_output('grep -c message-digest-key /etc/frr/frr.conf')
+            assert text.strip() == '1', (name, text)
+    finally:
+        requests, failed = stop()
+    elapsed_ms = (time.monotonic() - started) * 1000
+    up1 = _ospf_uptimes(router)
+    for address in directors:
+        assert up1.get(address, 0) >= up0[address] + elapsed_ms - 5000, ('adjacency reset', address, up0, up1)
+    assert temp not in json.dumps(up1)
+    assert requests > 100 and not failed, (requests, failed)
 
 
 def _assert_bfd_up(router, address):
