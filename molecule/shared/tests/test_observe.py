@@ -52,14 +52,13 @@ def _metric(samples, name, **labels):
 
 @pytest.fixture(scope='module', name='metrics_on')
 def metrics_on_fixture(lab):
+    """The lab inventory turns the metrics on (director_metrics_enabled, router_metrics_enabled)."""
     if lab.backend != 'uml':
         pytest.skip('IPVS, keepalived quorum and a halt need the UML backend')
-    _run_lab_playbook('playbooks/site.yml', *METRICS_ON)
-    yield
-    _run_lab_playbook('playbooks/site.yml', '-e', 'director_metrics_enabled=false', '-e',
-                      'router_metrics_enabled=false')
     for name in lab.groups['directors'] + lab.groups['routers']:
-        assert not lab.host(name).file(PROM).exists, '%s: %s left after the metrics were turned off' % (name, PROM)
+        if not lab.hostvars[name].get('director_metrics_enabled', lab.hostvars[name].get('router_metrics_enabled')):
+            pytest.fail('%s: the lab inventory must turn the metrics on for these tests' % name)
+        retry(lambda n=name: lab.host(n).run_expect([0], 'test -s %s' % PROM), timeout=30)
 
 
 def test_status_and_metrics_of_a_healthy_lab(lab, metrics_on):  # pylint: disable=unused-argument
@@ -115,7 +114,7 @@ def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylin
             for vip in vips:
                 assert _metric(router_samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == \
                     len(lab.groups['directors']) - 1
-        retry(check, timeout=10)
+        retry(check, timeout=20)
     finally:
         _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
     retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
@@ -145,7 +144,7 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
             for vip in vips:
                 assert _metric(samples, 'ecmp_lvs_vip_state', vip=vip, reason='quorum_lost') == 1
             assert [k for k, v in samples.items() if k[0] == 'ecmp_lvs_real_server_healthy' and v == 0]
-        retry(check, timeout=10)
+        retry(check, timeout=20)
     finally:
         for address in rs_addresses:
             host.run('ip route del prohibit %s/32' % address)
@@ -182,3 +181,18 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
         _lab_tool('start', name)
         lab.host(name).run('true')  # a fresh connection after the reboot
     retry(_routed_to(router, vips, lab.address(name), True), timeout=180)
+
+
+def test_metrics_turned_off_remove_the_writer_and_its_file(lab, metrics_on):  # pylint: disable=unused-argument
+    """router_metrics_enabled=false removes the timer, the program and the textfile (no stale numbers); on again
+    after. One router only: the directors' path is the same task file shape (see the role)."""
+    name = lab.groups['routers'][0]
+    try:
+        _run_lab_playbook('playbooks/site.yml', '-l', name, '-e', 'router_metrics_enabled=false')
+        host = lab.host(name)
+        assert not host.file(PROM).exists, '%s: %s left after the metrics were turned off' % (name, PROM)
+        assert not host.file('/usr/local/sbin/ecmp-lvs-metrics').exists
+        assert host.run('systemctl is-active ecmp-lvs-metrics.timer').stdout.strip() != 'active'
+    finally:
+        _run_lab_playbook('playbooks/site.yml', '-l', name)
+    retry(lambda: lab.host(name).run_expect([0], 'test -s %s' % PROM), timeout=30)
