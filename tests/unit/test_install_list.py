@@ -59,7 +59,7 @@ BASE_PROGRAMS = {
     'bash': 'bash', 'sh': 'dash',
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
     'chroot': 'coreutils', 'paste': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
-    'head': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
+    'head': 'coreutils', 'tail': 'coreutils', 'cut': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
     'dpkg': 'dpkg', 'dpkg-query': 'dpkg', 'apt-get': 'apt',
     'python3': None,  # the interpreter that runs the tests (not necessarily Debian's)
@@ -159,7 +159,9 @@ def scan_python(path):
 SH_COMMAND = re.compile(r'(?:^|[;|&(]|\bthen\b|\bdo\b|\$\()\s*([a-z][\w.+-]*)(?=\s)')
 SH_KEYWORDS = {'if', 'then', 'else', 'elif', 'fi', 'for', 'do', 'done', 'while', 'case', 'esac', 'in', 'set',
                'trap', 'exec', 'export', 'local', 'echo', 'cd', 'true', 'false', 'exit', 'command', 'return',
-               'printf', 'read', 'shift', 'test'}
+               'printf', 'read', 'shift', 'test', 'continue', 'break'}
+# a double-quoted string without a command substitution is text, not commands ("tests ($f; evidence ...)")
+SH_PLAIN_STRING = re.compile(r'"(?:[^"$\\]|\\.|\$(?!\())*"')
 
 
 def scan_shell(path):
@@ -172,6 +174,7 @@ def scan_shell(path):
     functions = set(re.findall(r'^\s*([a-z_][\w]*)\s*\(\)\s*\{', ''.join(lines), re.M))
     for lineno, line in enumerate(lines, 1):
         code = line.split('#', 1)[0] if not line.lstrip().startswith('#!') else ''
+        code = SH_PLAIN_STRING.sub('""', code)
         if re.search(r"\bchroot\b.*-ec\s+'$", code.rstrip()):
             in_chroot = True  # the quoted script runs inside the image tree, not on the controller
             found.setdefault('chroot', []).append('%s:%d' % (rel, lineno))
