@@ -23,12 +23,23 @@ APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities deb
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
 
-.PHONY: bench help deps apt venv collection unit sanity lint safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+# Supported ansible-core: meta/runtime.yml requires_ansible (>= the minor of CORE_MIN) and every role's
+# min_ansible_version say the same (tests/unit/test_ansible_core_range.py); `make core-matrix` tests the oldest and
+# the newest release from PyPI (the newest is requirements.txt's pin). CORE_MIN also gets the oldest netaddr allowed.
+CORE_MIN      ?= 2.15.13
+CORE_MAX      ?= 2.19.14
+CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
+NETADDR_MIN   := 1.1.0
+CHANGELOG_VENV := $(ROOT)/.venv-changelog
+
+.PHONY: bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
 	@echo "make test                                                         - unit, sanity, lint, safety, molecule default + uml"
+	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
+	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
 	@echo "make bench [BENCH_CONFIGS=seeds,defaults]                         - failover benchmark on a UML lab"
 
 deps: apt venv collection
@@ -67,8 +78,43 @@ unit: venv collection
 sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh
 
-lint: venv collection
+lint: venv collection changelog-lint
 	$(VENV)/bin/ansible-lint --profile production
+
+# changelog: fragments in changelogs/fragments/ (antsibull-changelog); CHANGELOG.md is their rendering
+$(CHANGELOG_VENV)/.stamp: tests/changelog/requirements.txt
+	python3 -m venv $(CHANGELOG_VENV)
+	$(CHANGELOG_VENV)/bin/pip install -q -r tests/changelog/requirements.txt
+	touch $@
+
+changelog: venv $(CHANGELOG_VENV)/.stamp
+	bash tests/changelog/render.sh
+
+changelog-lint: venv $(CHANGELOG_VENV)/.stamp
+	$(CHANGELOG_VENV)/bin/antsibull-changelog lint
+	bash tests/changelog/render.sh --check
+
+# one virtualenv per ansible-core version: .venv-core-<version>
+$(ROOT)/.venv-core-%/.stamp:
+	python3 -m venv $(ROOT)/.venv-core-$*
+	$(ROOT)/.venv-core-$*/bin/pip install -q --disable-pip-version-check ansible-core==$* \
+	  $$(grep -E '^(pytest|jinja2)==' requirements.txt) \
+	  $(if $(filter $*,$(CORE_MIN)),netaddr==$(NETADDR_MIN),-r meta/ee-requirements.txt)
+	touch $@
+
+# unit, negative, packaging and lab tool tests and ansible-test sanity with the oldest and the newest supported
+# ansible-core (~10 min on 2 cores, first run longer: not part of `make test`). ansible-test keeps its per-test
+# virtualenvs under ~/.ansible/test: the matrix gets a HOME of its own (CORE_HOME), so that the sanity venvs of
+# other ansible-core versions do not pile up next to those of `make sanity`.
+CORE_HOME := $(ROOT)/.cache/core-matrix-home
+core-matrix: collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v)/.stamp)
+	@set -e; for v in $(CORE_VERSIONS); do \
+	  echo "== ansible-core $$v"; start=$$(date +%s); \
+	  $(ROOT)/.venv-core-$$v/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/negative tests/packaging lab/tests; \
+	  HOME=$(CORE_HOME) ECMP_SANITY_VENV=$(ROOT)/.venv-core-$$v ECMP_SANITY_DIR=/tmp/ecmp-lvs-sanity-$$v \
+	    bash tests/sanity/run.sh; \
+	  echo "== ansible-core $$v passed in $$(( $$(date +%s) - start )) s"; \
+	done
 
 # secrets never in the ansible output (site.yml -v --diff, check mode) but in frr.conf: a podman lab of its own
 safety: deps

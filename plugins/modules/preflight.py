@@ -59,7 +59,7 @@ options:
     description:
       - The FRR configuration whose secrets are reported in C(config_has_secrets) of RV(frr) (read whether or not
         I(frr) is set), so that a role can hide the diff of a configuration that still holds a key it is
-        about to remove. Null to skip.
+        about to remove. An empty string skips it (so does null, with ansible-core 2.19 and later only).
     type: path
     default: /etc/frr/frr.conf
   sysctls:

@@ -15,13 +15,17 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 
 import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, '.venv', 'bin')
+# the ansible-core of the interpreter that runs the tests (make core-matrix: each supported version), else .venv's
+BIN = os.path.dirname(sys.executable)
+if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
+    BIN = os.path.join(ROOT, '.venv', 'bin')
 USER_PLAYBOOK = """
 - hosts: realservers
   roles: [ecmp.lvs.realserver]

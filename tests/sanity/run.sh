@@ -4,7 +4,8 @@
 # that applies to a collection, each in ansible-test's own pinned virtualenv.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-venv="$root/.venv-sanity"
+# ECMP_SANITY_VENV: the virtualenv whose ansible-test runs (make core-matrix: one per supported ansible-core)
+venv=${ECMP_SANITY_VENV:-$root/.venv-sanity}
 work=${ECMP_SANITY_DIR:-/tmp/ecmp-lvs-sanity}
 dest="$work/ansible_collections/ecmp/lvs"
 rm -rf "$dest" && mkdir -p "$dest"

@@ -63,6 +63,7 @@ BASE_PROGRAMS = {
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
     'chroot': 'coreutils', 'paste': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
     'head': 'coreutils', 'tail': 'coreutils', 'cut': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
+    'mktemp': 'coreutils', 'find': 'findutils', 'diff': 'diffutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
     'dpkg': 'dpkg', 'dpkg-query': 'dpkg', 'apt-get': 'apt',
     'python3': None,  # the interpreter that runs the tests (not necessarily Debian's)
@@ -80,7 +81,7 @@ NOT_HOST_PROGRAMS = {
 # Controller-side code: what `make lab/test/bench/safety` runs on this machine. Guest-side code
 # (benchmarks/guest/) runs inside lab hosts and is left out.
 SCAN_PY = ['lab', 'benchmarks', 'tests', 'molecule', 'plugins', 'roles']
-SCAN_SH = ['lab/image/build.sh', 'tests/sanity/run.sh', '.ci/run']
+SCAN_SH = ['lab/image/build.sh', 'tests/sanity/run.sh', 'tests/changelog/render.sh', '.ci/run']
 SKIP_DIRS = ('benchmarks/guest', 'tests/fixtures', 'tests/output')
 
 RUNNERS = {'run', 'Popen', 'check_output', 'check_call', 'call', '_run'}

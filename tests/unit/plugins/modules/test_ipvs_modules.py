@@ -11,10 +11,10 @@ import os
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import ipvs as ipvs_utils
 from ansible_collections.ecmp.lvs.plugins.modules import ipvs, ipvs_info
+from ansible_collections.ecmp.lvs.tests.unit.plugins.modules.utils import patch_module_args
 
 FIX = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'ipvsadm')
 

@@ -4,10 +4,26 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import json
+
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19: the module arguments are the JSON in basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """Expose these module arguments to AnsibleModule instances created within this context."""
+        payload = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode()
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = payload
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 
 class Exit(Exception):
