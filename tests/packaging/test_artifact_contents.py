@@ -28,9 +28,9 @@ if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
     BIN = os.path.join(ROOT, '.venv', 'bin')
 
 ALLOWED_TOP = {'MANIFEST.json', 'FILES.json', 'COPYING', 'README.md', 'CHANGELOG.md', 'meta', 'playbooks',
-               'plugins', 'roles', 'changelogs', 'docs', 'inventories'}
+               'plugins', 'roles', 'changelogs', 'docs', 'inventories', 'files'}
 # every file of these trees (of the checkout) is in the artifact
-SHIPPED_TREES = ('plugins', 'roles', 'playbooks', 'meta', 'changelogs', 'inventories/example')
+SHIPPED_TREES = ('plugins', 'roles', 'playbooks', 'meta', 'changelogs', 'inventories/example', 'files')
 NEEDED = ('README.md', 'CHANGELOG.md', 'COPYING', 'docs/architecture.md', 'meta/runtime.yml',
           'meta/execution-environment.yml', 'meta/ee-requirements.txt', 'changelogs/changelog.yaml',
           'changelogs/config.yaml', 'playbooks/site.yml', 'playbooks/drain.yml',

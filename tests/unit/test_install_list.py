@@ -173,7 +173,7 @@ def unquote_shell(code):
     in an echo's message are not commands; `$(date +%s)` in one is)."""
     def keep(match):
         text = match.group(0)
-        return ' ' + ' '.join(SUBSTITUTION.findall(text)) + ' ' if text.startswith('"') else ' '
+        return '"" ' + ' '.join(SUBSTITUTION.findall(text)) + ' ' if text.startswith('"') else "''"
     return QUOTED.sub(keep, code)
 
 
