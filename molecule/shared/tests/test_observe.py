@@ -121,16 +121,21 @@ def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylin
 
 
 def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
-    """Every real server of director1 fails its check: `prohibit` routes to the real servers on that director only
-    (keepalived's checks get EACCES; the lab's UML kernel has no nftables ip/inet family to filter with)."""
+    """Every real server of director1 fails its check: a tc flower filter on that director's fabric interface drops
+    its TCP packets to the real servers (the checks time out). Not nftables: the lab's UML kernel has no ip/inet
+    family. Not a `prohibit` route: keepalived takes the EACCES of connect() for a local error ("socket bind
+    failed. Rescheduling") and keeps the real server up (measured)."""
     name = lab.groups['directors'][0]
     host = lab.host(name)
     router = lab.host(lab.groups['routers'][0])
     vips = _vips(lab)
     rs_addresses = [lab.address(rs) for rs in lab.groups['realservers']]
+    dev = json.loads(host.check_output('ip -j route get %s' % rs_addresses[0]))[0]['dev']
     try:
-        for address in rs_addresses:
-            host.run_expect([0], 'ip route add prohibit %s/32' % address)
+        host.run('tc qdisc add dev %s clsact' % dev)  # present already when ecmp-lvs-quiet runs
+        for index, address in enumerate(rs_addresses):
+            host.run_expect([0], 'tc filter add dev %s egress pref %d protocol ip flower ip_proto tcp dst_ip %s '
+                                 'action drop' % (dev, 100 + index, address))
         retry(_routed_to(router, vips, lab.address(name), False), timeout=30)
         res, report = _status(lab)
         assert res.returncode != 0, res.stdout[-4000:]
@@ -146,8 +151,8 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
             assert [k for k, v in samples.items() if k[0] == 'ecmp_lvs_real_server_healthy' and v == 0]
         retry(check, timeout=20)
     finally:
-        for address in rs_addresses:
-            host.run('ip route del prohibit %s/32' % address)
+        for index in range(len(rs_addresses)):
+            host.run('tc filter del dev %s egress pref %d' % (dev, 100 + index))
     retry(_routed_to(router, vips, lab.address(name), True), timeout=60)
 
 
