@@ -47,10 +47,9 @@ options:
         type: int
         required: true
       key:
-        description: The key.
+        description: The key (never printed, C(no_log)).
         type: str
         required: true
-        no_log: true
   allow_switch:
     description:
       - Allow a change of the key C(ospfd) sends with (the last of O(keys) is not the key it sends with now, or is
