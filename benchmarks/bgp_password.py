@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a BGP password (TCP-MD5) change costs (issue 12): two bgpd of this host's FRR in two network namespaces
@@ -158,7 +158,7 @@ def summary(values):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--out', default=os.path.join('benchmarks', 'results', time.strftime('%Y%m%d-%H%M%S')))
     args = parser.parse_args()

@@ -41,11 +41,11 @@ def run(argv, timeout=COMMAND_TIMEOUT, ok=(0,)):
         res = subprocess.run(argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              universal_newlines=True, timeout=timeout, env=dict(os.environ, LC_ALL='C'))
     except (OSError, subprocess.SubprocessError) as exc:
-        print('ecmp-lvs-metrics: %s: %s' % (' '.join(argv), exc), file=sys.stderr)
+        sys.stderr.write('ecmp-lvs-metrics: %s: %s\n' % (' '.join(argv), exc))
         return None
     if res.returncode not in ok:
-        print('ecmp-lvs-metrics: %s: exit %d: %s' % (' '.join(argv), res.returncode, res.stderr.strip()[:300]),
-              file=sys.stderr)
+        sys.stderr.write('ecmp-lvs-metrics: %s: exit %d: %s\n'
+                         % (' '.join(argv), res.returncode, res.stderr.strip()[:300]))
         return None
     return res.stdout
 
@@ -74,7 +74,7 @@ def routes_of(vips, runner=run):
         objects = iproute.parse_json_output(nexthops, 'ip -j nexthop show') if nexthops else []
         return iproute.find_routes({4: dump}, vips, objects)
     except iproute.IprouteError as exc:
-        print('ecmp-lvs-metrics: %s' % exc, file=sys.stderr)
+        sys.stderr.write('ecmp-lvs-metrics: %s\n' % exc)
         return None
 
 
@@ -148,12 +148,12 @@ def main(argv=None, runner=run):
         output = config.get('output') or OUTPUT
         text = render(config, runner)
     except Exception as exc:  # pylint: disable=broad-except  # any failure: no stale numbers (see the doc)
-        print('ecmp-lvs-metrics: %s: %s' % (type(exc).__name__, exc), file=sys.stderr)
+        sys.stderr.write('ecmp-lvs-metrics: %s: %s\n' % (type(exc).__name__, exc))
         text, rc = error_text(exc, time.time()), 1
     try:
         write_atomic(output, text)
     except OSError as err:
-        print('ecmp-lvs-metrics: %s not written (%s): removing it' % (output, err), file=sys.stderr)
+        sys.stderr.write('ecmp-lvs-metrics: %s not written (%s): removing it\n' % (output, err))
         try:
             os.unlink(output)
         except OSError:
@@ -163,4 +163,4 @@ def main(argv=None, runner=run):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

@@ -101,6 +101,7 @@ CONFIG_STRING_VARS = {
     'director_frr_log': 'text',
     'router_frr_log': 'text',
     'director_keepalived_script_user': 'user',
+    'director_quorum_script_user': 'user',
     'director_fabric_interface': 'interface',
     'router_fabric_interface': 'interface',
     'director_conn_sync_interface': 'interface',

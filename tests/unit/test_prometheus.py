@@ -74,8 +74,8 @@ def parse_text(text):
         if match.group(3):
             pairs = LABEL.findall(match.group(3))
             assert ''.join('%s="%s"%s' % p for p in pairs) == match.group(3), line
-            labels = tuple((k, v) for k, v, _ in pairs)
-            assert len(set(k for k, _ in labels)) == len(labels), line
+            labels = tuple((k, v) for k, v, _end in pairs)
+            assert len(set(k for k, _value in labels)) == len(labels), line
         key = (name, labels)
         assert key not in samples, 'duplicate series %s' % line
         samples[key] = float(match.group(4))
@@ -139,7 +139,7 @@ def test_director_metrics_pass_promtool_and_parse_back():
     assert value(samples, 'ecmp_lvs_sync_daemon_running', state='backup') == 1
     assert value(samples, 'ecmp_lvs_vip_min_directors', vip=VIP) == 2
     assert value(samples, 'ecmp_lvs_metrics_last_run_timestamp_seconds') == 1700000000.25
-    assert all(name.startswith('ecmp_lvs_') for name, _ in samples)
+    assert all(name.startswith('ecmp_lvs_') for name, _labels in samples)
 
 
 @pytest.mark.parametrize('kwargs,reason', [({'drained': True}, 'drained'), ({'quorum': 'down'}, 'quorum_lost'),
@@ -150,7 +150,7 @@ def test_director_metrics_reason(kwargs, reason):
     samples = parse_text(text)
     assert value(samples, 'ecmp_lvs_vip_announced', vip=VIP) == 0
     assert value(samples, 'ecmp_lvs_vip_state', vip=VIP, reason=reason) == 1
-    assert sum(v for (n, _), v in samples.items() if n == 'ecmp_lvs_vip_state') == 1
+    assert sum(v for (n, _labels), v in samples.items() if n == 'ecmp_lvs_vip_state') == 1
     assert value(samples, 'ecmp_lvs_drained') == (1 if reason == 'drained' else 0)
 
 
@@ -162,8 +162,9 @@ def test_director_metrics_when_commands_fail():
     assert value(samples, 'ecmp_lvs_metrics_source_up', source='announce') == 0
     assert value(samples, 'ecmp_lvs_metrics_source_up', source='ipvs') == 0
     assert value(samples, 'ecmp_lvs_vip_state', vip=VIP, reason='unknown') == 1
-    assert not [n for n, _ in samples if n in ('ecmp_lvs_vip_announced', 'ecmp_lvs_real_server_healthy',
-                                               'ecmp_lvs_sync_daemon_running', 'ecmp_lvs_drained')]
+    dropped = ('ecmp_lvs_vip_announced', 'ecmp_lvs_real_server_healthy', 'ecmp_lvs_sync_daemon_running',
+               'ecmp_lvs_drained')
+    assert not [n for n, _labels in samples if n in dropped]
 
 
 def test_router_metrics_pass_promtool_and_parse_back():
@@ -209,7 +210,7 @@ def test_main_failure_writes_the_error_metric_only(tmp_path):
     conf.write_text(json.dumps(dict(DIRECTOR_CONFIG, output=str(out), vips=5)))
     assert lvs_metrics.main([str(conf)], runner=director_runner()) == 1
     samples = parse_text(out.read_text())
-    assert [n for n, _ in samples] == ['ecmp_lvs_metrics_error', 'ecmp_lvs_metrics_last_run_timestamp_seconds']
+    assert [n for n, _labels in samples] == ['ecmp_lvs_metrics_error', 'ecmp_lvs_metrics_last_run_timestamp_seconds']
     assert promtool('check', 'metrics', stdin=out.read_text()).returncode == 0
 
 

@@ -40,7 +40,7 @@ def _metrics(host):
         if not line or line.startswith('#'):
             continue
         head, value = line.rsplit(' ', 1)
-        name, _, labels = head.partition('{')
+        name, _brace, labels = head.partition('{')
         pairs = frozenset(tuple(p.split('=', 1)) for p in labels.rstrip('}').replace('"', '').split(',') if p)
         samples[(name, pairs)] = float(value)
     return samples

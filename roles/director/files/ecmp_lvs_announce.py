@@ -1152,12 +1152,16 @@ def cmd_check_config(args):
 
 
 def config_for_test(text):
-    """keepalived.conf text -> the same with every `script_user` set to root (see cmd_keepalived_config_test)."""
+    """keepalived.conf text -> the same with every `script_user` set to root and the user of every quorum_up /
+    quorum_down script removed (they run as root then; see cmd_keepalived_config_test)."""
     lines = []
     for line in text.splitlines(True):
         words = line.split()
+        indent = line[:len(line) - len(line.lstrip())]
         if words[:1] == ['script_user']:
-            line = line[:len(line) - len(line.lstrip())] + 'script_user root\n'
+            line = indent + 'script_user root\n'
+        elif words[:1] in (['quorum_up'], ['quorum_down']) and line.count('"') >= 2:
+            line = line[:line.rindex('"') + 1] + '\n'
         lines.append(line)
     return ''.join(lines)
 

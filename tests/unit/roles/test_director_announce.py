@@ -525,6 +525,15 @@ def test_config_for_test_sets_script_user_root_only():
     assert ann.config_for_test(want) == want
 
 
+def test_config_for_test_runs_the_quorum_scripts_as_root():
+    """quorum_up/quorum_down name their own user (director_quorum_script_user): removed for the test as well."""
+    text = ('    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s" ecmp-lvs-quorum\n'
+            '    quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down %s" ecmp-lvs-quorum grp\n' % (HTTP, HTTP))
+    assert ann.config_for_test(text) == ('    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s"\n'
+                                         '    quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down %s"\n'
+                                         % (HTTP, HTTP))
+
+
 def test_waiter_wakes_on_a_file_event_and_a_process_end(tmp_path):
     import threading
     import time

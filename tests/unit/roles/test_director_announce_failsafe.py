@@ -506,8 +506,10 @@ def test_announce_json_names_the_script_user():
     text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
                   director_announce_stop_delay=1, __director_announce_gated_effective=True,
                   __director_announce_drain_file='/var/lib/ecmp-lvs/drained', __director_announce_vips={VIP: [HTTP]},
-                  __director_announce_quorum={HTTP: 1}, director_keepalived_script_user='keepalived_script')
-    assert ann.load_config(text)['script_user'] == 'keepalived_script'
+                  __director_announce_quorum={HTTP: 1}, director_keepalived_script_user='keepalived_script',
+                  director_quorum_script_user='ecmp-lvs-quorum')
+    # the owner of the quorum records is the quorum scripts' user, not the MISC_CHECK user
+    assert ann.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
     with pytest.raises(ann.AnnounceError, match='script_user'):
         ann.load_config(json.dumps({'script_user': ''}))
 

@@ -106,6 +106,7 @@ PLAYBOOK = """\
         director_announce_when_healthy: "{{{{ item.value.announce_when_healthy | default(true) }}}}"
         director_keepalived_inhibit_on_failure: "{{{{ item.value.inhibit_on_failure | default(true) }}}}"
         director_keepalived_script_user: "{{{{ item.value.script_user | default('keepalived_script') }}}}"
+        director_quorum_script_user: ecmp-lvs-quorum
       loop: "{{{{ cases | dict2items }}}}"
       loop_control:
         label: "{{{{ item.key }}}}"
@@ -175,7 +176,10 @@ def test_every_option_reaches_the_file(rendered):
     assert block(http, 'HTTP_GET') == ['url {', 'path /healthz?full=1', 'status_code 204', '}', 'connect_port 8080',
                                        'connect_timeout 0.5', 'retry 3', 'delay_before_retry 0.5']
     assert 'delay_loop 0.5' in http and 'persistence_timeout 300' in http and 'quorum 2' in http
-    assert 'weight 3' in http and 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up tcp:10.99.100.10:80"' in http
+    assert 'weight 3' in http
+    # the quorum scripts run as their own user (not script_user, which runs MISC_CHECK scripts)
+    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
+    assert 'quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
     assert block(rendered['http_get_defaults'], 'HTTP_GET')[:3] == ['url {', 'path /', 'status_code 200']
     assert block(rendered['ssl_get'], 'SSL_GET') == ['url {', 'path /ready', 'status_code 200', '}', 'connect_port 443',
                                                      'connect_timeout 2', 'retry 0', 'delay_before_retry 0']
