@@ -244,6 +244,11 @@ class OspfMd5Keys(object):
                 self.module.fail_json(msg='at: %s is %d s ahead, more than 600' % (self.at, delay), **result)
             if delay > 0:
                 time.sleep(delay)
+            elif delay < -1 and frr_ospf.switches(current, self.desired, sending):
+                # the others switched already or will not wait for this host: never switch alone, late
+                self.module.fail_json(msg='%s: started %.1f s after the agreed moment of the switch; nothing changed '
+                                          '(give the hosts more time: lvs_ospf_key_switch_delay)'
+                                          % (self.interface, -delay), **result)
         result['applied_at'] = time.time()
         self.apply(ops)
         after_text = self.running_config() or ''
