@@ -225,7 +225,8 @@ class OspfMd5Keys(object):
         if not ops:
             return result
         want = self.desired[-1][0]
-        if frr_ospf.switches(current, self.desired, sending) and not self.allow_switch:
+        switch = frr_ospf.switches(current, self.desired, sending)
+        if switch and not self.allow_switch:
             self.module.fail_json(
                 msg='%s: ospfd sends with key %s; this change makes it send with key %d. FRR accepts only packets '
                     'signed with its own sending key, so switching here alone cuts every adjacency of this host: '
@@ -244,7 +245,7 @@ class OspfMd5Keys(object):
                 self.module.fail_json(msg='at: %s is %d s ahead, more than 600' % (self.at, delay), **result)
             if delay > 0:
                 time.sleep(delay)
-            elif delay < -1 and frr_ospf.switches(current, self.desired, sending):
+            elif delay < -1 and switch:
                 # the others switched already or will not wait for this host: never switch alone, late
                 self.module.fail_json(msg='%s: started %.1f s after the agreed moment of the switch; nothing changed '
                                           '(give the hosts more time: lvs_ospf_key_switch_delay)'
