@@ -520,9 +520,11 @@ def test_ospf_key_rotation_under_traffic(lab):
         # accept the new key, switch to it, switch back, retire it (site.yml does the accepting and retiring the
         # same way, in batches: the module's order is proven by tests/integration_host; here the whole fleet
         # under traffic, with the switch playbook for every step to keep the test short)
-        for key, key_id, accept in ((key0, id0, [(temp_id, temp)]), (temp, temp_id, [(id0, key0)]),
-                                    (key0, id0, [(temp_id, temp)]), (key0, id0, [])):
-            res = _run_lab_playbook('playbooks/ospf-key-switch.yml', *extra(key, key_id, accept))
+        # (only a step that switches the sending key needs the hosts to wait for one moment)
+        for key, key_id, accept, delay in ((key0, id0, [(temp_id, temp)], 0), (temp, temp_id, [(id0, key0)], 60),
+                                           (key0, id0, [(temp_id, temp)], 60), (key0, id0, [], 0)):
+            res = _run_lab_playbook('playbooks/ospf-key-switch.yml', *extra(key, key_id, accept),
+                                    '-e', 'lvs_ospf_key_switch_delay=%d' % delay)
             assert 'sends with key %d' % key_id in res.stdout, res.stdout[-3000:]
         for name in lab.groups['directors'] + lab.groups['routers']:
             text = lab.host(name).check_output("vtysh -c 'show running-config' | grep -c message-digest-key")
