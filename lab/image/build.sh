@@ -23,9 +23,10 @@ debootstrap --variant=minbase --cache-dir="$debcache" --include="$pkgs" bookworm
 cp -a "$here/overlay/." "$tree/"
 # shellcheck disable=SC2016  # the script below runs inside the chroot, unexpanded on purpose
 chroot "$tree" /bin/sh -ec '
-    # lab-net runs early at every boot; daemons the roles configure stay off until a role enables them
+    # lab-net runs early at every boot; daemons the roles (or a lab playbook: prometheus) configure stay off until
+    # they enable them
     systemctl enable lab-net.service
-    systemctl disable frr.service keepalived.service >/dev/null 2>&1 || true
+    systemctl disable frr.service keepalived.service prometheus.service >/dev/null 2>&1 || true
     # ctrl-alt-del (uml_mconsole cad) = clean poweroff
     ln -sf /lib/systemd/system/poweroff.target /etc/systemd/system/ctrl-alt-del.target
     # nothing periodic, no consoles, no first-boot work: guests boot straight to sshd

@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""See the load balancer (issue 19) on a converged lab: playbooks/status.yml and the Prometheus textfile of
-ecmp-lvs-metrics show a drained director, a lost quorum and a halted director within seconds.
+"""See the load balancer (issue 19) on a converged lab: playbooks/status.yml, the Prometheus textfile of
+ecmp-lvs-metrics and a Prometheus server on the lab's client (tests/lab/prometheus.yml: it scrapes every router and
+director every 2 s, with the collection's alert rules) show a drained director, a lost quorum and a halted director
+within seconds.
 
 The metrics are turned on for these tests with the roles' own switch (site.yml -e director_metrics_enabled=true
 -e router_metrics_enabled=true) and turned off again at the end (the roles remove the writer and its file).
@@ -50,6 +52,26 @@ def _metric(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
 
 
+def _prometheus(lab, query):
+    """{frozenset(labels): value} of an instant `query` to Prometheus on the lab's first client."""
+    client = lab.host(lab.groups['clients'][0])
+    data = json.loads(client.check_output('curl -sfG --max-time 5 http://127.0.0.1:9090/api/v1/query '
+                                          '--data-urlencode %s', 'query=' + query))
+    assert data['status'] == 'success', data
+    return {frozenset(r['metric'].items()): float(r['value'][1]) for r in data['data']['result']}
+
+
+def _prometheus_by(lab, query, label):
+    """{value of `label`: value} of an instant `query` (one series per value of `label`)."""
+    return {dict(labels).get(label): value for labels, value in _prometheus(lab, query).items()}
+
+
+def _alerts(lab, name):
+    """{instance or vip: alertstate} of the alert `name` in Prometheus (pending or firing)."""
+    return {dict(labels).get('instance', dict(labels).get('vip')): dict(labels)['alertstate']
+            for labels in _prometheus(lab, 'ALERTS{alertname="%s"}' % name)}
+
+
 @pytest.fixture(scope='module', name='metrics_on')
 def metrics_on_fixture(lab):
     """The lab inventory turns the metrics on (director_metrics_enabled, router_metrics_enabled)."""
@@ -59,6 +81,7 @@ def metrics_on_fixture(lab):
         if not lab.hostvars[name].get('director_metrics_enabled', lab.hostvars[name].get('router_metrics_enabled')):
             pytest.fail('%s: the lab inventory must turn the metrics on for these tests' % name)
         retry(lambda n=name: lab.host(n).run_expect([0], 'test -s %s' % PROM), timeout=30)
+    _run_lab_playbook('tests/lab/prometheus.yml')
 
 
 def test_status_and_metrics_of_a_healthy_lab(lab, metrics_on):  # pylint: disable=unused-argument
@@ -88,6 +111,15 @@ def test_status_and_metrics_of_a_healthy_lab(lab, metrics_on):  # pylint: disabl
                 assert _metric(samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == len(lab.groups['directors'])
         retry(check_router, timeout=30)
 
+    def check_prometheus():
+        every = sorted(lab.groups['directors'] + lab.groups['routers'])
+        assert _prometheus_by(lab, 'up', 'instance') == dict.fromkeys(every, 1.0)
+        want = dict.fromkeys(_vips(lab), float(len(lab.groups['directors'])))
+        assert _prometheus_by(lab, 'sum by (vip) (ecmp_lvs_vip_announced)', 'vip') == want
+        assert _prometheus_by(lab, 'min by (vip) (ecmp_lvs_router_vip_nexthops)', 'vip') == want
+        assert not _prometheus(lab, 'ALERTS{alertstate="firing"}')
+    retry(check_prometheus, timeout=30)
+
 
 def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
     name = lab.groups['directors'][0]
@@ -114,6 +146,12 @@ def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylin
             for vip in vips:
                 assert _metric(router_samples, 'ecmp_lvs_router_vip_nexthops', vip=vip) == \
                     len(lab.groups['directors']) - 1
+            assert _prometheus_by(lab, 'ecmp_lvs_drained', 'instance')[name] == 1
+            want = dict.fromkeys(vips, float(len(lab.groups['directors']) - 1))
+            assert _prometheus_by(lab, 'sum by (vip) (ecmp_lvs_vip_announced)', 'vip') == want
+            assert _prometheus_by(lab, 'min by (vip) (ecmp_lvs_router_vip_nexthops)', 'vip') == want
+            assert name in _alerts(lab, 'EcmpLvsDirectorDrainedLong')
+            assert name not in _alerts(lab, 'EcmpLvsDirectorWithdrawn')   # drained is not "withdrawn"
         retry(check, timeout=20)
     finally:
         _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
@@ -149,6 +187,11 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
             for vip in vips:
                 assert _metric(samples, 'ecmp_lvs_vip_state', vip=vip, reason='quorum_lost') == 1
             assert [k for k, v in samples.items() if k[0] == 'ecmp_lvs_real_server_healthy' and v == 0]
+            lost = _prometheus_by(lab, 'ecmp_lvs_vip_state{instance="%s", reason="quorum_lost"} == 1' % name, 'vip')
+            assert sorted(lost) == sorted(vips), lost
+            assert _prometheus(lab, 'ecmp_lvs_real_server_healthy{instance="%s"} == 0' % name)
+            assert name in _alerts(lab, 'EcmpLvsDirectorWithdrawn')
+            assert name in _alerts(lab, 'EcmpLvsRealServerDown')
         retry(check, timeout=20)
     finally:
         for index in range(len(rs_addresses)):
@@ -181,6 +224,10 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
             down = [k for k, v in samples.items() if k[0] == 'ecmp_lvs_router_session_up' and v == 0
                     and ('neighbor', lab.address(name)) in k[1]]
             assert down, samples
+            assert _prometheus_by(lab, 'up', 'instance')[name] == 0
+            want = dict.fromkeys(vips, float(len(lab.groups['directors']) - 1))
+            assert _prometheus_by(lab, 'min by (vip) (ecmp_lvs_router_vip_nexthops)', 'vip') == want
+            assert router_name in _alerts(lab, 'EcmpLvsRoutingSessionDown')
         retry(check, timeout=15)
     finally:
         _lab_tool('start', name)
