@@ -42,11 +42,6 @@ def normalize_prefix(prefix):
         raise IprouteError('invalid prefix %r: %s' % (text, exc))
 
 
-def prefix_families(prefixes):
-    """Return the set of IP versions (4, 6) among the normalised prefixes."""
-    return set(p.version for p in prefixes)
-
-
 def parse_json_output(text, what):
     """Parse ``ip -j`` output; an empty output means an empty list."""
     text = _text(text).strip()

@@ -80,7 +80,7 @@ options:
 attributes:
   check_mode:
     support: full
-    details: The module never changes anything.
+    details: In check mode nothing is loaded (C(modprobe --dry-run) proves the modules could be); it never writes.
   diff_mode:
     support: none
   platform:

@@ -55,22 +55,14 @@ from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
     to_choice,
     to_int,
 )
-from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
+from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_contract, lvs_net
 
 ROUTING_PROTOCOLS = ('ospf', 'bgp')
 ASN_MAX = 4294967295
 
-# Global variables (group_vars/all) and their documented defaults (docs/architecture.md).
-ROUTING_DEFAULTS = {
-    'lvs_routing_protocol': 'ospf',
-    'lvs_bfd_enabled': True,
-    'lvs_ospf_area': '0.0.0.0',
-    'lvs_ospf_hello_interval': 1,
-    'lvs_ospf_dead_interval': 4,
-    'lvs_bgp_router_asn': 65000,
-    'lvs_bgp_director_asn': 65001,
-    'lvs_ospf_auth_key_id': 1,
-}
+# Global variables (group_vars/all) and their defaults: the shared contract (plugin_utils/lvs_contract.py).
+ROUTING_DEFAULTS = dict((name, value) for name, value in lvs_contract.defaults().items()
+                        if name not in ('lvs_services', 'lvs_ospf_auth_accept_keys') and value is not None)
 ROUTING_VARS = tuple(sorted(ROUTING_DEFAULTS))
 GLOBAL_VARS = ('lvs_services',) + ROUTING_VARS
 # Secrets (frr.conf of routers and directors): never printed; {name: (longest accepted, what)}.
