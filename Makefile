@@ -32,7 +32,7 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: contract bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+.PHONY: contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
@@ -42,6 +42,7 @@ help:
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
 	@echo "make contract                                                     - write the shared lvs_* contract into the role docs"
 	@echo "make bench [BENCH_CONFIGS=seeds,defaults]                         - failover benchmark on a UML lab"
+	@echo "make results                                                      - docs/results.md + README figures from docs/results/*.json"
 
 deps: apt venv collection
 
@@ -148,6 +149,11 @@ lab-down:
 
 lab-status:
 	$(PY) lab/ecmplab --inventory $(INVENTORY) --name $(LAB_NAME) status
+
+# the published figures: docs/results.md and the README's figures block from docs/results/*.json
+# (publish a run: $(PY) benchmarks/report.py --publish benchmarks/results/<run>/<name>.json)
+results: venv
+	$(PY) benchmarks/report.py --write
 
 # failover benchmark (UML lab): prints a table per configuration and event, writes JSON + a PNG timeline
 bench: deps

@@ -166,6 +166,14 @@ def main():
     report = {
         'what': 'eBGP session router<->director (FRR of this host, network namespaces, keepalive 1 s, hold 3 s, '
                 'connect 5 s): seconds after a TCP-MD5 password change',
+        'title': 'BGP password change',
+        'labels': {'one_side_down_after': 'one end changed: session down after',
+                   'one_side_up_after_match': 'other end matched: session up after',
+                   'both_at_once_not_established': 'both ends at once: session not established for',
+                   'both_at_once_session_reset': 'both ends at once: session reset'},
+        'units': dict.fromkeys(('one_side_down_after', 'one_side_up_after_match', 'both_at_once_not_established'),
+                               's'),
+        'headline': ['one_side_down_after', 'both_at_once_not_established'],
         'frr': sh('vtysh', '--version', check=False).stdout.splitlines()[:1],
         'runs': runs,
         'summary': {key: summary([run.get(key) for run in runs]) for key in runs[0]} if runs else {},
