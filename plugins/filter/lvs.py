@@ -87,6 +87,16 @@ def ipvs_order_drift(kernel_services, services):
 
 
 @_filter
+def interface_sysctls(interfaces, settings, family='ipv4'):
+    return lvs_model.interface_sysctls(interfaces, settings, family)
+
+
+@_filter
+def ipvs_missing(kernel_services, services):
+    return lvs_model.ipvs_missing(kernel_services, services)
+
+
+@_filter
 def drain_check(states, leaving, max_intent_age=lvs_model.DRAIN_INTENT_MAX_AGE):
     return lvs_model.drain_check(states, leaving, max_intent_age)
 
@@ -132,6 +142,8 @@ class FilterModule(object):
             'routers_routing_via': routers_routing_via,
             'ipvs_services': ipvs_services,
             'ipvs_order_drift': ipvs_order_drift,
+            'ipvs_missing': ipvs_missing,
+            'interface_sysctls': interface_sysctls,
             'drain_check': drain_check,
             'bgp_neighbors': bgp_neighbors,
             'ospf_networks': ospf_networks,

@@ -68,3 +68,68 @@ def bfd_peers(text):
     data = _load(text, 'show bfd peers json', list)
     return dict((peer['peer'], {'state': str(peer.get('status', '')), 'up': peer.get('status') == 'up'})
                 for peer in data if isinstance(peer, dict) and peer.get('peer'))
+
+
+def ospf_interface(text, name):
+    """``show ip ospf interface NAME json`` -> {'enabled', 'state', 'area'} of NAME, or None when FRR does not know
+    the interface (``{"noSuchIface": true}``) or OSPF does not run on it."""
+    data = _load(text, 'show ip ospf interface %s json' % name, dict)
+    entry = (data.get('interfaces') or {}).get(name)
+    if not isinstance(entry, dict):
+        return None
+    return {'enabled': bool(entry.get('ospfEnabled')), 'state': str(entry.get('state', '')),
+            'area': entry.get('area')}
+
+
+# protocol -> (vtysh command, reader)
+SESSION_COMMANDS = {
+    'ospf': ('show ip ospf neighbor json', ospf_neighbors),
+    'bgp': ('show bgp ipv4 unicast summary json', bgp_peers),
+    'bfd': ('show bfd peers json', bfd_peers),
+}
+WANT_STATE = {'ospf': 'Full', 'bgp': 'Established', 'bfd': 'up'}
+
+
+def session_differences(protocol, sessions, peers, min_up=0):
+    """What keeps `sessions` (a reader's result) from having every address of `peers` up and at least `min_up`
+    sessions up: a list of sentences, empty when converged."""
+    want = WANT_STATE[protocol]
+    problems = []
+    for address in peers:
+        entry = sessions.get(address)
+        if entry is None:
+            problems.append('%s: no session with %s (want %s)' % (protocol, address, want))
+        elif not entry['up']:
+            problems.append('%s: %s is %s (want %s)' % (protocol, address, entry['state'] or '?', want))
+    up = sorted(address for address, entry in sessions.items() if entry['up'])
+    if len(up) < min_up:
+        problems.append('%s: %d session(s) %s (%s), want at least %d' % (protocol, len(up), want,
+                                                                         ', '.join(up) or 'none', min_up))
+    return problems
+
+
+def json_subset_differences(expected, actual, path=''):
+    """Where `actual` does not contain `expected` (FRR topotests' json_cmp, simplified): dicts compared by the
+    keys of `expected`, lists element by element in order, anything else by equality. A list of sentences."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return ['%s: want an object, got %r' % (path or '.', actual)]
+        problems = []
+        for key, value in expected.items():
+            if key not in actual:
+                problems.append('%s.%s: missing' % (path, key))
+            else:
+                problems.extend(json_subset_differences(value, actual[key], '%s.%s' % (path, key)))
+        return problems
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return ['%s: want a list, got %r' % (path or '.', actual)]
+        problems = []
+        if len(actual) < len(expected):
+            problems.append('%s: %d element(s), want at least %d' % (path or '.', len(actual), len(expected)))
+        for index, (want, got) in enumerate(zip(expected, actual)):
+            problems.extend(json_subset_differences(want, got, '%s[%d]' % (path, index)))
+        return problems
+    if expected != actual:
+        return ['%s: %r, want %r' % (path or '.', actual, expected)]
+    return []

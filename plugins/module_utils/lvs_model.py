@@ -422,6 +422,7 @@ def keepalived_virtual_servers(services):
                                  'check': check})
         sorry = service['sorry_server']
         result.append({
+            'key': service_key(service),
             'name': service['name'],
             'vip': service['vip'],
             'port': service['port'],
@@ -436,6 +437,28 @@ def keepalived_virtual_servers(services):
             'real_servers': real_servers,
         })
     return result
+
+
+def service_key(service):
+    """The identity of a service everywhere it is named: ``proto:vip:port`` (lower-case protocol), e.g.
+    ``tcp:10.99.100.10:80`` - the argument of ``ecmp-lvs-announce quorum up|down``, the keys of its
+    ``announce.json`` and of ``playbooks/status.yml``."""
+    return '%s:%s:%s' % (str(service['protocol']).lower(), service['vip'], service['port'])
+
+
+def ipvs_missing(kernel_services, services):
+    """Keys (``service_key``) of the normalised ``services`` that are not in the kernel's IPVS table
+    (``kernel_services``: ``services`` of ``ecmp.lvs.ipvs_info``), in input order; empty when all are there."""
+    _check_normalised(services)
+    if not is_list(kernel_services):
+        raise LvsModelError('kernel_services: %s is not a list (the services of ecmp.lvs.ipvs_info)'
+                            % fmt_value(kernel_services))
+    present = set()
+    for svc in kernel_services:
+        if is_mapping(svc) and svc.get('vip') is not None:
+            present.add((str(svc.get('protocol')).lower(), _hostport(svc['vip'], svc['port'])))
+    return [service_key(service) for service in services
+            if (service['protocol'].lower(), _hostport(service['vip'], service['port'])) not in present]
 
 
 def ipvs_services(services):
@@ -579,3 +602,27 @@ def drain_check(states, leaving, max_intent_age=DRAIN_INTENT_MAX_AGE):
         'unreadable': unreadable,
         'stale_intents': stale,
     }
+
+
+INTERFACE_NAME = re.compile(r'^[A-Za-z0-9_.:@-]{1,15}$')
+
+
+def interface_sysctls(interfaces, settings, family='ipv4'):
+    """Per-interface sysctls: ``{'net.<family>.conf.<interface>.<name>': int(value)}`` for every interface
+    of ``interfaces`` (duplicates once) and every ``{name: value}`` of ``settings``. A dot in an interface name
+    (a VLAN such as ``eth0.100``) is written ``/`` as sysctl(8) wants it. The roles' sysctl sets are built from
+    it (arp_ignore/arp_announce/rp_filter of the fabric interfaces)."""
+    if family not in ('ipv4', 'ipv6'):
+        raise LvsModelError('family: %s is not ipv4 or ipv6' % fmt_value(family))
+    if not is_list(interfaces):
+        raise LvsModelError('interfaces: %s is not a list of interface names' % fmt_value(interfaces))
+    if not is_mapping(settings):
+        raise LvsModelError('settings: %s is not a mapping of sysctl names to values' % fmt_value(settings))
+    result = {}
+    for interface in interfaces:
+        if not isinstance(interface, str) or not INTERFACE_NAME.match(interface):
+            raise LvsModelError('interfaces: %s is not an interface name' % fmt_value(interface))
+        for name, value in settings.items():
+            result['net.%s.conf.%s.%s' % (family, interface.replace('.', '/'), name)] = to_int(
+                'settings.%s' % name, value)
+    return result

@@ -110,6 +110,8 @@ bfd_up() { [ "$(vty "$R" 'show bfd peers json' | grep -o '"status":"up"' | wc -l
 wait_for 60 two_hops
 wait_for 30 bfd_up 2
 vty "$R" 'show ip ospf neighbor json' | save router-ospf-neighbor-full.json
+vty "$D1" 'show ip ospf interface eth1 json' | save director-ospf-interface.json
+vty "$D1" 'show ip ospf interface eth9 json' | save director-ospf-interface-unknown.json
 vty "$D1" 'show ip ospf neighbor json' | save director-ospf-neighbor-full.json
 vty "$R" 'show bfd peers json' | save router-bfd-peers-up.json
 ip -n "$R" -j route show "$VIP" | save router-route-vip-two.json
@@ -132,6 +134,9 @@ wait_for 30 bfd_up 1
 sleep 0.3
 vty "$R" 'show bfd peers json' | save router-bfd-peers-one-down.json
 vty "$R" 'show ip ospf neighbor json' | save router-ospf-neighbor-one-gone.json
+# what vtysh prints (and its exit status) when the daemon asked does not run
+{ rc=0; vty "$D2" 'show ip ospf interface eth1 json' 2>&1 || rc=$?; echo "# exit status $rc"; } | save director-ospf-interface-no-ospfd.txt
+{ rc=0; vty "$D2" 'show bgp ipv4 unicast summary json' 2>&1 || rc=$?; echo "# exit status $rc"; } | save director-bgp-summary-no-bgpd.txt
 
 # BGP (the roles' eBGP: directors 65001, routers 65000), director2's bgpd stopped after it established
 start "$D2" bfdd

@@ -53,7 +53,8 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'bgp_neighbors', 'ospf_networks',
+                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'interface_sysctls',
+                                'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
                                 'routers_routing_via', 'drain_check', 'lvs_status', 'lvs_status_table'])
 
@@ -473,7 +474,7 @@ def test_keepalived_virtual_servers_exact_shape():
                                           'delay_loop': 5},
                             real_servers=[{'address': '10.99.0.22', 'weight': 2}, {'host': 'rs1'}]))
     assert F['keepalived_virtual_servers'](svc) == [{
-        'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'protocol': 'TCP', 'lvs_sched': 'mh',
+        'key': 'tcp:10.99.100.10:80', 'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'protocol': 'TCP', 'lvs_sched': 'mh',
         'sched_flags': ['mh-fallback', 'mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
         'sorry_server': {'address': '10.99.0.30', 'port': 80},
         'real_servers': [
@@ -659,3 +660,37 @@ def test_routers_routing_via():
     assert F['routers_routing_via'](results, '10.99.0.11') == ['r1']
     assert F['routers_routing_via'](results, '10.99.0.12') == ['r1', 'r2']
     assert F['routers_routing_via'](None, '10.99.0.12') == []
+
+
+# ---------------------------------------------------------------- ipvs_missing
+def test_ipvs_missing_names_the_services_the_kernel_lacks():
+    web = normalise(service(real_servers=[{'address': '10.99.0.21'}]))
+    dns = normalise(service(name='dns', port=53, protocol='udp', scheduler='rr', real_servers=[{'address': '10.99.0.21'}]))
+    v6 = normalise(service(name='v6', vip='2001:db8::10', real_servers=[{'address': '2001:db8::21'}]))
+    kernel = [{'protocol': 'tcp', 'vip': '10.99.100.10', 'port': 80, 'fwmark': None, 'real_server_order': []},
+              {'protocol': None, 'vip': None, 'port': None, 'fwmark': 7, 'real_server_order': []}]
+    assert F['ipvs_missing'](kernel, web + dns + v6) == ['udp:10.99.100.10:53', 'tcp:2001:db8::10:80']
+    kernel.append({'protocol': 'udp', 'vip': '10.99.100.10', 'port': 53, 'real_server_order': []})
+    kernel.append({'protocol': 'tcp', 'vip': '2001:db8::10', 'port': 80, 'real_server_order': []})
+    assert F['ipvs_missing'](kernel, web + dns + v6) == []
+    assert 'is not a list' in error_of('ipvs_missing', 'x', web)
+
+
+# ---------------------------------------------------------------- interface_sysctls
+def test_interface_sysctls_keys_vlans_and_duplicates():
+    assert F['interface_sysctls'](['eth1', 'eth0.100', 'eth1', 'all'], {'arp_ignore': 1, 'arp_announce': '2'}) == {
+        'net.ipv4.conf.eth1.arp_ignore': 1, 'net.ipv4.conf.eth1.arp_announce': 2,
+        'net.ipv4.conf.eth0/100.arp_ignore': 1, 'net.ipv4.conf.eth0/100.arp_announce': 2,
+        'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2}
+    assert F['interface_sysctls']([], {'rp_filter': 2}) == {}
+    assert F['interface_sysctls'](['lo'], {'accept_dad': 0}, 'ipv6') == {'net.ipv6.conf.lo.accept_dad': 0}
+
+
+@pytest.mark.parametrize('args, message', [
+    ((['eth1\nnet.ipv4.ip_forward'], {'rp_filter': 1}), 'is not an interface name'),
+    ((['eth1'], {'rp_filter': 'loose'}), 'settings.rp_filter'),
+    (('eth1', {'rp_filter': 1}), 'is not a list of interface names'),
+    ((['eth1'], {'rp_filter': 1}, 'ipv5'), 'is not ipv4 or ipv6'),
+])
+def test_interface_sysctls_refuses(args, message):
+    assert message in error_of('interface_sysctls', *args)

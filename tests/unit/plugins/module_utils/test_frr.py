@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
@@ -61,3 +62,20 @@ def test_empty_output_is_no_neighbour_and_garbage_is_an_error():
         frr.bgp_peers('% Unknown command: show bgp')
     with pytest.raises(frr.FrrError, match='expected a JSON list'):
         frr.bfd_peers('{}')
+
+
+def test_ospf_interface_real_output():
+    assert frr.ospf_interface(fixture('director-ospf-interface.json'), 'eth1') == {
+        'enabled': True, 'state': 'DROther', 'area': '0.0.0.0'}
+    assert frr.ospf_interface(fixture('director-ospf-interface.json'), 'eth2') is None
+    assert frr.ospf_interface(fixture('director-ospf-interface-unknown.json'), 'eth9') is None
+
+
+def test_json_subset_differences_topotests_style():
+    actual = json.loads(fixture('router-bgp-summary-one-down.json'))
+    assert frr.json_subset_differences({'peers': {'10.99.0.11': {'state': 'Established'}}}, actual) == []
+    assert frr.json_subset_differences({'peers': {'10.99.0.12': {'state': 'Established'}}}, actual) == [
+        ".peers.10.99.0.12.state: 'Idle', want 'Established'"]
+    assert frr.json_subset_differences({'peers': {'10.99.0.13': {}}}, actual) == ['.peers.10.99.0.13: missing']
+    assert frr.json_subset_differences([{'a': 1}, {'a': 2}], [{'a': 1, 'b': 0}]) == [
+        '.: 1 element(s), want at least 2']
