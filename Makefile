@@ -18,7 +18,7 @@ export PATH := $(VENV)/bin:$(PATH)
 # every host program the tests, the lab tool and the benchmark run to its package and fails if one is missing here.
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
                 netcat-openbsd iputils-ping procps kmod rsync iproute2 keepalived frr frr-pythontools ipvsadm git \
-                prometheus
+                prometheus bird2
 
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
@@ -54,7 +54,7 @@ apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@# the host never runs the daemons: they are only used to validate rendered configs
-	@systemctl disable --now frr keepalived prometheus >/dev/null 2>&1 || true
+	@systemctl disable --now frr keepalived prometheus bird >/dev/null 2>&1 || true
 
 $(VENV)/.stamp: requirements.txt
 	python3 -m venv $(VENV)

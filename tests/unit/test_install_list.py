@@ -54,6 +54,7 @@ HOST_PROGRAMS = {
     '/usr/bin/vtysh': 'frr',
     '/usr/lib/frr/frr-reload.py': 'frr-pythontools',  # preflight: `systemctl reload frr` needs it
     'promtool': 'prometheus',           # alert rules and metric text (tests/unit/test_prometheus.py)
+    'bird': 'bird2',                    # the BIRD router examples (tests/unit/test_bird_examples.py)
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked
