@@ -17,8 +17,8 @@ import pytest
 try:
     from ecmplab_lib import facade
 except ImportError as exc:  # a virtualenv made before the lab package was on its path
-    raise ImportError('the lab package lab/ecmplab_lib is not importable (%s): run `make venv` (it puts lab/ '
-                            'on the virtualenv\'s path) or set PYTHONPATH=lab' % exc) from exc
+    raise ImportError('the lab package lab/ecmplab_lib is not importable (%s): run `make venv` (it puts lab/ on '
+                      "the virtualenv's path) or set PYTHONPATH=lab" % exc) from exc
 
 SETTINGS = facade.Settings()
 ROOT = facade.ROOT
