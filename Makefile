@@ -62,7 +62,18 @@ $(VENV)/.stamp: requirements.txt
 	$(VENV)/bin/pip install -q -r requirements.txt
 	touch $@
 
+# The lab package (lab/ecmplab_lib) is importable by every Python of a project virtualenv, like an installed
+# package: the lab tool, the molecule tests (testinfra), benchmarks/failover.py and the unit tests import it by
+# name. One line in the virtualenv's site-packages, relative to it (lab/ of the tree whose .venv it is, also
+# through a .venv that is a symlink to another tree's); written again by every `make venv`.
+LAB_PTH := ecmp_lvs_lab.pth
+define write_lab_pth
+$(1)/bin/python -c 'import os, sys, sysconfig; site = sysconfig.get_paths()["purelib"]; \
+  open(os.path.join(site, sys.argv[1]), "w").write(os.path.relpath(sys.argv[2], site) + "\n")' $(LAB_PTH) $(ROOT)/lab
+endef
+
 venv: $(VENV)/.stamp
+	@$(call write_lab_pth,$(VENV))
 
 # ansible-test sanity wants its own pins (pylint, yamllint, ...): a second virtualenv keeps them apart from ansible-lint's
 $(ROOT)/.venv-sanity/.stamp: tests/sanity/requirements.txt
@@ -117,6 +128,7 @@ CORE_HOME := $(ROOT)/.cache/core-matrix-home
 core-matrix: collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v)/.stamp)
 	@set -e; for v in $(CORE_VERSIONS); do \
 	  echo "== ansible-core $$v"; start=$$(date +%s); \
+	  $(call write_lab_pth,$(ROOT)/.venv-core-$$v); \
 	  $(ROOT)/.venv-core-$$v/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/negative tests/packaging lab/tests; \
 	  HOME=$(CORE_HOME) ECMP_SANITY_VENV=$(ROOT)/.venv-core-$$v ECMP_SANITY_DIR=/tmp/ecmp-lvs-sanity-$$v \
 	    bash tests/sanity/run.sh; \

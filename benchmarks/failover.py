@@ -37,13 +37,17 @@ import threading
 import time
 import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, 'lab'))
+import failover_analysis as fa  # next to this script (Python puts the script's directory first)
 
-import failover_analysis as fa  # noqa: E402  pylint: disable=wrong-import-position
-from ecmplab_lib.util import pid_alive  # noqa: E402  pylint: disable=wrong-import-position,import-error
+try:
+    from ecmplab_lib import facade  # pylint: disable=import-error
+    from ecmplab_lib.util import pid_alive  # pylint: disable=import-error
+except ImportError as exc:  # a virtualenv made before the lab package was on its path
+    sys.exit('benchmarks/failover.py: the lab package lab/ecmplab_lib is not importable (%s): run `make venv` (it '
+             "puts lab/ on the virtualenv's path) or set PYTHONPATH=lab" % exc)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = facade.ROOT
 
 GUEST_DIR = '/root/ecmp-bench'
 NGINX_SNIPPET = '/etc/nginx/conf.d/zz-ecmp-bench.conf'
@@ -82,18 +86,19 @@ class BenchError(Exception):
 
 
 class Lab:
-    """The lab through lab/ecmplab (lifecycle, playbooks) and its documented ssh_config (fast SSH)."""
+    """The lab through lab/ecmplab (lifecycle, playbooks) and its documented ssh_config (fast SSH); its inventory
+    (groups, host variables, addresses) read once through the lab's façade."""
 
     def __init__(self, name, inventory, python):
         self.name = name
         self.inventory = inventory
         self.python = python
-        self.state_dir = os.path.join(ROOT, '.lab', name)
-        self.ssh_config = os.path.join(self.state_dir, 'ssh_config')
+        self.view = facade.LabView(name, inventory)
+        self.state_dir = self.view.state_dir
+        self.ssh_config = self.view.ssh_config
 
     def tool_cmd(self, *args):
-        return [self.python, os.path.join(ROOT, 'lab', 'ecmplab'), '--inventory', self.inventory,
-                '--name', self.name] + list(args)
+        return self.view.tool_cmd(*args, python=self.python)
 
     def tool(self, *args, check=True, timeout=600, logfile=None):
         cmd = self.tool_cmd(*args)
@@ -111,9 +116,8 @@ class Lab:
         return res
 
     def ssh(self, host, command, stdin=None, timeout=60, check=True):
-        cmd = ['ssh', '-F', self.ssh_config, '-o', 'BatchMode=yes', host, command]
-        res = subprocess.run(cmd, input=stdin if stdin is not None else b'', stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, timeout=timeout, check=False)
+        res = subprocess.run(self.view.ssh_cmd(host, command), input=stdin if stdin is not None else b'',
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
         if check and res.returncode != 0:
             raise BenchError('ssh %s %r: rc %d: %s' % (host, command, res.returncode,
                                                        res.stderr.decode(errors='replace')[-500:]))
@@ -135,27 +139,6 @@ class Lab:
             return None
 
 
-def inventory_groups(inventory):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
-    out = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-inventory'), '-i', inventory, '--list'],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, check=True, env=env, cwd=ROOT).stdout
-    data = json.loads(out)
-    hostvars = data['_meta']['hostvars']
-
-    def members(group, seen=None):
-        seen = seen or set()
-        if group in seen:
-            return []
-        seen.add(group)
-        body = data.get(group) or {}
-        hosts = list(body.get('hosts', []))
-        for child in body.get('children', []):
-            hosts += members(child, seen)
-        return sorted(set(hosts))
-    groups = {g: members(g) for g in ('routers', 'directors', 'realservers', 'clients')}
-    return groups, hostvars
-
-
 def clock_offset(lab, host, samples=5):
     """guest clock - controller clock, from the sample with the smallest SSH round trip."""
     best = None
@@ -174,10 +157,10 @@ def clock_offset(lab, host, samples=5):
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, lab):
         self.args = args
-        self.lab = Lab(args.name, args.inventory, args.python)
-        self.groups, self.hostvars = inventory_groups(args.inventory)
+        self.lab = lab
+        self.groups, self.hostvars = self.lab.view.groups, self.lab.view.hostvars
         self.router = args.router or self.groups['routers'][0]
         self.client = args.client or self.groups['clients'][0]
         self.directors = self.groups['directors']
@@ -185,8 +168,7 @@ class Bench:
         self.halt_director = args.halt_director or self.directors[0]
         self.drain_director = args.drain_director or self.directors[-1]
         self.fail_rs = args.fail_rs or self.realservers[0]
-        self.addr = {h: str(self.hostvars[h].get('lvs_address') or self.hostvars[h]['ansible_host'])
-                     for h in self.directors + self.realservers + [self.router]}
+        self.addr = {h: str(self.lab.view.address(h)) for h in self.directors + self.realservers + [self.router]}
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
@@ -880,7 +862,7 @@ def main():
     if not lab.is_up():
         log('lab "%s" is down: lab/ecmplab --name %s up' % (args.name, args.name))
         lab.tool('up', timeout=900)
-    bench = Bench(args)
+    bench = Bench(args, lab)
     configs = [c for c in args.configs.split(',') if c]
     results = {
         'benchmark': 'ecmp.lvs failover (Zero-reset failover)', 'timestamp': stamp,

@@ -4,7 +4,6 @@
 
 import argparse
 import glob
-import ipaddress
 import json
 import os
 import shutil
@@ -12,107 +11,14 @@ import subprocess
 import sys
 import time
 
-from . import image, inventory, netns
+from . import demo, image, inventory, netns
+from .facade import (DEFAULT_INVENTORY, DEFAULT_NAME, State, inventory_path, playbook_cmd, playbook_env, ssh_cmd,
+                     ssh_ready)
 from .podman import PodmanBackend
 from .uml import UmlBackend
-from .util import (HOST_NAME_MAX, LAB_NAME_MAX, ROOT, LabError, check_name, check_ssh_path, log, parallel, run,
-                   safe_rmtree)
+from .util import LAB_NAME_MAX, ROOT, LabError, check_name, log, parallel
 
-DEFAULT_NAME = 'ecmplab'
 SSH_TIMEOUT = 240
-
-
-class State:
-    """Everything of a lab on disk: .lab/<name>/ (key, ssh_config, disks, consoles, state.json)."""
-
-    def __init__(self, name):
-        self.name = check_name(inventory.LAB_NAME_FIELD, name, LAB_NAME_MAX)
-        self.root = os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab')
-        self.dir = os.path.join(self.root, name)
-        self.check_dir()
-        self.file = os.path.join(self.dir, 'state.json')
-        self.data = {}
-        if os.path.exists(self.file):
-            with open(self.file, encoding='utf-8') as fd:
-                self.data = json.load(fd)
-        self.pids = self.data.setdefault('pids', {})
-
-    def check_dir(self):
-        """The state directory is <state root>/<name> itself: a symlink (or anything resolving elsewhere) is
-        refused before the lab reads, writes or removes anything there."""
-        real = os.path.realpath(self.dir)
-        if os.path.islink(self.dir) or real != os.path.join(os.path.realpath(self.root), self.name):
-            raise LabError('state directory %s resolves to %s, not to %s/%s: refusing to use it'
-                           % (self.dir, real, os.path.realpath(self.root), self.name))
-
-    def remove(self):
-        """Remove the state directory (only ever inside the state root)."""
-        self.check_dir()
-        if os.path.isdir(self.dir):
-            safe_rmtree(self.dir, self.root)
-
-    @property
-    def exists(self):
-        return os.path.exists(self.file)
-
-    def save(self):
-        os.makedirs(self.dir, exist_ok=True)
-        tmp = self.file + '.tmp'
-        with open(tmp, 'w', encoding='utf-8') as fd:
-            json.dump(self.data, fd, indent=2, sort_keys=True)
-        os.rename(tmp, self.file)
-
-    @property
-    def key(self):
-        return os.path.join(self.dir, 'id_ed25519')
-
-    @property
-    def ssh_config(self):
-        return os.path.join(self.dir, 'ssh_config')
-
-    def ensure_key(self):
-        os.makedirs(self.dir, mode=0o700, exist_ok=True)
-        if not os.path.exists(self.key):
-            run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'ecmplab-%s' % self.name, '-f', self.key])
-
-    def pubkey(self):
-        with open(self.key + '.pub', encoding='ascii') as fd:
-            return fd.read().strip()
-
-    def write_ssh_config(self, lab):
-        """One `Host NAME ADDRESS` block per host, then the lab's settings. Every value from the inventory is
-        checked again here (names: lab identifiers, addresses: parsed by ipaddress), so inventory data can never
-        add a line (a ProxyCommand, say) to the file ssh runs as root with."""
-        check_name(inventory.LAB_NAME_FIELD, lab.name, LAB_NAME_MAX)
-        check_ssh_path('state directory', self.dir)
-        lines = ['# written by lab/ecmplab for the lab "%s": ssh -F %s HOST' % (lab.name, self.ssh_config)]
-        for host in lab.hosts:
-            name = check_name('inventory host name', host.name, HOST_NAME_MAX)
-            try:
-                address = ipaddress.ip_address(str(host.mgmt))
-            except ValueError as exc:
-                raise LabError('%s: ansible_host %r is not an address' % (host.name, str(host.mgmt))) from exc
-            lines += ['Host %s %s' % (name, address), '  HostName %s' % address]
-        lines += [
-            'Host *',
-            '  User root',
-            '  IdentityFile %s' % self.key,
-            '  IdentitiesOnly yes',
-            '  ProxyCommand ip netns exec %s nc %%h %%p' % lab.name,
-            '  StrictHostKeyChecking no',
-            '  UserKnownHostsFile /dev/null',
-            '  LogLevel ERROR',
-            '  ConnectTimeout 5',
-            '  ServerAliveInterval 5',
-            '  ControlMaster auto',
-            '  ControlPath %s/cm-%%C' % self.dir,
-            '  ControlPersist 120s',
-        ]
-        if any(ch in line for line in lines for ch in '\r\n\0'):
-            raise LabError('ssh_config would get a line break from the inventory: not written')
-        with open(self.ssh_config, 'w', encoding='ascii') as fd:
-            fd.write('\n'.join(lines) + '\n')
-        os.makedirs(os.path.join(self.dir, 'cp'), exist_ok=True)
 
 
 def detect_backend(requested):
@@ -127,29 +33,6 @@ def make_backend(kind, lab, state):
     return {'uml': UmlBackend, 'podman': PodmanBackend}[kind](lab, state)
 
 
-def ssh_cmd(state, host, command=None, master=False):
-    cmd = ['ssh', '-F', state.ssh_config]
-    if not master:
-        cmd += ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']
-    cmd += ['-o', 'BatchMode=yes', host.name if hasattr(host, 'name') else host]
-    if command:
-        cmd += command if isinstance(command, list) else [command]
-    return cmd
-
-
-def ssh_run(state, host, command, timeout=60, check=True):
-    return run(ssh_cmd(state, host, command), timeout=timeout, check=check)
-
-
-def ssh_ready(state, host):
-    try:
-        res = subprocess.run(ssh_cmd(state, host, 'true'), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=8, check=False)
-    except subprocess.TimeoutExpired:
-        return False
-    return res.returncode == 0
-
-
 def wait_ssh(lab, state, backend, hosts, started):
     """Retry SSH on every host (one polling thread per host, no fixed sleeps) until all answer; fail early
     if a guest died."""
@@ -158,7 +41,7 @@ def wait_ssh(lab, state, backend, hosts, started):
     def one(host):
         while True:
             backend.check_alive(host)
-            if ssh_ready(state, host):
+            if ssh_ready(state.ssh_config, host):
                 log('%-10s ssh ready after %5.1f s' % (host.name, time.monotonic() - started))
                 return
             if time.monotonic() > deadline:
@@ -278,7 +161,7 @@ def cmd_status(args, lab):
 
     def one(host):
         st = backend.host_state(host)
-        ssh = ssh_ready(state, host) if st == 'running' else False
+        ssh = ssh_ready(state.ssh_config, host) if st == 'running' else False
         return host, st, ssh
 
     print('lab "%s": backend %s, image %s, range %s (unreachable on the host), namespace %s'
@@ -294,7 +177,7 @@ def cmd_status(args, lab):
 def cmd_ssh(args, lab):
     state, _backend = _require_up(lab)
     host = lab.host(args.host)
-    cmd = ssh_cmd(state, host, master=True)
+    cmd = ssh_cmd(state.ssh_config, host, master=True)
     if args.cmd:
         cmd += args.cmd
     elif sys.stdin.isatty():
@@ -341,28 +224,23 @@ def cmd_link(args, lab):
     return 0
 
 
-def playbook_env(lab, state):
-    return inventory.ansible_env(ECMPLAB_NAME=lab.name, ECMPLAB_STATE_DIR=state.dir,
-                                 ECMPLAB_BACKEND=state.data.get('backend', ''))
-
-
 def cmd_playbook(args, lab):
     state, _backend = _require_up(lab)
-    cmd = [inventory.ansible_bin('ansible-playbook'), '-i', os.path.abspath(lab.inventory), args.playbook]
-    cmd += args.args
-    return subprocess.call(cmd, env=playbook_env(lab, state), cwd=ROOT)
+    return subprocess.call(playbook_cmd(lab, args.playbook, args.args), env=playbook_env(lab, state), cwd=ROOT)
 
 
 def cmd_demo(args, lab):
-    from . import demo  # pylint: disable=import-outside-toplevel
-    return demo.run_demo(args, lab)
+    rc = cmd_up(args, lab)
+    if rc not in (0, None):
+        return rc
+    return demo.run_demo(args, lab, State(lab.name))
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='lab/ecmplab', description='ecmp.lvs lab: the hosts of an inventory as local podman containers '
         'or User-Mode Linux guests, reachable over SSH exactly like real hosts.')
-    parser.add_argument('--inventory', '-i', default=os.environ.get('ECMPLAB_INVENTORY', 'inventories/lab'))
+    parser.add_argument('--inventory', '-i', default=os.environ.get('ECMPLAB_INVENTORY', DEFAULT_INVENTORY))
     parser.add_argument('--backend', '-b', default=os.environ.get('ECMPLAB_BACKEND', 'auto'),
                         choices=['auto', 'podman', 'uml', 'all'],
                         help='auto = podman when the host kernel has IPVS, else uml (all: build-image only)')
@@ -417,8 +295,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         log('the lab needs root (network namespaces, taps, podman as root)')
         return 1
-    if not os.path.isabs(args.inventory) and not os.path.exists(args.inventory):
-        args.inventory = os.path.join(ROOT, args.inventory)
+    args.inventory = inventory_path(args.inventory)
     try:
         lab = inventory.load(args.inventory, args.name)
         return args.func(args, lab)

@@ -12,13 +12,13 @@ import os
 import subprocess
 import time
 
-from . import cli
+from .facade import playbook_cmd, playbook_env, ssh_run
 from .util import ROOT, LabError, log, parallel
 
 
 def _ipvs_conns(state, director, vip, port):
     """Connections the director's IPVS service VIP:port has scheduled so far (None without IPVS)."""
-    res = cli.ssh_run(state, director, 'ipvsadm -L -n --stats -t %s:%s' % (vip, port), timeout=30, check=False)
+    res = ssh_run(state.ssh_config, director, 'ipvsadm -L -n --stats -t %s:%s' % (vip, port), timeout=30, check=False)
     if res.returncode != 0:
         return None
     for line in res.stdout.splitlines():
@@ -36,7 +36,7 @@ def _num(text):
 
 
 def _route(state, router, vip):
-    res = cli.ssh_run(state, router, 'ip -j route show %s' % vip, timeout=30, check=False)
+    res = ssh_run(state.ssh_config, router, 'ip -j route show %s' % vip, timeout=30, check=False)
     routes = json.loads(res.stdout or '[]') if res.returncode == 0 else []
     hops = [h.get('gateway') for r in routes for h in r.get('nexthops', [])]
     if not hops:
@@ -72,7 +72,7 @@ def request_spread(lab, state, count):
     script = ('ok=0; for i in $(seq %d); do curl -s -m 5 --retry 3 --retry-delay 0 http://%s:%s/ || echo FAILED; done'
               % (count, vip, port))
     t0 = time.monotonic()
-    res = cli.ssh_run(state, client, script, timeout=30 + 5 * count, check=False)
+    res = ssh_run(state.ssh_config, client, script, timeout=30 + 5 * count, check=False)
     elapsed = time.monotonic() - t0
     after = parallel(lambda d: _ipvs_conns(state, d, vip, port), directors)
     answers = {}
@@ -88,19 +88,15 @@ def request_spread(lab, state, count):
         print('%-22s %8s' % (director.name, delta))
 
 
-def run_demo(args, lab):
-    rc = cli.cmd_up(args, lab)
-    if rc not in (0, None):
-        return rc
-    state = cli.State(lab.name)
+def run_demo(args, lab, state):
+    """After `up` (cli.cmd_demo): playbooks/site.yml, the routers' ECMP routes, the request spread."""
     site = os.path.join(ROOT, 'playbooks', 'site.yml')
     if not os.path.exists(site):
         log('playbooks/site.yml does not exist yet: the lab is up, nothing more to show '
             '(lab/ecmplab --name %s down to remove it)' % lab.name)
         return 0
     t0 = time.monotonic()
-    rc = subprocess.call([cli.inventory.ansible_bin('ansible-playbook'), '-i', os.path.abspath(lab.inventory), site],
-                         env=cli.playbook_env(lab, state), cwd=ROOT)
+    rc = subprocess.call(playbook_cmd(lab, site), env=playbook_env(lab, state), cwd=ROOT)
     log('site.yml finished in %.1f s (rc=%d)' % (time.monotonic() - t0, rc))
     if rc != 0:
         raise LabError('playbooks/site.yml failed (rc=%d)' % rc)

@@ -73,10 +73,8 @@ class Lab:
         self.inventory = inventory
         hostvars = data.get('_meta', {}).get('hostvars', {})
         membership = {}
-        for group, body in data.items():
-            if group == '_meta' or not isinstance(body, dict):
-                continue
-            for host in _group_hosts(data, group, set()):
+        for group, hosts in group_members(data).items():
+            for host in hosts:
                 membership.setdefault(host, set()).add(group)
         names = sorted(hostvars)
         if not names:
@@ -128,6 +126,13 @@ class Lab:
         if segment is None:
             return 'mgmt'
         return 'br%d-%s' % (self.segments.index(segment), segment)[:15]
+
+
+def group_members(data):
+    """{group: sorted host names} of `ansible-inventory --list` output, a group's children included at any depth
+    (as ansible's `groups` variable has them: `all` holds every host). Every reader of a lab uses this."""
+    return {group: sorted(_group_hosts(data, group, set())) for group, body in data.items()
+            if group != '_meta' and isinstance(body, dict)}
 
 
 def _group_hosts(data, group, seen):
@@ -184,9 +189,14 @@ def ansible_env(**extra):
     return env
 
 
-def load(inventory, name):
+def read(inventory):
+    """`ansible-inventory -i INVENTORY --list` (group_vars and host_vars applied) as a dict."""
     if not os.path.exists(inventory):
         raise LabError('inventory %s does not exist' % inventory)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
     res = run([ansible_bin('ansible-inventory'), '-i', inventory, '--list'], env=env)
-    return Lab(name, inventory, json.loads(res.stdout))
+    return json.loads(res.stdout)
+
+
+def load(inventory, name):
+    return Lab(name, inventory, read(inventory))

@@ -4,14 +4,11 @@
 Run: .venv/bin/python -m pytest lab/tests"""
 
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-
-from ecmplab_lib import image, inventory  # noqa: E402 pylint: disable=wrong-import-position
-from ecmplab_lib.util import LabError  # noqa: E402 pylint: disable=wrong-import-position
+from ecmplab_lib import image, inventory
+from ecmplab_lib.util import LabError
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 

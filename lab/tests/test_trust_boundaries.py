@@ -15,12 +15,10 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from ecmplab_lib import cli, inventory, netns, podman, uml, util
+from ecmplab_lib.util import LabError
 
-from ecmplab_lib import cli, inventory, netns, podman, uml, util  # noqa: E402 pylint: disable=wrong-import-position
-from ecmplab_lib.util import LabError  # noqa: E402 pylint: disable=wrong-import-position
-
-from test_ecmplab import _data  # noqa: E402 pylint: disable=wrong-import-position,import-error
+from test_ecmplab import _data  # pylint: disable=import-error
 
 INJECTION = 'router1\n  ProxyCommand touch /tmp/ecmplab-pwned'
 BAD_NAMES = [INJECTION, 'lab\n', '../../etc', '..', 'a/b', '', 'Lab', '1lab', '-lab', 'lab.1', 'lab_1', 'lab 1',

@@ -102,6 +102,21 @@ def drain_check(states, leaving, max_intent_age=lvs_model.DRAIN_INTENT_MAX_AGE):
 
 
 @_filter
+def drain_states(results):
+    return lvs_model.drain_states(results)
+
+
+@_filter
+def drain_refusal(check, leaving):
+    return lvs_model.drain_refusal(check, leaving)
+
+
+@_filter
+def drain_report(result, host, drain=True, check_mode=False):
+    return lvs_model.drain_report(result, host, drain, check_mode)
+
+
+@_filter
 def bgp_neighbors(hostvars, groups, group_name):
     return lvs_net.bgp_neighbors(hostvars, groups, group_name)
 
@@ -145,6 +160,9 @@ class FilterModule(object):
             'ipvs_missing': ipvs_missing,
             'interface_sysctls': interface_sysctls,
             'drain_check': drain_check,
+            'drain_states': drain_states,
+            'drain_refusal': drain_refusal,
+            'drain_report': drain_report,
             'bgp_neighbors': bgp_neighbors,
             'ospf_networks': ospf_networks,
             'lvs_status': lvs_status,

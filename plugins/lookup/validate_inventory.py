@@ -87,7 +87,7 @@ class LookupModule(LookupBase):
         variable_manager = VariableManager(loader=self._loader, inventory=inventory)
         hostvars = HostVars(inventory=inventory, variable_manager=variable_manager, loader=self._loader)
         groups = inventory.get_groups_dict()
-        # the controller's view: extra vars and the play's variables visible here (drain.yml's defaults)
+        # the controller's view: extra vars and the play's variables visible here
         task_vars = dict(variable_manager.get_vars(include_hostvars=False))
         task_vars.update(variables)
         controller_vars, errors = lvs_inventory.controller_values(task_vars, self._templar.template)

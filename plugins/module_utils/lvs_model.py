@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 import math
 import re
 
@@ -555,6 +556,79 @@ def ipvs_order_drift(kernel_services, services):
 
 # A drain intent (playbooks/drain.yml) older than this is left over from a run that died; it is ignored.
 DRAIN_INTENT_MAX_AGE = 600
+
+
+def _json_output(what, text):
+    """The JSON an ecmp-lvs-announce command printed (empty output: {})."""
+    if text is None or text == '':
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise LvsModelError('%s printed no JSON: %s' % (what, fmt_value(str(text)[:300])))
+
+
+def drain_states(results):
+    """Director name -> the parsed JSON of ``ecmp-lvs-announce status``, from the ``results`` of a command task
+    looped over the directors (``loop: "{{ groups['directors'] }}"``, ``register``). A director whose command
+    printed nothing (failed, not installed, unreachable) gets ``{}``, one whose output is no JSON ``{'error': ...}``:
+    ``drain_check`` counts both as unreadable."""
+    if not is_list(results):
+        raise LvsModelError('drain_states: %s is not the results list of a loop over the directors'
+                            % fmt_value(results))
+    states = {}
+    for result in results:
+        if not is_mapping(result) or 'item' not in result:
+            raise LvsModelError('drain_states: %s is not a loop result (no item)' % fmt_value(result))
+        name = str(result['item'])
+        try:
+            states[name] = _json_output('ecmp-lvs-announce status', result.get('stdout'))
+        except LvsModelError as exc:
+            states[name] = {'error': str(exc)}
+    return states
+
+
+def drain_refusal(check, leaving):
+    """The message of a refused drain: ``check`` is the verdict of ``drain_check``, ``leaving`` the directors
+    the run drains."""
+    if not is_mapping(check):
+        raise LvsModelError('drain_refusal: %s is not a verdict of drain_check' % fmt_value(check))
+    if not is_list(leaving):
+        raise LvsModelError('drain_refusal: leaving: %s is not a list of director names' % fmt_value(leaving))
+
+    def names(key, empty):
+        return ', '.join(str(v) for v in check.get(key) or []) or empty
+    return ('Draining %s would leave %s without any announcing director (announced elsewhere: %s; drained: %s; '
+            'drain in progress: %s; unreadable: %s). Drain fewer directors (-l), wait for the other drain, fix the '
+            'others, or force with -e lvs_drain_force=true.'
+            % (', '.join(str(h) for h in leaving), names('orphaned', ''), names('kept', 'nothing'),
+               names('drained', 'none'), names('draining', 'none'), names('unreadable', 'none')))
+
+
+def drain_report(result, host, drain=True, check_mode=False):
+    """The line a drain (``drain``) or undrain reports for ``host``: ``result`` is the registered result of
+    ``ecmp-lvs-announce wait-idle`` (drain) or ``wait-announced`` (undrain); a value it lacks shows as ``?``."""
+    if check_mode:
+        return '%s: check mode, would be %s' % (host, 'drained' if drain else 'undrained')
+    stdout = result.get('stdout') if is_mapping(result) else None
+    report = _json_output('%s: ecmp-lvs-announce %s' % (host, 'wait-idle' if drain else 'wait-announced'), stdout)
+    if not is_mapping(report):
+        report = {}
+
+    def value(key):
+        found = report.get(key, '?')
+        return '' if found is None else found
+
+    def joined(key):
+        items = report.get(key, [])
+        return ', '.join(str(v) for v in items) if is_list(items) else str(items)
+    if drain:
+        return ('%s drained: VIPs %s withdrawn after %s s, no IPVS packet since %s s (%s packets after the '
+                'withdrawal), waited %s s; %s active / %s inactive IPVS connection entries left (they expire by '
+                'themselves).' % (host, joined('vips'), value('withdrawn_after'), value('idle_after'),
+                                  value('packets_after_withdrawal'), value('waited'), value('active_connections'),
+                                  value('inactive_connections')))
+    return '%s undrained: %s announced after %s s.' % (host, joined('announced'), value('waited'))
 
 
 def drain_check(states, leaving, max_intent_age=DRAIN_INTENT_MAX_AGE):

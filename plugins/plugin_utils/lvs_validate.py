@@ -665,7 +665,7 @@ def _check_config_strings(report, hostvars, groups):
 
 
 def _check_drain(report, controller_vars):
-    """The variables of playbooks/drain.yml (play defaults, or -e)."""
+    """The variables of playbooks/drain.yml (-e; their defaults are those of the director role's entry point drain)."""
     for name in ('lvs_drain', 'lvs_drain_force'):
         if controller_vars.get(name) is not None:
             _to_bool(name, controller_vars[name], report)

@@ -11,14 +11,12 @@ ssh_config (lab/ecmplab up) and the environment `lab/ecmplab playbook` runs ansi
 import configparser
 import glob
 import os
-import sys
 
 import yaml
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-sys.path.insert(0, os.path.join(ROOT, 'lab'))
+from ecmplab_lib import inventory  # pylint: disable=import-error
 
-from ecmplab_lib import inventory  # noqa: E402 pylint: disable=wrong-import-position,import-error
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 UNSAFE_SSH = ('stricthostkeychecking=no', 'stricthostkeychecking no', 'userknownhostsfile=/dev/null',
               'userknownhostsfile /dev/null', 'globalknownhostsfile=/dev/null', 'globalknownhostsfile /dev/null')

@@ -4,48 +4,36 @@
 
 Hosts are reached with testinfra's ssh backend through the ssh_config the lab tool writes
 (.lab/<name>/ssh_config: ProxyCommand into the lab's network namespace). The lab is chosen by
-ECMPLAB_NAME / ECMPLAB_STATE_DIR (set by the scenario); the inventory is inventories/lab.
+ECMPLAB_NAME / ECMPLAB_STATE_DIR (set by the scenario); the inventory is inventories/lab. Everything about the
+lab (inventory, groups, addresses, state, SSH) comes from the lab tool's façade, lab/ecmplab_lib/facade.py
+(importable from the project's virtualenv: `make venv`).
 """
 
-import json
 import os
-import subprocess
 import time
 
 import pytest
-import testinfra
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-NAME = os.environ.get('ECMPLAB_NAME', 'ecmplab')
-STATE_DIR = os.environ.get('ECMPLAB_STATE_DIR') or os.path.join(ROOT, '.lab', NAME)
-INVENTORY = os.environ.get('ECMPLAB_INVENTORY') or os.path.join(ROOT, 'inventories', 'lab')
+try:
+    from ecmplab_lib import facade
+except ImportError as exc:  # a virtualenv made before the lab package was on its path
+    raise ImportError('the lab package lab/ecmplab_lib is not importable (%s): run `make venv` (it puts lab/ on '
+                      "the virtualenv's path) or set PYTHONPATH=lab" % exc) from exc
+
+SETTINGS = facade.Settings()
+ROOT = facade.ROOT
+NAME = SETTINGS.name
+STATE_DIR = SETTINGS.state_dir
+INVENTORY = SETTINGS.inventory
 
 
-class Lab:
+class Lab(facade.LabView):
+    """The lab under test: facade.LabView (groups, hostvars, address(), host(), backend, services, protocol, bfd)
+    plus the tests' IPVS guards."""
+
     def __init__(self):
-        with open(os.path.join(STATE_DIR, 'state.json'), encoding='utf-8') as fd:
-            self.state = json.load(fd)
-        self.backend = self.state['backend']
-        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
-        out = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-inventory'), '-i', INVENTORY, '--list'],
-                             env=env, check=True, capture_output=True, text=True).stdout
-        data = json.loads(out)
-        self.hostvars = data['_meta']['hostvars']
-        self.groups = {g: sorted(b.get('hosts', [])) for g, b in data.items() if isinstance(b, dict) and g != '_meta'}
-        anyhost = self.hostvars[sorted(self.hostvars)[0]]
-        self.services = anyhost.get('lvs_services', [])
-        self.protocol = anyhost.get('lvs_routing_protocol', 'ospf')
-        self.bfd = bool(anyhost.get('lvs_bfd_enabled', True))
-        self._hosts = {}
-
-    def host(self, name):
-        if name not in self._hosts:
-            self._hosts[name] = testinfra.get_host('ssh://%s' % name,
-                                                   ssh_config=os.path.join(STATE_DIR, 'ssh_config'))
-        return self._hosts[name]
-
-    def address(self, name):
-        return self.hostvars[name].get('lvs_address') or self.hostvars[name]['ansible_host']
+        super().__init__(NAME, INVENTORY, STATE_DIR)
+        self.require_up()  # no running lab: the fixture fails here, as before
 
     def has_ipvs(self, name):
         return self.host(name).file('/proc/net/ip_vs').exists

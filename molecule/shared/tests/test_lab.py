@@ -10,13 +10,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from conftest import INVENTORY, NAME, ROOT, STATE_DIR, retry
+from ecmplab_lib import facade  # pylint: disable=import-error
 
 REQUESTS = 60
 
@@ -183,11 +183,9 @@ def _lab_tool(*args, **kwargs):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, kwargs.get('log', 'lab-tool.log')), 'w+', encoding='utf-8') as out:
         try:
-            proc = subprocess.run([sys.executable, os.path.join(ROOT, 'lab', 'ecmplab'), '--name',
-                                   os.path.basename(STATE_DIR)] + list(args), cwd=ROOT, stdout=out,
+            proc = subprocess.run(facade.tool_cmd(os.path.basename(STATE_DIR), *args), cwd=ROOT, stdout=out,
                                   stderr=subprocess.PIPE, text=True, check=False, timeout=900,
-                                  env=dict(os.environ, ECMPLAB_STATE_ROOT=os.path.dirname(STATE_DIR),
-                                           ANSIBLE_FORCE_COLOR='false', ANSIBLE_NOCOLOR='true'))
+                                  env=facade.tool_env(STATE_DIR, ANSIBLE_FORCE_COLOR='false', ANSIBLE_NOCOLOR='true'))
             returncode, stderr = proc.returncode, proc.stderr
         except subprocess.TimeoutExpired as exc:
             returncode, stderr = 'timeout', str(exc)

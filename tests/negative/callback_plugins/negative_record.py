@@ -57,13 +57,14 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_start(self, host, task):
         self.record['started'].append({'host': host.get_name(), 'task': task.get_name(),
-                                       'delegate_to': _delegate(task)})
+                                       'delegate_to': _delegate(task), 'action': getattr(task, 'action', None)})
 
     def _add(self, status, result):
         host = _host_name(result)
         task = getattr(result, 'task', None) or getattr(result, '_task', None)
         delegate = _delegate(task)
-        entry = {'host': host, 'status': status, 'task': result.task_name, 'delegate_to': delegate}
+        entry = {'host': host, 'status': status, 'task': result.task_name, 'delegate_to': delegate,
+                 'action': getattr(task, 'action', None)}
         if 'localhost' in (host, delegate):
             data = _result_dict(result)
             entry.update({'msg': str(data.get('msg', '')), 'errors': [str(e) for e in data.get('errors') or []],

@@ -21,8 +21,12 @@ def _load(role, *parts):
 
 
 def _spec_options(role):
+    """The options of every entry point of the role (main, and e.g. the director's drain)."""
     spec = yaml.safe_load(_load(role, 'meta', 'argument_specs.yml'))
-    return spec['argument_specs']['main']['options']
+    options = {}
+    for entry in spec['argument_specs'].values():
+        options.update(entry.get('options') or {})
+    return options
 
 
 @pytest.mark.parametrize('role', ROLES)

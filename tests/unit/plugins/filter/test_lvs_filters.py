@@ -56,7 +56,8 @@ def test_filter_names_are_the_contract():
                                 'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'interface_sysctls',
                                 'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
-                                'routers_routing_via', 'drain_check', 'lvs_status', 'lvs_status_table'])
+                                'routers_routing_via', 'drain_check', 'drain_states', 'drain_refusal', 'drain_report',
+                                'lvs_status', 'lvs_status_table'])
 
 
 # ---------------------------------------------------------------- host_prefix

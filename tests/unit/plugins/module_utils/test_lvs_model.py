@@ -9,6 +9,8 @@ tests/unit/roles/test_keepalived_template.py.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model as m
@@ -152,3 +154,60 @@ def test_drain_check_odd_intent_ages_do_not_count(intent):
 def test_drain_check_rejects_bad_input():
     assert 'states' in raises(m.drain_check, [], ['d1'])
     assert 'leaving' in raises(m.drain_check, {}, 'd1')
+
+
+# -- the data shaping of the director's drain entry point (roles/director/tasks/drain.yml) --
+
+def _loop(*items):
+    """The registered results of `ecmp-lvs-announce status` looped over the directors."""
+    return [dict(item=name, rc=0, **({'stdout': out} if out is not None else {'unreachable': True}))
+            for name, out in items]
+
+
+def test_drain_states_one_dict_per_director():
+    status = {'announced': [V1], 'drained': False, 'drain_file': '/var/lib/ecmp-lvs/drained'}
+    states = m.drain_states(_loop(('d1', json.dumps(status)), ('d2', ''), ('d3', None), ('d4', 'Traceback: oops')))
+    assert states['d1'] == status and states['d2'] == {} and states['d3'] == {}
+    assert states['d4'] == {'error': "ecmp-lvs-announce status printed no JSON: 'Traceback: oops'"}
+    # what the entry point feeds drain_check: unreadable directors announce nothing
+    assert m.drain_check(states, ['d1'])['unreadable'] == ['d2', 'd3', 'd4']
+    assert m.drain_check(states, ['d1'])['orphaned'] == [V1]
+
+
+def test_drain_states_rejects_what_is_no_loop():
+    assert 'results list' in raises(m.drain_states, {'results': []})
+    assert 'no item' in raises(m.drain_states, [{'stdout': '{}'}])
+
+
+def test_drain_refusal_message():
+    """The exact text playbooks/drain.yml printed before the entry point (the lab tests look for parts of it)."""
+    check = m.drain_check({'d1': _st([V1]), 'd2': _st([V1], intent=3)}, ['d1'])
+    assert m.drain_refusal(check, ['d1']) == (
+        'Draining d1 would leave 10.99.100.10 without any announcing director (announced elsewhere: nothing; '
+        'drained: none; drain in progress: d2; unreadable: none). Drain fewer directors (-l), wait for the other '
+        'drain, fix the others, or force with -e lvs_drain_force=true.')
+    check = {'orphaned': [V1, V2], 'kept': ['10.0.0.1'], 'drained': ['d3'], 'draining': [], 'unreadable': ['d4', 'd5']}
+    assert m.drain_refusal(check, ['d1', 'd2']).startswith(
+        'Draining d1, d2 would leave 10.99.100.10, 10.99.100.11 without any announcing director (announced '
+        'elsewhere: 10.0.0.1; drained: d3; drain in progress: none; unreadable: d4, d5). ')
+    assert 'verdict' in raises(m.drain_refusal, [], ['d1'])
+    assert 'leaving' in raises(m.drain_refusal, check, 'd1')
+
+
+def test_drain_report_drain_undrain_check_mode():
+    idle = {'vips': [V1, V2], 'withdrawn_after': 0.5, 'idle_after': 3, 'packets_after_withdrawal': 12, 'waited': 8.25,
+            'active_connections': 0, 'inactive_connections': 7}
+    assert m.drain_report({'stdout': json.dumps(idle)}, 'd1') == (
+        'd1 drained: VIPs 10.99.100.10, 10.99.100.11 withdrawn after 0.5 s, no IPVS packet since 3 s (12 packets '
+        'after the withdrawal), waited 8.25 s; 0 active / 7 inactive IPVS connection entries left (they expire by '
+        'themselves).')
+    assert m.drain_report({'stdout': ''}, 'd1') == (
+        'd1 drained: VIPs  withdrawn after ? s, no IPVS packet since ? s (? packets after the withdrawal), waited ? '
+        's; ? active / ? inactive IPVS connection entries left (they expire by themselves).')
+    back = {'announced': [V1], 'waited': 4.1}
+    assert m.drain_report({'stdout': json.dumps(back)}, 'd1', drain=False) == 'd1 undrained: 10.99.100.10 announced after 4.1 s.'
+    assert m.drain_report({}, 'd1', drain=False) == 'd1 undrained:  announced after ? s.'
+    skipped = {'skipped': True, 'changed': False}
+    assert m.drain_report(skipped, 'd1', True, True) == 'd1: check mode, would be drained'
+    assert m.drain_report(skipped, 'd1', False, True) == 'd1: check mode, would be undrained'
+    assert 'wait-idle printed no JSON' in raises(m.drain_report, {'stdout': 'oops'}, 'd1')
