@@ -18,6 +18,9 @@ import pytest
 from conftest import INVENTORY, NAME, ROOT, STATE_DIR, retry
 from ecmplab_lib import facade  # pylint: disable=import-error
 
+# the collection (make collection links it into .ansible/collections; molecule.yml puts that on PYTHONPATH)
+from ansible_collections.ecmp.lvs.plugins.module_utils import frr  # pylint: disable=import-error
+
 REQUESTS = 60
 
 
@@ -48,36 +51,25 @@ def test_router_has_one_nexthop_per_director(lab):
             retry(check, timeout=60)
 
 
-def _vtysh_json(host, command):
-    return json.loads(host.check_output("vtysh -c '%s'" % command) or '{}')
+def _sessions_up(host, protocol, peers):
+    """A check (for retry) that every address of `peers` has its `protocol` session up on `host`: the same reader
+    (module_utils/frr.py) as the roles' waits (ecmp.lvs.routing_state) and playbooks/status.yml; a failure says
+    which neighbour is in which state."""
+    command, reader = frr.SESSION_COMMANDS[protocol]
+
+    def check():
+        sessions = reader(host.check_output("vtysh -c '%s'" % command))
+        problems = frr.session_differences(protocol, sessions, peers)
+        assert not problems, problems
+    return check
 
 
 def test_routing_adjacencies_up(lab):
-    directors = lab.groups['directors']
     for router in lab.groups['routers']:
         host = lab.host(router)
-        if lab.protocol == 'ospf':
-            def check_ospf(host=host):
-                data = _vtysh_json(host, 'show ip ospf neighbor json')
-                states = [n.get('nbrState') or n.get('state', '')
-                          for entries in data.get('neighbors', {}).values() for n in entries]
-                full = [s for s in states if s.startswith('Full')]
-                assert len(full) >= len(directors), 'OSPF neighbours of %s: %s' % (router, states)
-            retry(check_ospf, timeout=60)
-        else:
-            def check_bgp(host=host):
-                data = _vtysh_json(host, 'show bgp ipv4 unicast summary json')
-                peers = data.get('peers', data.get('ipv4Unicast', {}).get('peers', {}))
-                for address in _director_addresses(lab):
-                    assert peers.get(address, {}).get('state') == 'Established', peers
-            retry(check_bgp, timeout=60)
+        retry(_sessions_up(host, lab.protocol, _director_addresses(lab)), timeout=60)
         if lab.bfd:
-            def check_bfd(host=host):
-                peers = json.loads(host.check_output("vtysh -c 'show bfd peers json'") or '[]')
-                up = sorted(p['peer'] for p in peers if p.get('status') == 'up')
-                for address in _director_addresses(lab):
-                    assert address in up, 'BFD peers up on %s: %s' % (router, up)
-            retry(check_bfd, timeout=60)
+            retry(_sessions_up(host, 'bfd', _director_addresses(lab)), timeout=60)
 
 
 @pytest.mark.parametrize('key,value', [('arp_ignore', 1), ('arp_announce', 2)])
@@ -403,7 +395,8 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
     other_before = lab.host(other).check_output('md5sum %s; stat -c %%Y %s' % (conf, conf))
     stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-rollout.log')
     try:
-        res = _run_lab_playbook('playbooks/site.yml', '-e', json.dumps({'lvs_services': bad}),
+        # only the directors' play: the real servers and routers play nothing that this change touches
+        res = _run_lab_playbook('playbooks/site.yml', '-l', 'directors', '-e', json.dumps({'lvs_services': bad}),
                                 '-e', '{"director_wait_retries": 10, "director_wait_delay": 1}', check=False)
         assert res.returncode != 0, res.stdout[-3000:]
         assert '%s: rollout stopped' % canary in res.stdout, res.stdout[-4000:]
@@ -413,7 +406,7 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
         retry(_routed_to(router, vips, lab.address(other), True), timeout=10)
         requests_bad, failed_bad = stop()
         stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-rollout.log')
-        _run_lab_playbook('playbooks/site.yml')
+        _run_lab_playbook('playbooks/site.yml', '-l', 'directors')
         for name in (canary, other):
             retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
     finally:
