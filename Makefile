@@ -1,6 +1,6 @@
 # ecmp.lvs — the two commands a newcomer needs:
 #   make lab    build the lab image if needed, start the lab from $(INVENTORY), run playbooks/site.yml, show the result
-#   make test   every test: unit, sanity, lint, safety (secrets), molecule default (podman) and uml (real IPVS kernels)
+#   make test   every test: unit, sanity, lint, safety (secrets), molecule default (real IPVS kernels in UML)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -32,12 +32,12 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-uml test lab lab-up lab-down lab-status clean
+.PHONY: contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
-	@echo "make test                                                         - unit, sanity, lint, safety, molecule default + uml"
+	@echo "make test                                                         - unit, sanity, lint, safety, molecule default (UML)"
 	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
 	@echo "make contract                                                     - write the shared lvs_* contract into the role docs"
@@ -140,13 +140,15 @@ safety: deps
 	$(PY) -m pytest -q tests/lab_safety
 
 # ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
+# the default scenario (`molecule test`): real IPVS kernels (UML), part of `make test`
 molecule-default: deps
 	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s default
 
-molecule-uml: deps
-	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s uml
+# podman containers (no IPVS), not part of `make test` (the budget: the default scenario checks everything it does)
+molecule-podman: deps
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s podman
 
-molecule: molecule-default molecule-uml
+molecule: molecule-default
 
 test: deps unit sanity lint safety molecule
 

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""End-to-end checks of a converged lab (molecule default = podman, uml = User-Mode Linux).
+"""End-to-end checks of a converged lab (molecule scenarios: default = User-Mode Linux, podman).
 
 Checks that need IPVS skip only where the kernel has none (podman on this host: /proc/net/ip_vs absent);
 on UML they always run.
@@ -202,7 +202,7 @@ def _changed(res, host):
 def test_ipvs_module_playbook(lab):
     """ecmp.lvs.ipvs for real: create, rerun unchanged, weight change, check mode, purge (needs IPVS: UML)."""
     if lab.backend != 'uml':
-        pytest.skip('the ipvs module needs a kernel with IPVS: run by the uml scenario')
+        pytest.skip('the ipvs module needs a kernel with IPVS: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/ipvs_module.yml')
 
 
@@ -214,21 +214,21 @@ def test_sysctl_state_playbook(lab):
 def test_mh_fallback_playbook(lab):
     """A real server down (weight 0, inhibit_on_failure): every new connection still succeeds (mh-fallback)."""
     if lab.backend != 'uml':
-        pytest.skip('needs IPVS in the data path: run by the uml scenario')
+        pytest.skip('needs IPVS in the data path: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/mh_fallback.yml')
 
 
 def test_ipvs_order_playbook(lab):
     """A real server re-added out of order is found by ecmp.lvs.ipvs_order_drift and the role; a restart repairs it."""
     if lab.backend != 'uml':
-        pytest.skip('needs IPVS: run by the uml scenario')
+        pytest.skip('needs IPVS: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/ipvs_order.yml')
 
 
 def test_conn_sync_playbook(lab):
     """director_conn_sync: a connection through one director shows up in every director's ipvsadm -Lnc."""
     if lab.backend != 'uml':
-        pytest.skip('needs IPVS sync daemons: run by the uml scenario')
+        pytest.skip('needs IPVS sync daemons: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/conn_sync.yml')
 
 
@@ -297,7 +297,7 @@ def test_frr_vty_only_reachable_locally(lab):
 def test_keepalived_reload_keeps_ipvs_state(lab):
     """A weight change through ecmp.lvs.director reloads keepalived without resetting IPVS counters (needs IPVS)."""
     if lab.backend != 'uml':
-        pytest.skip('needs a kernel with IPVS: run by the uml scenario')
+        pytest.skip('needs a kernel with IPVS: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/keepalived_reload.yml')
 
 
@@ -310,7 +310,7 @@ def test_announce_playbook(lab):
     """Announce only when healthy, real daemons: real servers down -> the router drops the director; back -> it
     returns after the hold-down; a withdrawn VIP is still served through the local route (needs IPVS: UML)."""
     if lab.backend != 'uml':
-        pytest.skip('keepalived health checks and IPVS need a kernel with IPVS: run by the uml scenario')
+        pytest.skip('keepalived health checks and IPVS need a kernel with IPVS: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/announce.yml')
 
 
@@ -385,7 +385,7 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
     reason; director2 is not touched; a client sending requests through the VIP the whole time sees no failure. The
     fix pushed next makes every director announce again."""
     if lab.backend != 'uml':
-        pytest.skip('health checks and IPVS need a kernel with IPVS: run by the uml scenario')
+        pytest.skip('health checks and IPVS need a kernel with IPVS: run by the default (UML) scenario')
     canary, other = lab.groups['directors'][0], lab.groups['directors'][1]
     router = lab.host(lab.groups['routers'][0])
     vips = _vips(lab)
@@ -422,7 +422,7 @@ def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
     client sending requests through the VIP the whole time sees no failure. A drain intent of another run (left
     behind or in progress) makes a drain refuse, naming that director."""
     if lab.backend != 'uml':
-        pytest.skip('draining waits for IPVS to go idle and the client needs the data path: run by the uml scenario')
+        pytest.skip('draining waits for IPVS to go idle and the client needs the data path: run by the default (UML) scenario')
     first, second = lab.groups['directors'][0], lab.groups['directors'][1]
     router = lab.host(lab.groups['routers'][0])
     vips = _vips(lab)
@@ -485,7 +485,7 @@ def test_ospf_key_rotation_under_traffic(lab):
     one moment (ospf-key-switch.yml), and back, and the new key is retired. A client sending requests through the
     VIP the whole time sees no failure, and no OSPF adjacency of the router is reset."""
     if lab.backend != 'uml':
-        pytest.skip('the client needs the data path (IPVS): run by the uml scenario')
+        pytest.skip('the client needs the data path (IPVS): run by the default (UML) scenario')
     anyhost = lab.hostvars[lab.groups['directors'][0]]
     if lab.protocol != 'ospf' or not anyhost.get('lvs_ospf_auth_key'):
         pytest.fail('the lab inventory must run OSPF with lvs_ospf_auth_key for this test')
