@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared testinfra fixtures for the molecule scenarios (default = podman, uml = User-Mode Linux).
+"""Shared testinfra fixtures for the molecule scenarios (default = User-Mode Linux, podman).
 
 Hosts are reached with testinfra's ssh backend through the ssh_config the lab tool writes
 (.lab/<name>/ssh_config: ProxyCommand into the lab's network namespace). The lab is chosen by
