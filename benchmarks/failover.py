@@ -240,24 +240,25 @@ class Bench:
         return done_at
 
     def director_of_sport(self):
-        """client source port -> director, from `ipvsadm -Lnc` on every running director."""
+        """client source port -> director, as the ROUTER hashes each established flow: `ip route get VIP from
+        CLIENT iif IFACE ipproto tcp sport S dport PORT` applies the kernel's L4 multipath hash (one call per flow,
+        one ssh). Not `ipvsadm -Lnc` of the directors: with connection sync every director lists every flow."""
         client_addr = None
         for link in self.hostvars[self.client].get('lab_links') or []:
             client_addr = link['address'].split('/')[0]
-        mapping = {}
-        for d in self.directors:
-            try:
-                out = self.lab.ssh(d, 'ipvsadm -Lnc', timeout=20, check=False)
-            except subprocess.TimeoutExpired:
-                continue
-            for line in out.splitlines():
-                parts = line.split()
-                if len(parts) >= 5 and parts[0] == 'TCP' and parts[2] == 'ESTABLISHED':
-                    src = parts[3]
-                    addr, dummy, port = src.rpartition(':')
-                    if client_addr is None or addr == client_addr:
-                        mapping[int(port)] = d
-        return mapping
+        sports = (self.client_status() or {}).get('sports') or []
+        if client_addr is None or not sports:
+            return {}
+        iif = json.loads(self.lab.ssh(self.router, 'ip -j route get %s' % client_addr))[0]['dev']
+        script = ('for p in %s; do echo "$p $(ip -j route get %s from %s iif %s ipproto tcp sport $p dport %d '
+                  '2>/dev/null)"; done' % (' '.join(str(int(p)) for p in sports), self.args.vip, client_addr, iif,
+                                           self.args.port))
+        try:
+            out = self.lab.ssh(self.router, script, timeout=60, check=False)
+        except subprocess.TimeoutExpired:
+            return {}
+        director_of = {self.addr[d]: d for d in self.directors}
+        return {sport: director_of.get(gateway) for sport, gateway in fa.route_get_gateways(out).items()}
 
     # -- configuration --------------------------------------------------------------------------------
     def apply_config(self, cfg):
@@ -693,6 +694,11 @@ def print_tables(results):
             if c.get('by'):
                 by = '; '.join('%s: %d/%d' % (k, v['survived'], v['established']) for k, v in c['by'].items())
                 print('%-17s %s' % ('', by))
+            moved = (ev.get('flows_moved_or_stayed') or {}).get('by')
+            if moved:
+                print('%-17s flows the router hashed to %s (moved) / to the others (stayed): %s' % (
+                    '', ev['target'], '; '.join('%s %d/%d' % (k, v['survived'], v['established'])
+                                                 for k, v in moved.items())))
     if results.get('ratios'):
         print('\n== ratios (%s / %s)' % tuple(results['ratios_of']))
         print('%-17s %14s %14s %14s' % ('event', 'survived_pct', 'route_s', 'newerr_s'))

@@ -226,6 +226,34 @@ def baseline(client, t_until, servers_ok, stall_s=2.0):
             'connections_per_server': servers}
 
 
+def route_get_gateways(text):
+    """{source port: nexthop gateway} from lines `SPORT JSON`, JSON being the answer of `ip -j route get VIP from
+    CLIENT iif IFACE ipproto tcp sport SPORT dport PORT` (None without a route or a gateway). With
+    fib_multipath_hash_policy=1 that is the nexthop the router's L4 multipath hash picks for the flow."""
+    gateways = {}
+    for line in text.splitlines():
+        sport, _sep, answer = line.strip().partition(' ')
+        if not sport.isdigit():
+            continue
+        try:
+            data = json.loads(answer)
+        except ValueError:
+            data = None
+        gateways[int(sport)] = data[0].get('gateway') if isinstance(data, list) and data else None
+    return gateways
+
+
+def moved_or_stayed(director_of_sport, target):
+    """Group function for summarise_outcomes: 'moved' for a flow the router hashed to `target` (the director the
+    event takes away or brings back), 'stayed' for the others, None when unknown."""
+    def by(row):
+        director = director_of_sport.get(row['sport'])
+        if director is None:
+            return None
+        return 'moved' if director == target else 'stayed'
+    return by
+
+
 def analyse(client, route_changes, events, servers_ok, director_of_sport=None, stall_s=2.0):
     """Metrics per event. `events`: list of dicts with name, t (controller clock), expected_nexthops (or
     None), group_by ('server' | 'director' | None), t_end (next event or end of run)."""
@@ -251,6 +279,10 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
                             'transitions': [{'t': round(tc - t0, 3), 'nexthops': sorted(g)}
                                             for tc, g in route_changes if t0 < tc < t1]}
         res['connections'] = summarise_outcomes(rows, t0, by)
+        if ev.get('group_by') == 'director' and director_of_sport is not None:
+            # the flows the router hashed to the event's director (they move) apart from the rest
+            res['flows_moved_or_stayed'] = summarise_outcomes(
+                rows, t0, moved_or_stayed(director_of_sport.get(ev['name'], {}), ev['target']))
         res['new_connections'] = new_connection_window(client['probes'], t0, t1, servers_ok)
         for key in ('extra',):
             if ev.get(key):

@@ -205,8 +205,12 @@ async def sampler(args, stats, stop):
         stats.samples.append([round(t, 3), open_, alive, stalled])
         if args.status_file and len(stats.samples) % max(1, int(1.0 / args.sample)) == 0:
             with open(args.status_file + '.tmp', 'w', encoding='ascii') as fd:
+                # sports: the source ports of the open connections (the benchmark asks the router which director
+                # its multipath hash sends each one to)
                 fd.write(json.dumps({'t': t, 'open': open_, 'alive': alive, 'stalled': stalled,
-                                     'conns': len(stats.conns), 'probes': len(stats.probes)}))
+                                     'conns': len(stats.conns), 'probes': len(stats.probes),
+                                     'sports': sorted(rec['sport'] for rec in stats.live.values()
+                                                      if rec['est_t'] is not None and rec['sport'])}))
             os.rename(args.status_file + '.tmp', args.status_file)
         try:
             await asyncio.wait_for(stop.wait(), args.sample)

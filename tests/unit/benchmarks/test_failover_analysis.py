@@ -272,6 +272,9 @@ def test_analyse_seeds_director_halt(seeds):
     assert conns['max_request_latency_s'] == 0.0
     assert conns['by'] == {'director1': {'established': 4, 'survived': 0, 'survived_pct': 0.0},
                            'director2': {'established': 4, 'survived': 4, 'survived_pct': 100.0}}
+    # the flows the router hashed to the halted director moved, the others stayed: reported apart
+    assert res['flows_moved_or_stayed']['by'] == {'moved': {'established': 4, 'survived': 0, 'survived_pct': 0.0},
+                                                  'stayed': {'established': 4, 'survived': 4, 'survived_pct': 100.0}}
     new = res['new_connections']
     assert (new['attempts'], new['failed'], new['error_window_s']) == (111, 23, 2.438)
     assert res['extra']['event_time_from'].startswith('last 20 Hz ping reply')
@@ -286,3 +289,16 @@ def test_analyse_event_without_routing(defaults):
     assert res['route']['note'].startswith('route unchanged')
     assert res['connections']['by'] == {'rs1': {'established': 3, 'survived': 2, 'survived_pct': 66.67},
                                         'rs2': {'established': 2, 'survived': 2, 'survived_pct': 100.0}}
+
+
+def test_route_get_gateways_real_l4_hash():
+    """`ip -j route get ... ipproto tcp sport P dport 80` on a two-nexthop route with the L4 hash (real output,
+    tests/fixtures/iproute/route_get_multipath_l4.txt): the nexthop differs per source port; no answer is None."""
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'iproute', 'route_get_multipath_l4.txt'), encoding='utf-8') as fd:
+        got = fa.route_get_gateways(fd.read())
+    assert got == {40000: '10.98.1.2', 40001: '10.98.1.2', 40002: '10.98.2.2', 40003: '10.98.2.2', 40004: None}
+
+
+def test_moved_or_stayed():
+    by = fa.moved_or_stayed({1: 'director1', 2: 'director2'}, 'director1')
+    assert [by({'sport': p}) for p in (1, 2, 3)] == ['moved', 'stayed', None]
