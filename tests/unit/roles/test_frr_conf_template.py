@@ -1,0 +1,168 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The REAL frr.conf of a router and of a director, rendered by Ansible, checked by FRR's own parser.
+
+One ansible-playbook run on the controller renders ``roles/frr/templates/frr.conf.j2`` (the FRR layer both
+routing roles include) with the ``ansible.builtin.template`` action, the calling role's own ``defaults/main.yml``
+and ``vars/main.yml`` and the very ``vars`` its ``tasks/main.yml`` passes to ``ecmp.lvs.frr`` (read from that
+file, not copied here), once per case: OSPF with MD5 authentication (a rotation in progress: two keys), BGP with
+a TCP-MD5 password, BFD on and off. Only the fabric facts are given (interface and network). Every file is then
+checked the way the role validates it before writing it: ``vtysh --dryrun --inputfile FILE`` (FRR installed on
+the controller; nothing is started).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'frr.conf.j2')
+VIP = '10.99.100.10'
+
+# case -> (role, inventory variables over BASE); every case sets every variable (null as in an inventory)
+BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}],
+        'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True, 'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1,
+        'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None}
+OSPF_AUTH = {'lvs_ospf_auth_key': 'new-key', 'lvs_ospf_auth_key_id': 2,
+             'lvs_ospf_auth_accept_keys': [{'id': 1, 'key': 'old-key'}]}
+BGP_PASSWORD = {'lvs_routing_protocol': 'bgp', 'lvs_bgp_password': 'bgp-S3cret'}
+CASES = {
+    'router-ospf-auth': ('router', OSPF_AUTH),
+    'router-bgp-password': ('router', BGP_PASSWORD),
+    'router-bgp-no-bfd': ('router', {'lvs_routing_protocol': 'bgp', 'lvs_bfd_enabled': False}),
+    'director-ospf-auth': ('director', OSPF_AUTH),
+    'director-bgp-password': ('director', BGP_PASSWORD),
+    'director-ospf-no-bfd': ('director', {'lvs_bfd_enabled': False}),
+}
+# per role: this host's address, the fabric facts (interface, network) and the peers
+ROLE_HOST = {
+    'router': {'lvs_address': '10.99.0.1', 'router_fabric_interface': 'eth1', '__router_fabric_network': '10.99.0.0/24',
+               'director_peers': ['10.99.0.11', '10.99.0.12']},
+    'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1',
+                 '__director_fabric_network': '10.99.0.0/24', 'router_peers': ['10.99.0.1']},
+}
+
+PLAY = """\
+- name: Render the frr.conf of ecmp.lvs.{role}
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files:
+    - {root}/roles/{role}/defaults/main.yml
+    - {root}/roles/{role}/vars/main.yml
+  tasks:
+    - name: Render roles/frr/templates/frr.conf.j2 per case
+      ansible.builtin.template:
+        src: {template}
+        dest: "{{{{ out }}}}/{{{{ item }}}}.conf"
+        mode: "0600"
+      vars: {frr_vars}
+      loop: {cases}
+"""
+
+
+def frr_vars(role):
+    """The ``vars`` that roles/<role>/tasks/main.yml passes to ecmp.lvs.frr (entry point configure)."""
+    with open(os.path.join(ROOT, 'roles', role, 'tasks', 'main.yml'), encoding='utf-8') as handle:
+        tasks = yaml.safe_load(handle)
+    found = [task['vars'] for task in tasks
+             if (task.get('ansible.builtin.include_role') or {}).get('name') == 'ecmp.lvs.frr'
+             and task['ansible.builtin.include_role'].get('tasks_from') == 'configure']
+    assert len(found) == 1, 'roles/%s/tasks/main.yml must include ecmp.lvs.frr configure once' % role
+    return found[0]
+
+
+needs_tools = pytest.mark.skipif(not shutil.which('vtysh') or not os.path.exists(PLAYBOOK_BIN),
+                                 reason='FRR (vtysh) and .venv ansible-playbook needed')
+
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    """``{case: frr.conf text}``: one ansible-playbook run per role of the real template."""
+    tmp = tmp_path_factory.mktemp('frr-template')
+    result = {}
+    for role in ('router', 'director'):
+        cases = [case for case, (r, _inv) in CASES.items() if r == role]
+        table = dict((case, dict(BASE, **dict(ROLE_HOST[role], **CASES[case][1]))) for case in cases)
+        play_vars = dict(frr_vars(role))
+        play_vars.update((name, '{{ __cases[item][%r] }}' % name) for name in table[cases[0]])
+        (tmp / ('play-%s.yml' % role)).write_text(PLAY.format(
+            role=role, root=ROOT, template=TEMPLATE, frr_vars=json.dumps(play_vars), cases=json.dumps(cases)))
+        (tmp / ('vars-%s.json' % role)).write_text(json.dumps({'__cases': table, 'out': str(tmp)}))
+        (tmp / 'inventory.yml').write_text('all: {}\n')
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+        proc = subprocess.run([PLAYBOOK_BIN, '-i', str(tmp / 'inventory.yml'), str(tmp / ('play-%s.yml' % role)),
+                               '-e', '@' + str(tmp / ('vars-%s.json' % role))],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout
+        for case in cases:
+            result[case] = str(tmp / (case + '.conf'))
+    return result
+
+
+def vtysh_dryrun(path):
+    """The role's validation command: ``vtysh --dryrun --inputfile FILE``."""
+    proc = subprocess.run(['vtysh', '--dryrun', '--inputfile', str(path)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
+    return proc.returncode, proc.stdout
+
+
+def read(path):
+    with open(path, encoding='utf-8') as handle:
+        return handle.read()
+
+
+@needs_tools
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_frr_accepts_the_rendered_frr_conf(rendered, case):
+    rc, out = vtysh_dryrun(rendered[case])
+    assert rc == 0, '%s: vtysh --dryrun rc %s:\n%s\n--- frr.conf:\n%s' % (case, rc, out, read(rendered[case]))
+
+
+@needs_tools
+def test_the_checker_rejects_a_broken_frr_conf(rendered, tmp_path):
+    """The check above is not vacuous: the same file with one unknown word is refused."""
+    broken = tmp_path / 'broken.conf'
+    broken.write_text(read(rendered['router-ospf-auth']).replace('log syslog informational', 'log syslog no-such-level'))
+    rc, out = vtysh_dryrun(broken)
+    assert rc != 0 and 'no-such-level' in out, out
+
+
+@needs_tools
+def test_router_and_director_pieces(rendered):
+    router_ospf, director_ospf = read(rendered['router-ospf-auth']), read(rendered['director-ospf-auth'])
+    router_bgp, director_bgp = read(rendered['router-bgp-password']), read(rendered['director-bgp-password'])
+    # OSPF MD5: both keys, the sending key (id 2) last; the router installs the VIPs, the director nothing
+    for text in (router_ospf, director_ospf):
+        assert ' ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 old-key\n' \
+               ' ip ospf message-digest-key 2 md5 new-key\n' in text
+        assert 'ip prefix-list LVS_VIPS seq 10 permit %s/32\n' % VIP in text
+        assert '\nbfd\n profile lvs\n' in text
+    assert 'ip protocol ospf route-map LVS_INSTALL\n' in router_ospf and ' ip ospf priority 1\n' in router_ospf
+    assert ' maximum-paths 16\n timers lsa min-arrival 0\n' in router_ospf
+    assert 'ip protocol ospf route-map LVS_DENY_ALL\n' in director_ospf and ' ip ospf priority 0\n' in director_ospf
+    assert 'interface lo\n ip ospf passive\nexit\n' in director_ospf
+    assert ' network %s/32 area 0.0.0.0\n' % VIP in director_ospf
+    # BGP with a password: the router peers with both directors, the director announces the VIP
+    assert 'router bgp 65000\n' in router_bgp and ' neighbor DIRECTORS remote-as 65001\n' in router_bgp
+    assert ' neighbor DIRECTORS password bgp-S3cret\n' in router_bgp
+    assert ' neighbor 10.99.0.11 peer-group DIRECTORS\n neighbor 10.99.0.12 peer-group DIRECTORS\n' in router_bgp
+    assert '  neighbor DIRECTORS route-map LVS_INSTALL in\n  neighbor DIRECTORS route-map LVS_DENY_ALL out\n' in router_bgp
+    assert 'router bgp 65001\n' in director_bgp and ' neighbor ROUTERS password bgp-S3cret\n' in director_bgp
+    assert '  network %s/32\n' % VIP in director_bgp
+    assert '  neighbor ROUTERS route-map LVS_DENY_ALL in\n  neighbor ROUTERS route-map LVS_EXPORT out\n' in director_bgp
+    # BFD off: no profile, no bfd on the interface / peer group, and the header says so
+    for case in ('router-bgp-no-bfd', 'director-ospf-no-bfd'):
+        text = read(rendered[case])
+        assert 'bfd' not in text.replace('(disabled)', '').split('\n', 3)[3], case
+        assert ' (disabled).\n' in text.split('frr defaults')[0], case
