@@ -75,8 +75,8 @@ def frr_vars(role):
     with open(os.path.join(ROOT, 'roles', role, 'tasks', 'main.yml'), encoding='utf-8') as handle:
         tasks = yaml.safe_load(handle)
     found = [task['vars'] for task in tasks
-             if (task.get('ansible.builtin.include_role') or {}).get('name') == 'ecmp.lvs.frr'
-             and task['ansible.builtin.include_role'].get('tasks_from') == 'configure']
+             if (task.get('ansible.builtin.import_role') or {}).get('name') == 'ecmp.lvs.frr'
+             and task['ansible.builtin.import_role'].get('tasks_from') == 'configure']
     assert len(found) == 1, 'roles/%s/tasks/main.yml must include ecmp.lvs.frr configure once' % role
     return found[0]
 
