@@ -697,8 +697,8 @@ def print_tables(results):
             moved = (ev.get('flows_moved_or_stayed') or {}).get('by')
             if moved:
                 print('%-17s flows the router hashed to %s (moved) / to the others (stayed): %s' % (
-                    '', ev['target'], '; '.join('%s %d/%d' % (k, v['survived'], v['established'])
-                                                 for k, v in moved.items())))
+                    '', ev['target'],
+                    '; '.join('%s %d/%d' % (k, v['survived'], v['established']) for k, v in moved.items())))
     if results.get('ratios'):
         print('\n== ratios (%s / %s)' % tuple(results['ratios_of']))
         print('%-17s %14s %14s %14s' % ('event', 'survived_pct', 'route_s', 'newerr_s'))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The published figures: docs/results.md and the README's figures block, generated from docs/results/*.json.
@@ -53,8 +53,8 @@ def figure(data, metric):
         return 'not measured'
     if 'true' in stats:
         return 'yes in %d of %d runs' % (stats['true'], stats['n'])
-    return '%s (min %s, max %s; %d runs)' % (_number(stats['median'], unit), _number(stats['min'], unit),
-                                            _number(stats['max'], unit), stats['n'])
+    return '%s (min %s, max %s; %d runs)' % (
+        _number(stats['median'], unit), _number(stats['min'], unit), _number(stats['max'], unit), stats['n'])
 
 
 def _label(data, metric):
@@ -80,8 +80,8 @@ def page(results):
                 continue
             unit = data.get('units', {}).get(metric, '')
             if 'true' in stats:
-                lines.append('| %s | yes in %d of %d runs | | | %d |' % (_label(data, metric), stats['true'],
-                                                                      stats['n'], stats['n']))
+                lines.append('| %s | yes in %d of %d runs | | | %d |' % (
+                    _label(data, metric), stats['true'], stats['n'], stats['n']))
             else:
                 lines.append('| %s | %s | %s | %s | %d |' % (_label(data, metric), _number(stats['median'], unit),
                                                              _number(stats['min'], unit),

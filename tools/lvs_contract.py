@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write the shared lvs_* contract (plugins/plugin_utils/lvs_contract.py) into the roles' docs.
@@ -71,8 +71,8 @@ def readme_row(name, role):
         kind = '%s[%s]' % (kind, entry['elements'])
     if 'choices' in entry:
         kind = '%s (%s)' % (kind, ', '.join(entry['choices']))
-    return '| `%s` | %s | %s | %s |' % (name, kind, _fmt_default(entry['default']),
-                                      markdown(' '.join(lvs_contract.description(name, role))))
+    return '| `%s` | %s | %s | %s |' % (
+        name, kind, _fmt_default(entry['default']), markdown(' '.join(lvs_contract.description(name, role))))
 
 
 def render_spec(role, text):

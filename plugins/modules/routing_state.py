@@ -65,7 +65,7 @@ notes:
 seealso:
   - module: ecmp.lvs.route_info
 author:
-  - ecmp.lvs contributors
+  - ecmp.lvs contributors (@ecmp-lvs)
 '''
 
 EXAMPLES = r'''
