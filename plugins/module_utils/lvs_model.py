@@ -587,7 +587,8 @@ def keepalived_virtual_servers(services):
         group = None
         if fwmark is None and len(vips) > 1:
             group = {'name': service['name'],
-                     'members': [{'vip': vip, 'port': service['port']} for vip in vips]}
+                     'members': [{'vip': vip, 'port': service['port'],
+                                  'key': service_key(dict(service, vip=vip, vips=[vip]))} for vip in vips]}
         result.append({
             'key': service_key(service),
             'name': service['name'],

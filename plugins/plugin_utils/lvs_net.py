@@ -322,6 +322,7 @@ def _check_override_applies(field, override, checks):
             fail('%s.%s' % (field, key), '%s applies to health checks of type %s; the service has %s (nothing '
                                          'would use it)' % (fmt_value(override[key]), ' or '.join(applies),
                                                             ', '.join(kinds)))
+    return True
 
 
 def service_label(index, raw):

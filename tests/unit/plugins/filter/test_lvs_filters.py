@@ -53,7 +53,7 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'interface_sysctls',
+                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'fwmark_rules', 'interface_sysctls',
                                 'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
                                 'routers_routing_via', 'drain_check', 'lvs_status', 'lvs_status_table'])
