@@ -159,6 +159,17 @@ PLAYBOOK = """\
       loop: "{{{{ cases | dict2items }}}}"
       loop_control:
         label: "{{{{ item.key }}}}"
+    - name: Render roles/director/templates/nftables-fwmark.nft.j2 per case with firewall-mark services
+      ansible.builtin.template:
+        src: {role}/templates/nftables-fwmark.nft.j2
+        dest: "{{{{ out }}}}/{{{{ item.key }}}}.nft"
+        mode: "0600"
+      vars:
+        lvs_services: "{{{{ item.value.services }}}}"
+      when: item.value.services | selectattr('fwmark', 'defined') | list | length > 0
+      loop: "{{{{ cases | dict2items }}}}"
+      loop_control:
+        label: "{{{{ item.key }}}}"
     - name: Render roles/director/templates/announce.json.j2 per case
       ansible.builtin.template:
         src: {role}/templates/announce.json.j2
@@ -192,7 +203,9 @@ def rendered(tmp_path_factory):
                           universal_newlines=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout
     return dict([(case, (tmp / (case + '.conf')).read_text()) for case in CASES]
-                + [(case + '.json', (tmp / (case + '.json')).read_text()) for case in CASES])
+                + [(case + '.json', (tmp / (case + '.json')).read_text()) for case in CASES]
+                + [(case + '.nft', (tmp / (case + '.nft')).read_text()) for case in CASES
+                   if (tmp / (case + '.nft')).exists()])
 
 
 def config_test(path):
@@ -346,3 +359,27 @@ def test_announce_json_of_the_existing_shapes(rendered):
     assert json.loads(rendered['http_get.json'])['vips'] == {'10.99.100.10': ['tcp:10.99.100.10:80']}
     assert json.loads(rendered['all_types_not_gated.json'])['vips'] == {'10.99.100.10': []}
     assert json.loads(rendered['none.json'])['vips'] == {'10.99.100.12': []}
+
+
+needs_nft = pytest.mark.skipif(not shutil.which('nft'), reason='nft (apt-get install nftables) needed')
+
+
+@needs_tools
+@needs_nft
+def test_nftables_marks_of_the_fwmark_services(rendered, tmp_path):
+    """The role's nftables file, checked by nft itself as the role's template validation does (nft -c -f)."""
+    assert sorted(case for case in rendered if case.endswith('.nft')) == ['fwmark.nft']
+    text = rendered['fwmark.nft']
+    rules = [line.strip() for line in text.splitlines() if 'meta mark set' in line]
+    assert rules == [
+        'ip daddr { 10.99.100.10, 10.99.100.11 } tcp dport { 80, 443 } meta mark set 0x0000000a',
+        'ip daddr { 10.99.100.12 } udp dport { 53, 5353 } meta mark set 0x0000000b']
+    assert 'table ip ecmp_lvs_fwmark\ndelete table ip ecmp_lvs_fwmark\n' in text   # replaced atomically
+    path = tmp_path / 'fwmark.nft'
+    path.write_text(text)
+    proc = subprocess.run(['nft', '-c', '-f', str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    path.write_text(text.replace('0x0000000a', '0x1000000000'))        # the check is able to fail
+    assert subprocess.run(['nft', '-c', '-f', str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          check=False).returncode != 0
