@@ -5,9 +5,11 @@
 One ansible-playbook run on the controller renders ``roles/director/templates/keepalived.conf.j2`` with the
 ``ansible.builtin.template`` action, the role's own ``defaults/main.yml`` and ``vars/main.yml`` (so
 ``lvs_services`` goes through ``ecmp.lvs.lvs_services`` and ``ecmp.lvs.keepalived_virtual_servers`` exactly as
-in a run of the role), once per case below: every health-check type (http_get, ssl_get, tcp, misc, none) and
-each of their options, with and without the announcement gate, inhibit_on_failure, ``director_ipvs_owner:
-module``. Every file is then checked the way the role validates it before writing it:
+in a run of the role), once per case below: every health-check type (http_get, ssl_get, tcp, misc, dns, udp, ping,
+none) and each of their options, several checkers per real server and per-real-server overrides, sctp, ops,
+persistence_granularity, the seeds' local sorry server, firewall-mark services and virtual_server_group, with and
+without the announcement gate, inhibit_on_failure, ``director_ipvs_owner: module`` (and the announce.json and
+nftables files of each case). Every file is then checked the way the role validates it before writing it:
 ``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce.py), i.e. the real
 ``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``.
 
