@@ -302,3 +302,29 @@ def test_fwmark_refusals(kwargs, expected):
 ])
 def test_multi_refusals(services, expected):
     assert expected in error_of(*services)
+
+
+# ---------------------------------------------------------------- playbooks/status.yml aggregation
+IPVS_LISTING = """IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.99.100.10:8080 mh (mh-fallback,mh-port)
+  -> 10.99.0.21:8080              Route   1      0          0
+FWM  10 mh (mh-fallback,mh-port)
+  -> 10.99.0.21:0                 Route   1      0          0
+"""
+
+
+def test_status_of_fwmark_and_group_services():
+    from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status
+    services = normalise(fwmark_service(vip=None, vips=['10.99.100.10', '10.99.100.11'],
+                                        real_servers=[{'address': '10.99.0.21'}]),
+                         service(name='g', port=8080, vip=None, vips=['10.99.100.10', '10.99.100.12'],
+                                 real_servers=[{'address': '10.99.0.21'}]))
+    report = lvs_status.aggregate([{'host': 'd1', 'address': '10.99.0.11', 'ipvs': IPVS_LISTING,
+                                    'announce': '{"vips": {}}'}], [], services)
+    assert dict((vip, sorted(rep['services'])) for vip, rep in report['vips'].items()) == {
+        '10.99.100.10': ['fwmark:10', 'tcp:10.99.100.10:8080'], '10.99.100.11': ['fwmark:10'],
+        '10.99.100.12': ['tcp:10.99.100.12:8080']}
+    assert 'd1: tcp:10.99.100.12:8080 not in IPVS' in report['vips']['10.99.100.12']['problems']
+    assert not [p for p in report['vips']['10.99.100.11']['problems'] if 'IPVS' in p]
