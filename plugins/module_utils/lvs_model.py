@@ -366,8 +366,8 @@ def normalise_health_check(field, value):
         _dns_type, field + '.dns_type', merged['dns_type'])
     result['dns_name'] = None if merged['dns_name'] is None else errors.run(
         _dns_name, field + '.dns_name', merged['dns_name'])
-    result['payload'] = None if merged['payload'] is None else errors.run(_hex, field + '.payload',
-                                                                           merged['payload'])
+    payload = merged['payload']
+    result['payload'] = None if payload is None else errors.run(_hex, field + '.payload', payload)
     reply = merged['require_reply']
     if reply is False:
         result['require_reply'] = None

@@ -138,8 +138,8 @@ def check_key(key):
     if len(parts) == 2 and parts[0] == 'fwmark' and _number(parts[1], 4294967295):
         return key
     name = key[len('group:'):]
-    if key.startswith('group:') and 0 < len(name) <= 64 and all(c.isascii() and (c.isalnum() or c in '_.:-')
-                                                                 for c in name):
+    name_ok = all(c.isascii() and (c.isalnum() or c in '_.:-') for c in name)
+    if key.startswith('group:') and 0 < len(name) <= 64 and name_ok:
         return key
     raise AnnounceError('invalid service key %r (want tcp|udp|sctp:IPv4:PORT, fwmark:N or group:NAME)' % (key,))
 

@@ -130,11 +130,11 @@ def test_dns_udp_ping_checks():
         {'type': 'udp', 'payload': '00FF', 'require_reply': True},
         {'type': 'ping', 'delay_loop': 10}]))[0]
     dns, udp, ping = vs['real_servers'][0]['checks']
-    assert (dns['kind'], dns['dns_type'], dns['dns_name'], dns['connect_port']) == ('DNS_CHECK', 'A',
-                                                                                   'www.example.org', 53)
+    assert (dns['kind'], dns['dns_type'], dns['dns_name'], dns['connect_port']) == \
+        ('DNS_CHECK', 'A', 'www.example.org', 53)
     assert (udp['kind'], udp['payload'], udp['require_reply'], udp['connect_port']) == ('UDP_CHECK', '00ff', True, 53)
-    assert (ping['kind'], ping['connect_port'], ping['connect_timeout'], ping['delay_loop']) == ('PING_CHECK', None,
-                                                                                                2, 10)
+    assert (ping['kind'], ping['connect_port'], ping['connect_timeout'], ping['delay_loop']) == \
+        ('PING_CHECK', None, 2, 10)
     assert vs['delay_loop'] == 2 and dns['delay_loop'] is None        # the first check sets the service's
     assert vs['real_servers'][0]['check'] == dns                       # check: the first checker
 
