@@ -346,8 +346,6 @@ def _real_server(errors, rs_field, rs_raw, hostvars, vip, port, checks=None):
     rs_port = port
     if rs_raw.get('port') is not None:
         rs_port = errors.run(_dr_port, rs_field + '.port', rs_raw['port'], port)
-    elif port is None:
-        return None
     weight = 1
     if rs_raw.get('weight') is not None:
         weight = errors.run(to_int, rs_field + '.weight', rs_raw['weight'], 0, WEIGHT_MAX)
