@@ -97,6 +97,11 @@ def ipvs_missing(kernel_services, services):
 
 
 @_filter
+def fwmark_rules(services):
+    return lvs_model.fwmark_rules(services)
+
+
+@_filter
 def drain_check(states, leaving, max_intent_age=lvs_model.DRAIN_INTENT_MAX_AGE):
     return lvs_model.drain_check(states, leaving, max_intent_age)
 
@@ -158,6 +163,7 @@ class FilterModule(object):
             'ipvs_services': ipvs_services,
             'ipvs_order_drift': ipvs_order_drift,
             'ipvs_missing': ipvs_missing,
+            'fwmark_rules': fwmark_rules,
             'interface_sysctls': interface_sysctls,
             'drain_check': drain_check,
             'drain_states': drain_states,

@@ -23,7 +23,9 @@ import re
 
 from collections.abc import Mapping, Sequence
 
-PROTOCOLS = ('tcp', 'udp')
+PROTOCOLS = ('tcp', 'udp', 'sctp')
+# IPVS marks are 32-bit (skb->mark); 0 means "no mark".
+FWMARK_MAX = 4294967295
 
 # Every scheduler of the Linux 6.1 IPVS code (net/netfilter/ipvs/ip_vs_*.c).
 SCHEDULERS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos')
@@ -45,12 +47,15 @@ DEFAULT_SCHEDULER_FLAGS = {
     'mh': ('mh-fallback', 'mh-port'),
 }
 
-HEALTH_CHECK_TYPES = ('http_get', 'ssl_get', 'tcp', 'misc', 'none')
+HEALTH_CHECK_TYPES = ('http_get', 'ssl_get', 'tcp', 'misc', 'dns', 'udp', 'ping', 'none')
 KEEPALIVED_CHECKERS = {
     'http_get': 'HTTP_GET',
     'ssl_get': 'SSL_GET',
     'tcp': 'TCP_CHECK',
     'misc': 'MISC_CHECK',
+    'dns': 'DNS_CHECK',
+    'udp': 'UDP_CHECK',
+    'ping': 'PING_CHECK',
 }
 HEALTH_CHECK_DEFAULTS = {
     'type': 'tcp',
@@ -62,12 +67,38 @@ HEALTH_CHECK_DEFAULTS = {
     'delay_loop': 2,
     'misc_path': None,
     'port': None,
+    'dns_type': None,
+    'dns_name': None,
+    'payload': None,
+    'require_reply': None,
 }
+# Checkers that connect to a port of the real server (connect_port): the others run a command (misc) or ping.
+PORT_CHECK_TYPES = ('http_get', 'ssl_get', 'tcp', 'dns', 'udp')
+# Health-check keys that only apply to some check types: set with another type they would be silently ignored,
+# so the inventory validation refuses them. ``port`` is not listed for misc (accepted and unused, as before
+# 2.x of this contract) but is for ping (new).
+HEALTH_CHECK_KEY_TYPES = {
+    'path': ('http_get', 'ssl_get'),
+    'status_code': ('http_get', 'ssl_get'),
+    'misc_path': ('misc',),
+    'dns_type': ('dns',),
+    'dns_name': ('dns',),
+    'payload': ('udp',),
+    'require_reply': ('udp',),
+    'port': PORT_CHECK_TYPES + ('misc',),
+}
+# DNS_CHECK query types (keepalived 2.2.7 check_dns.c) and its defaults (type SOA, name ".").
+DNS_TYPES = ('A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA')
+DNS_DEFAULTS = {'dns_type': 'SOA', 'dns_name': '.'}
+# Per real server, these keys of its health checks may be overridden (real_servers[].health_check).
+REAL_SERVER_CHECK_KEYS = ('port', 'path', 'status_code')
 
 SERVICE_DEFAULTS = {
     'protocol': 'tcp',
     'scheduler': DEFAULT_SCHEDULER,
     'persistence_timeout': 0,
+    'persistence_granularity': None,
+    'ops': False,
     'quorum': 1,
     'sorry_server': None,
 }
@@ -75,10 +106,14 @@ WEIGHT_MAX = 65535
 
 # Keys accepted on input. ``vip_prefix`` and ``family`` (service) are accepted so that normalised
 # services may be normalised again; they are recomputed, never trusted.
-SERVICE_KEYS = ('name', 'vip', 'vip_prefix', 'family', 'port', 'protocol', 'scheduler', 'scheduler_flags',
-                'persistence_timeout', 'quorum', 'sorry_server', 'health_check', 'real_servers')
-REAL_SERVER_KEYS = ('host', 'address', 'port', 'weight')
-SORRY_SERVER_KEYS = ('host', 'address', 'port')
+SERVICE_KEYS = ('name', 'vip', 'vips', 'vip_prefix', 'family', 'port', 'ports', 'fwmark', 'key', 'protocol',
+                'scheduler', 'scheduler_flags', 'persistence_timeout', 'persistence_granularity', 'ops', 'quorum',
+                'sorry_server', 'health_check', 'health_checks', 'real_servers')
+REAL_SERVER_KEYS = ('host', 'address', 'port', 'weight', 'health_check')
+SORRY_SERVER_KEYS = ('host', 'address', 'port', 'local')
+# The address keepalived is given for a director-local sorry server: IPVS forwards to a local address with its
+# "Local" method (the director's own socket answers; the VIP is a local address of every director).
+LOCAL_SORRY_ADDRESS = {4: '127.0.0.1', 6: '::1'}
 
 
 _INT_RE = re.compile(r'^-?[0-9]+$')
@@ -324,8 +359,80 @@ def normalise_health_check(field, value):
     result['misc_path'] = errors.run(_misc_path, field + '.misc_path', merged['misc_path'], result['type'])
     port = merged['port']
     result['port'] = None if port is None else errors.run(to_port, field + '.port', port)
+    dns = result['type'] == 'dns'
+    for key in ('dns_type', 'dns_name'):
+        if merged[key] is None and dns:
+            merged[key] = DNS_DEFAULTS[key]
+    result['dns_type'] = None if merged['dns_type'] is None else errors.run(
+        _dns_type, field + '.dns_type', merged['dns_type'])
+    result['dns_name'] = None if merged['dns_name'] is None else errors.run(
+        _dns_name, field + '.dns_name', merged['dns_name'])
+    payload = merged['payload']
+    result['payload'] = None if payload is None else errors.run(_hex, field + '.payload', payload)
+    reply = merged['require_reply']
+    if reply is False:
+        result['require_reply'] = None
+    elif reply is True:
+        result['require_reply'] = True
+    else:
+        result['require_reply'] = None if reply is None else errors.run(_hex, field + '.require_reply', reply,
+                                                                        True)
     errors.raise_errors()
     return result
+
+
+def normalise_health_checks(field, single, several):
+    """The list of health checks of a service: ``health_check`` (one dictionary, the original contract) or
+    ``health_checks`` (a list: keepalived runs every checker on every real server; a real server is up only while
+    ALL of them pass). ``field`` is the service path. Type ``none`` stands alone."""
+    if several is None:
+        return [normalise_health_check(field + '.health_check', single)]
+    if single is not None and not (is_list(several) and several and several[0] == single):
+        # (a normalised service carries both: health_check is health_checks[0])
+        fail(field + '.health_checks', 'given together with health_check: give one of them (health_check: one '
+                                       'check; health_checks: a list of checks that must all pass)')
+    if not is_list(several) or not several:
+        fail(field + '.health_checks', '%s is not a non-empty list of health checks' % fmt_value(several))
+    errors = Collector()
+    checks = []
+    for index, value in enumerate(several):
+        checks.append(errors.run(normalise_health_check, '%s.health_checks[%d]' % (field, index), value))
+    errors.raise_errors()
+    if len(checks) > 1:
+        for index, check in enumerate(checks):
+            if check['type'] == 'none':
+                fail('%s.health_checks[%d].type' % (field, index),
+                     "'none' cannot be combined with other checks (a service without checks has health_check: "
+                     "{type: none})")
+    return checks
+
+
+_DNS_LABEL = r'[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
+_DNS_NAME_RE = re.compile(r'^(\.|(%s\.)*%s\.?)$' % (_DNS_LABEL, _DNS_LABEL))
+_HEX_RE = re.compile(r'^([0-9A-Fa-f]{2})+$')
+# UDP_CHECK payload / require_reply: one datagram; the contract's limit (keepalived documents none).
+HEX_MAX_BYTES = 1024
+
+
+def _dns_type(field, value):
+    if isinstance(value, str):
+        value = value.strip().upper()
+    return to_choice(field, value, DNS_TYPES)
+
+
+def _dns_name(field, value):
+    """A DNS name (letters, digits, _ and - per label, dots between; ``.`` the root), at most 253 characters."""
+    if not isinstance(value, str) or len(value) > 254 or not _DNS_NAME_RE.match(value):
+        fail(field, '%s is not a DNS name (e.g. "www.example.org" or "." for the root)' % fmt_value(value))
+    return value
+
+
+def _hex(field, value, allow_true=False):
+    """Bytes written as hex digits, two per byte (``"0001"``), as keepalived's UDP_CHECK payload/require_reply."""
+    if not isinstance(value, str) or not _HEX_RE.match(value.strip()) or len(value.strip()) > 2 * HEX_MAX_BYTES:
+        fail(field, '%s is not %sbytes as hex digits, two per byte (e.g. "00ff"), at most %d bytes'
+             % (fmt_value(value), 'true (any reply) or ' if allow_true else '', HEX_MAX_BYTES))
+    return value.strip().lower()
 
 
 def _url_path(field, path):
@@ -350,6 +457,46 @@ def _misc_path(field, misc_path, kind):
         fail(field, '%s is not a command line' % fmt_value(misc_path))
     return str(check_config_text(field, misc_path.strip(), 'a MISC_CHECK command line',
                                  forbidden=MISC_PATH_FORBIDDEN))
+
+
+def persistence_granularity(field, value, family, persistence_timeout):
+    """keepalived ``persistence_granularity`` (ipvsadm ``-M``): the client network that sticks to one real server.
+
+    IPv4: a netmask (``255.255.255.0``) or a prefix length (``24``), returned as a netmask; IPv6: a prefix length
+    1..128, returned as a string. Only with ``persistence_timeout`` (else IPVS ignores it)."""
+    if value is None:
+        return None
+    bits = 32 if family == 4 else 128
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    length = None
+    if text is not None and _INT_RE.match(text) and len(text) <= 3:
+        length = int(text)
+    elif text is not None and family == 4:
+        try:
+            length = ipaddress.ip_network('0.0.0.0/%s' % text).prefixlen
+        except ValueError:
+            length = None
+    if length is None or not 1 <= length <= bits:
+        fail(field, '%s is not a %s' % (fmt_value(value), 'netmask (e.g. 255.255.255.0) or prefix length 1..32'
+                                        if family == 4 else 'prefix length 1..128'))
+    if not persistence_timeout:
+        fail(field, '%s needs persistence_timeout (it sets the client network that persistence sticks to one real '
+                    'server; without persistence IPVS ignores it)' % fmt_value(value))
+    if family == 4:
+        return str(ipaddress.ip_network('0.0.0.0/%d' % length).netmask)
+    return str(length)
+
+
+def to_bool(field, value):
+    """true/false (YAML booleans, or yes/no/true/false/1/0 strings as INI inventories give)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in ('yes', 'true', 'on', '1'):
+        return True
+    if text in ('no', 'false', 'off', '0'):
+        return False
+    fail(field, '%s is not a boolean (true or false)' % fmt_value(value))
 
 
 def default_service_name(vip, port, protocol):
@@ -383,58 +530,86 @@ def health_settle_seconds(services):
     _check_normalised(services)
     longest = 0
     for service in services:
-        hc = service['health_check']
-        if hc['type'] == 'none':
-            continue
-        attempts = hc['retry'] + 1
-        longest = max(longest, hc['delay_loop'] + attempts * hc['connect_timeout']
-                      + hc['retry'] * hc['delay_before_retry'])
+        for hc in service.get('health_checks') or [service['health_check']]:
+            if hc['type'] == 'none':
+                continue
+            attempts = hc['retry'] + 1
+            longest = max(longest, hc['delay_loop'] + attempts * hc['connect_timeout']
+                          + hc['retry'] * hc['delay_before_retry'])
     return int(math.ceil(longest)) + SETTLE_MARGIN if longest else 0
+
+
+def _keepalived_check(hc, rs, service, delay_loop):
+    """One checker block of a real server (None values are not written: they do not apply to that checker)."""
+    kind = hc['type']
+    override = rs.get('health_check') or {}
+    http = kind in ('http_get', 'ssl_get')
+    misc = kind == 'misc'
+    port = override.get('port') or hc['port'] or rs['port'] or (service.get('ports') or [None])[0]
+    return {
+        'kind': KEEPALIVED_CHECKERS[kind],
+        'path': (override.get('path') or hc['path']) if http else None,
+        'status_code': (override.get('status_code') or hc['status_code']) if http else None,
+        'connect_port': port if kind in PORT_CHECK_TYPES else None,
+        # MISC_CHECK has no connect_timeout keyword: its timeout is misc_timeout
+        'connect_timeout': None if misc else hc['connect_timeout'],
+        'retry': hc['retry'],
+        'delay_before_retry': hc['delay_before_retry'],
+        'misc_path': hc['misc_path'] if misc else None,
+        'misc_timeout': int(math.ceil(hc['connect_timeout'])) if misc else None,  # an INTEGER
+        'dns_type': hc.get('dns_type') if kind == 'dns' else None,
+        'dns_name': hc.get('dns_name') if kind == 'dns' else None,
+        'payload': hc.get('payload') if kind == 'udp' else None,
+        'require_reply': hc.get('require_reply') if kind == 'udp' else None,
+        # a checker's own delay_loop, written only when it differs from the virtual server's
+        'delay_loop': None if hc['delay_loop'] == delay_loop else hc['delay_loop'],
+    }
 
 
 def keepalived_virtual_servers(services):
     """Turn normalised services into the dictionaries the keepalived.conf template renders.
 
-    A check key whose value is None must not be written (it does not apply to that checker).
+    A check key whose value is None must not be written (it does not apply to that checker). ``check`` of a real
+    server is its first checker (None without checks), ``checks`` all of them (several: all must pass).
     """
     _check_normalised(services)
     result = []
     for service in services:
-        hc = service['health_check']
+        checks = [hc for hc in service.get('health_checks') or [service['health_check']] if hc['type'] != 'none']
+        delay_loop = (service.get('health_checks') or [service['health_check']])[0]['delay_loop']
         real_servers = []
         for rs in service['real_servers']:
-            check = None
-            if hc['type'] != 'none':
-                http = hc['type'] in ('http_get', 'ssl_get')
-                misc = hc['type'] == 'misc'
-                check = {
-                    'kind': KEEPALIVED_CHECKERS[hc['type']],
-                    'path': hc['path'] if http else None,
-                    'status_code': hc['status_code'] if http else None,
-                    'connect_port': None if misc else (hc['port'] or rs['port']),
-                    # MISC_CHECK has no connect_timeout keyword: its timeout is misc_timeout
-                    'connect_timeout': None if misc else hc['connect_timeout'],
-                    'retry': hc['retry'],
-                    'delay_before_retry': hc['delay_before_retry'],
-                    'misc_path': hc['misc_path'] if misc else None,
-                    'misc_timeout': int(math.ceil(hc['connect_timeout'])) if misc else None,  # an INTEGER
-                }
+            rs_checks = [_keepalived_check(hc, rs, service, delay_loop) for hc in checks]
             real_servers.append({'address': rs['address'], 'port': rs['port'], 'weight': rs['weight'],
-                                 'check': check})
+                                 'check': rs_checks[0] if rs_checks else None, 'checks': rs_checks})
         sorry = service['sorry_server']
+        fwmark = service.get('fwmark')
+        vips = service.get('vips') or [service['vip']]
+        group = None
+        if fwmark is None and len(vips) > 1:
+            group = {'name': service['name'],
+                     'members': [{'vip': vip, 'port': service['port'],
+                                  'key': service_key(dict(service, vip=vip, vips=[vip]))} for vip in vips]}
         result.append({
             'key': service_key(service),
             'name': service['name'],
             'vip': service['vip'],
+            'vips': list(vips),
             'port': service['port'],
+            'ports': list(service.get('ports') or [service['port']]),
+            'fwmark': fwmark,
+            'group': group,
             'protocol': service['protocol'].upper(),
             'lvs_sched': service['scheduler'],
             'sched_flags': list(service['scheduler_flags']),
             'lb_kind': 'DR',
             'persistence_timeout': service['persistence_timeout'] or None,
+            'persistence_granularity': service.get('persistence_granularity'),
+            'ops': bool(service.get('ops')),
             'quorum': service['quorum'],
-            'delay_loop': hc['delay_loop'],
-            'sorry_server': None if sorry is None else {'address': sorry['address'], 'port': sorry['port']},
+            'delay_loop': delay_loop,
+            'sorry_server': None if sorry is None else {'address': sorry['address'], 'port': sorry['port'],
+                                                        'local': bool(sorry.get('local'))},
             'real_servers': real_servers,
         })
     return result
@@ -443,38 +618,84 @@ def keepalived_virtual_servers(services):
 def service_key(service):
     """The identity of a service everywhere it is named: ``proto:vip:port`` (lower-case protocol), e.g.
     ``tcp:10.99.100.10:80`` - the argument of ``ecmp-lvs-announce quorum up|down``, the keys of its
-    ``announce.json`` and of ``playbooks/status.yml``."""
+    ``announce.json`` and of ``playbooks/status.yml``. A firewall-mark service is ``fwmark:N``, a service of
+    several VIPs (keepalived ``virtual_server_group``) ``group:<name>``."""
+    if service.get('fwmark') is not None:
+        return 'fwmark:%d' % int(service['fwmark'])
+    if len(service.get('vips') or ()) > 1:
+        return 'group:%s' % service['name']
     return '%s:%s:%s' % (str(service['protocol']).lower(), service['vip'], service['port'])
 
 
+def ipvs_endpoints(service):
+    """The IPVS services a normalised service makes: ``[('fwmark', N)]`` for a firewall-mark service, else one
+    ``(protocol, 'vip:port')`` per VIP (``address:port``, IPv6 in brackets, as ``ecmp.lvs.ipvs_info`` writes it)."""
+    if service.get('fwmark') is not None:
+        return [('fwmark', int(service['fwmark']))]
+    return [(service['protocol'].lower(), _hostport(vip, service['port']))
+            for vip in service.get('vips') or [service['vip']]]
+
+
+def _kernel_endpoint(svc):
+    if svc.get('fwmark') is not None:
+        return ('fwmark', int(svc['fwmark']))
+    if svc.get('vip') is None:
+        return None
+    return (str(svc.get('protocol')).lower(), _hostport(svc['vip'], svc['port']))
+
+
 def ipvs_missing(kernel_services, services):
-    """Keys (``service_key``) of the normalised ``services`` that are not in the kernel's IPVS table
-    (``kernel_services``: ``services`` of ``ecmp.lvs.ipvs_info``), in input order; empty when all are there."""
+    """Keys (``service_key``) of the normalised ``services`` that are not (wholly) in the kernel's IPVS table
+    (``kernel_services``: ``services`` of ``ecmp.lvs.ipvs_info``), in input order; empty when all are there. A
+    firewall-mark service is looked up by its mark, a service of several VIPs needs every one of them."""
     _check_normalised(services)
     if not is_list(kernel_services):
         raise LvsModelError('kernel_services: %s is not a list (the services of ecmp.lvs.ipvs_info)'
                             % fmt_value(kernel_services))
     present = set()
     for svc in kernel_services:
-        if is_mapping(svc) and svc.get('vip') is not None:
-            present.add((str(svc.get('protocol')).lower(), _hostport(svc['vip'], svc['port'])))
+        if is_mapping(svc):
+            endpoint = _kernel_endpoint(svc)
+            if endpoint is not None:
+                present.add(endpoint)
     return [service_key(service) for service in services
-            if (service['protocol'].lower(), _hostport(service['vip'], service['port'])) not in present]
+            if any(endpoint not in present for endpoint in ipvs_endpoints(service))]
 
 
 def ipvs_services(services):
-    """Turn normalised services into the ``services`` option of the ``ecmp.lvs.ipvs`` module."""
+    """Turn normalised services into the ``services`` option of the ``ecmp.lvs.ipvs`` module (one entry per VIP
+    of a service of several VIPs; a firewall-mark service by its mark, real servers on port 0)."""
     _check_normalised(services)
-    return [{
-        'vip': service['vip'],
-        'port': service['port'],
-        'protocol': service['protocol'],
-        'scheduler': service['scheduler'],
-        'scheduler_flags': list(service['scheduler_flags']),
-        'persistence_timeout': service['persistence_timeout'],
-        'real_servers': [{'address': rs['address'], 'port': rs['port'], 'forwarding': 'dr',
-                          'weight': rs['weight']} for rs in service['real_servers']],
-    } for service in services]
+    result = []
+    for service in services:
+        common = {
+            'scheduler': service['scheduler'],
+            'scheduler_flags': list(service['scheduler_flags']),
+            'persistence_timeout': service['persistence_timeout'],
+            'ops': bool(service.get('ops')),
+            'real_servers': [{'address': rs['address'], 'port': rs['port'], 'forwarding': 'dr',
+                              'weight': rs['weight']} for rs in service['real_servers']],
+        }
+        if service.get('persistence_granularity'):
+            common['persistence_netmask'] = service['persistence_granularity']
+        if service.get('fwmark') is not None:
+            entry = dict(common, fwmark=int(service['fwmark']), family='ipv%d' % service['family'])
+            result.append(entry)
+            continue
+        for vip in service.get('vips') or [service['vip']]:
+            result.append(dict(common, vip=vip, port=service['port'], protocol=service['protocol'],
+                               real_servers=[dict(rs) for rs in common['real_servers']]))
+    return result
+
+
+def fwmark_rules(services):
+    """The packet-marking rules of the firewall-mark services (nftables on the directors): ``[{name, fwmark,
+    family, protocol, vips, ports}]`` sorted by mark; empty without firewall-mark services."""
+    _check_normalised(services)
+    rules = [{'name': service['name'], 'fwmark': int(service['fwmark']), 'family': service['family'],
+              'protocol': service['protocol'], 'vips': list(service['vips']), 'ports': list(service['ports'])}
+             for service in services if service.get('fwmark') is not None]
+    return sorted(rules, key=lambda rule: rule['fwmark'])
 
 
 # Schedulers that build a lookup table by walking the real servers in the order of the kernel's destination
@@ -522,36 +743,44 @@ def ipvs_order_drift(kernel_services, services):
         if not is_mapping(svc) or 'real_server_order' not in svc:
             raise LvsModelError('kernel_services[%d]: no real_server_order; pass the services of '
                                 'ecmp.lvs.ipvs_info' % index)
-        if svc.get('vip') is None:
-            continue  # firewall-mark services are not described by lvs_services
-        kernel[(svc['protocol'], _hostport(svc['vip'], svc['port']))] = svc
+        endpoint = _kernel_endpoint(svc)
+        if endpoint is not None:
+            kernel[endpoint] = svc
     result = []
     for service in services:
         if service['scheduler'] not in ORDER_SENSITIVE_SCHEDULERS:
             continue
-        found = kernel.get((service['protocol'], _hostport(service['vip'], service['port'])))
-        if found is None:
-            continue
-        actual = [_hostport(*item.rsplit(':', 1)) for item in found['real_server_order']]
-        configured = [_hostport(rs['address'], rs['port']) for rs in service['real_servers']]
-        actual_common = [item for item in actual if item in configured]
-        expected = [item for item in fresh_kernel_order(configured) if item in actual]
-        if actual_common == expected:
-            continue
-        label = '%s (%s %s, %s)' % (service['name'], service['protocol'],
-                                    _hostport(service['vip'], service['port']), service['scheduler'])
-        result.append({
-            'name': service['name'],
-            'protocol': service['protocol'],
-            'vip': service['vip'],
-            'port': service['port'],
-            'scheduler': service['scheduler'],
-            'kernel_order': actual_common,
-            'expected_order': expected,
-            'message': '%s: real servers in kernel order %s, a fresh start gives %s'
-                       % (label, ', '.join(actual_common), ', '.join(expected)),
-        })
+        for endpoint in ipvs_endpoints(service):
+            drift = _order_drift(service, endpoint, kernel.get(endpoint))
+            if drift is not None:
+                result.append(drift)
     return result
+
+
+def _order_drift(service, endpoint, found):
+    """The drift entry of one IPVS service of ``service`` (``found``: its ipvs_info entry), or None."""
+    if found is None:
+        return None
+    actual = [_hostport(*item.rsplit(':', 1)) for item in found['real_server_order']]
+    configured = [_hostport(rs['address'], rs['port']) for rs in service['real_servers']]
+    actual_common = [item for item in actual if item in configured]
+    expected = [item for item in fresh_kernel_order(configured) if item in actual]
+    if actual_common == expected:
+        return None
+    where = 'fwmark %d' % endpoint[1] if endpoint[0] == 'fwmark' else '%s %s' % endpoint
+    label = '%s (%s, %s)' % (service['name'], where, service['scheduler'])
+    vip = service['vip'] if endpoint[0] == 'fwmark' else endpoint[1].rsplit(':', 1)[0].strip('[]')
+    return {
+        'name': service['name'],
+        'protocol': service['protocol'],
+        'vip': vip,
+        'port': service['port'],
+        'scheduler': service['scheduler'],
+        'kernel_order': actual_common,
+        'expected_order': expected,
+        'message': '%s: real servers in kernel order %s, a fresh start gives %s'
+                   % (label, ', '.join(actual_common), ', '.join(expected)),
+    }
 
 
 # A drain intent (playbooks/drain.yml) older than this is left over from a run that died; it is ignored.

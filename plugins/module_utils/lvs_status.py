@@ -106,15 +106,36 @@ def _ipvs_services(text):
     listing = ipvs_utils.parse_list(text)
     out = {}
     for svc in listing['services']:
-        if svc.get('vip') is None:
-            continue  # firewall-mark services are not described by lvs_services
+        if svc.get('vip') is None and (svc.get('fwmark') is None or svc.get('family') != 'ipv4'):
+            continue  # IPv6 firewall-mark services are not described by lvs_services
         order = [_hostport(r['address'], r['port']) for r in svc['real_servers']]
-        out[service_key(svc['protocol'], svc['vip'], svc['port'])] = {
-            'vip': svc['vip'], 'protocol': svc['protocol'], 'port': svc['port'], 'scheduler': svc.get('scheduler'),
+        key = ('fwmark:%d' % int(svc['fwmark']) if svc.get('vip') is None
+               else service_key(svc['protocol'], svc['vip'], svc['port']))
+        out[key] = {
+            'vip': svc['vip'], 'protocol': svc['protocol'], 'port': svc['port'], 'fwmark': svc.get('fwmark'),
+            'scheduler': svc.get('scheduler'),
             'order': order,
             'weights': dict((_hostport(r['address'], r['port']), r['values'].get('weight'))
                             for r in svc['real_servers'])}
     return out
+
+
+def _all_vips(services):
+    return sorted(set(vip for s in services for vip in (s.get('vips') or [s['vip']])))
+
+
+def _services_of(vip, services):
+    """The services of `vip`: a firewall-mark service as it is (key fwmark:N, on each of its VIPs), a service of
+    several VIPs as its IPVS service on this VIP (key proto:vip:port)."""
+    result = []
+    for svc in services:
+        vips = svc.get('vips') or [svc['vip']]
+        if vip not in vips:
+            continue
+        if svc.get('fwmark') is None and len(vips) > 1:
+            svc = dict(svc, vip=vip, vips=[vip])
+        result.append(svc)
+    return result
 
 
 def _sync_state(daemons, expected):
@@ -137,7 +158,7 @@ def director_view(raw, services):
             'conn_sync_expected': bool(raw.get('conn_sync', False)), 'conn_sync': 'unknown'}
     vips = raw.get('vips')
     if vips is None:
-        vips = sorted(set(s['vip'] for s in services))
+        vips = _all_vips(services)
     status = parse_announce(raw.get('announce')) if view['reachable'] else None
     if view['reachable'] and status is None and raw.get('announce') is not None:
         view['errors'].append('ecmp-lvs-announce status: no JSON (%r)' % (raw.get('announce') or '')[:200])
@@ -156,8 +177,8 @@ def director_view(raw, services):
     if view['reachable'] and raw.get('ipvs') is not None:
         try:
             view['ipvs'] = _ipvs_services(raw['ipvs'])
-            kernel = [{'protocol': s['protocol'], 'vip': s['vip'], 'port': s['port'], 'real_server_order': s['order']}
-                      for s in view['ipvs'].values()]
+            kernel = [{'protocol': s['protocol'], 'vip': s['vip'], 'port': s['port'], 'fwmark': s.get('fwmark'),
+                       'real_server_order': s['order']} for s in view['ipvs'].values()]
             view['order_drift'] = lvs_model.ipvs_order_drift(kernel, services)
         except (ipvs_utils.IpvsError, lvs_model.LvsModelError, ValueError, KeyError) as exc:
             view['errors'].append('ipvsadm -Ln --nosort: %s' % exc)
@@ -227,7 +248,7 @@ def _service_agreement(key, service, directors):
     tables_agree = len(set(tuple(t) for t in tables.values())) <= 1 and not missing
     orders_agree = len(set(tuple(o) for o in orders.values())) <= 1
     drifted = sorted(host for host, view in directors.items()
-                     if any(service_key(d['protocol'], d['vip'], d['port']) == key for d in view['order_drift']))
+                     if any(d['name'] == service['name'] and d['vip'] == service['vip'] for d in view['order_drift']))
     return {'name': service['name'], 'scheduler': service['scheduler'], 'order_sensitive': sensitive,
             'configured': sorted(configured), 'expected_order': expected, 'orders': orders,
             'missing_on': missing, 'tables_agree': tables_agree,
@@ -238,7 +259,7 @@ def _vip_report(vip, services, directors, routers):
     problems, notes = [], []
     rows = {}
     announcing = []
-    keys = [service_key(s['protocol'], s['vip'], s['port']) for s in services]
+    keys = [lvs_model.service_key(s) for s in services]
     for host, view in sorted(directors.items()):
         entry = view['vips'].get(vip)
         if entry is None:
@@ -345,11 +366,11 @@ def aggregate(directors, routers, services):
     if not isinstance(services, list):
         raise StatusError('services must be the list of lvs_services | ecmp.lvs.lvs_services(hostvars)')
     dviews = dict((raw['host'], director_view(raw, services)) for raw in directors or [])
-    vips = sorted(set(s['vip'] for s in services))
+    vips = _all_vips(services)
     rviews = dict((raw['host'], router_view(raw, vips)) for raw in routers or [])
     report = {'vips': {}, 'directors': dviews, 'routers': rviews}
     for vip in vips:
-        report['vips'][vip] = _vip_report(vip, [s for s in services if s['vip'] == vip], dviews, rviews)
+        report['vips'][vip] = _vip_report(vip, _services_of(vip, services), dviews, rviews)
     report['problems'] = _fleet_problems(dviews, rviews)
     verdict = _worst([v['verdict'] for v in report['vips'].values()])
     if verdict == 'ok' and report['problems']:
@@ -497,7 +518,9 @@ def director_metrics(view, min_directors=None, now=None):
             m.add('ecmp_lvs_service_quorum_status', 'Quorum status of the service: 1 for the current status.',
                   1, vip=vip, service=key, status=svc['status'] or 'unknown')
     if view['ipvs'] is not None:
-        drifted = set(service_key(d['protocol'], d['vip'], d['port']) for d in view['order_drift'])
+        # (firewall-mark services have no vip:port key and no per-VIP metrics here)
+        drifted = set(service_key(d['protocol'], d['vip'], d['port']) for d in view['order_drift']
+                      if d['port'] is not None)
         m.declare('ecmp_lvs_real_server_healthy', 'The real server has a weight above 0 in IPVS (keepalived '
                   'inhibit_on_failure sets 0 when its check fails).')
         for key, svc in sorted(view['ipvs'].items()):

@@ -40,7 +40,7 @@ CONTRACT = {
                          'C(ecmp.lvs.lvs_services) filter with C(hostvars), which resolves C(real_servers[].host) '
                          "to the host's I(lvs_address)."],
             'realserver': ['The load-balanced services (contract in C(docs/architecture.md)). Only their C(vip) '
-                           'is read here, through the C(ecmp.lvs.lvs_vips) filter, to compute the default of '
+                           '(or C(vips)) is read here, through the C(ecmp.lvs.lvs_vips) filter, to compute the default of '
                            'I(realserver_vips).'],
         }),
     'lvs_address': dict(

@@ -16,7 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
+    FWMARK_MAX,
+    HEALTH_CHECK_KEY_TYPES,
+    LOCAL_SORRY_ADDRESS,
     PERSISTENCE_TIMEOUT_MAX,
+    REAL_SERVER_CHECK_KEYS,
     Collector,
     LvsModelError,
     PROTOCOLS,
@@ -25,6 +29,7 @@ from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
     SERVICE_KEYS,
     SORRY_SERVER_KEYS,
     WEIGHT_MAX,
+    _url_path,
     check_keys,
     check_name,
     default_service_name,
@@ -32,8 +37,11 @@ from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
     fmt_value,
     is_list,
     is_mapping,
-    normalise_health_check,
+    normalise_health_checks,
     normalise_scheduler,
+    persistence_granularity,
+    service_key,
+    to_bool,
     to_choice,
     to_int,
     to_port,
@@ -272,11 +280,49 @@ def _server_address(field, raw, hostvars, vip):
 
 
 def _dr_port(field, value, service_port):
+    """The port of a real or sorry server: the service port (DR cannot translate ports); for a firewall-mark
+    service (``service_port`` 0) none at all: the packet keeps the port the client chose (0 in IPVS)."""
+    if service_port == 0:
+        if value in (0, '0'):
+            return 0
+        fail(field, '%s: a firewall-mark service forwards every port of its ports list unchanged (direct routing), '
+                    'so its real servers have no port; remove it (health checks connect to health_check.port, by '
+                    'default the first of ports)' % fmt_value(value))
     port = to_port(field, value)
     if service_port is not None and port != service_port:
         fail(field, '%d differs from the service port %d; direct routing cannot translate ports (ipvsadm '
-                    'forces the service port) - use health_check.port to check another port' % (port, service_port))
+                    'forces the service port) - use health_check.port (or real_servers[].health_check.port) to '
+                    'check another port' % (port, service_port))
     return port
+
+
+def _check_override(field, value):
+    """``real_servers[].health_check``: per real server values of its service's health checks."""
+    check_keys(field, value, REAL_SERVER_CHECK_KEYS)
+    errors = Collector()
+    result = dict((key, None) for key in REAL_SERVER_CHECK_KEYS)
+    if value.get('port') is not None:
+        result['port'] = errors.run(to_port, field + '.port', value['port'])
+    if value.get('path') is not None:
+        result['path'] = errors.run(_url_path, field + '.path', value['path'])
+    if value.get('status_code') is not None:
+        result['status_code'] = errors.run(to_int, field + '.status_code', value['status_code'], 100, 599)
+    errors.raise_errors()
+    return result
+
+
+def _check_override_applies(field, override, checks):
+    """Every key of a real server's override must apply to at least one health check of its service."""
+    kinds = [hc['type'] for hc in checks]
+    for key in REAL_SERVER_CHECK_KEYS:
+        if override.get(key) is None:
+            continue
+        applies = [kind for kind in HEALTH_CHECK_KEY_TYPES[key] if kind != 'misc']
+        if not any(kind in applies for kind in kinds):
+            fail('%s.%s' % (field, key), '%s applies to health checks of type %s; the service has %s (nothing '
+                                         'would use it)' % (fmt_value(override[key]), ' or '.join(applies),
+                                                            ', '.join(kinds)))
+    return True
 
 
 def service_label(index, raw):
@@ -290,7 +336,7 @@ def service_label(index, raw):
     return str(index)
 
 
-def _real_server(errors, rs_field, rs_raw, hostvars, vip, port):
+def _real_server(errors, rs_field, rs_raw, hostvars, vip, port, checks=None):
     """One real server ``((address value, port), {address, port, weight, host})``, or None after its errors."""
     if errors.run(check_keys, rs_field, rs_raw, REAL_SERVER_KEYS) is None and not is_mapping(rs_raw):
         return None
@@ -303,13 +349,24 @@ def _real_server(errors, rs_field, rs_raw, hostvars, vip, port):
     weight = 1
     if rs_raw.get('weight') is not None:
         weight = errors.run(to_int, rs_field + '.weight', rs_raw['weight'], 0, WEIGHT_MAX)
+    override = None
+    if rs_raw.get('health_check') is not None:
+        override = errors.run(_check_override, rs_field + '.health_check', rs_raw['health_check'])
+        if override is None:
+            return None
+        if checks is not None and errors.run(_check_override_applies, rs_field + '.health_check', override,
+                                             checks) is None:
+            return None
     if resolved is None or rs_port is None or weight is None:
         return None
     ip, host = resolved
-    return (ip.value, rs_port), {'address': str(ip), 'port': rs_port, 'weight': weight, 'host': host}
+    server = {'address': str(ip), 'port': rs_port, 'weight': weight, 'host': host}
+    if override is not None:
+        server['health_check'] = override
+    return (ip.value, rs_port), server
 
 
-def _real_servers(errors, field, raw_servers, hostvars, vip, port):
+def _real_servers(errors, field, raw_servers, hostvars, vip, port, checks=None):
     """The sorted real servers of a service (each bad one recorded in ``errors``)."""
     if not is_list(raw_servers) or not raw_servers:
         errors.run(fail, field + '.real_servers', '%s: at least one real server is required'
@@ -319,7 +376,7 @@ def _real_servers(errors, field, raw_servers, hostvars, vip, port):
     seen = {}
     for rs_index, rs_raw in enumerate(raw_servers):
         rs_field = '%s.real_servers[%d]' % (field, rs_index)
-        found = _real_server(errors, rs_field, rs_raw, hostvars, vip, port)
+        found = _real_server(errors, rs_field, rs_raw, hostvars, vip, port, checks)
         if found is None:
             continue
         key, server = found
@@ -338,16 +395,121 @@ def _sorry_server(errors, field, raw_sorry, hostvars, vip, port):
         return None
     sorry_field = field + '.sorry_server'
     if isinstance(raw_sorry, str):
-        raw_sorry = {'address': raw_sorry}
+        raw_sorry = {'local': True} if raw_sorry.strip() == 'local' else {'address': raw_sorry}
     if errors.run(check_keys, sorry_field, raw_sorry, SORRY_SERVER_KEYS) is None and not is_mapping(raw_sorry):
         return None
-    resolved = errors.run(_server_address, sorry_field, raw_sorry, hostvars, vip)
+    local = _local_sorry(errors, sorry_field, raw_sorry, vip)
+    resolved = None
+    if local is None:
+        return None
+    if not local:
+        resolved = errors.run(_server_address, sorry_field, raw_sorry, hostvars, vip)
     sorry_port = port
     if raw_sorry.get('port') is not None:
         sorry_port = errors.run(_dr_port, sorry_field + '.port', raw_sorry['port'], port)
-    if resolved is None or sorry_port is None:
+    if (resolved is None and not local) or sorry_port is None:
         return None
-    return {'address': str(resolved[0]), 'port': sorry_port}
+    if local:
+        family = vip.version if vip is not None else 4
+        return {'address': LOCAL_SORRY_ADDRESS[family], 'port': sorry_port, 'local': True}
+    return {'address': str(resolved[0]), 'port': sorry_port, 'local': False}
+
+
+def _local_sorry(errors, field, raw, vip):
+    """Whether the sorry server is the director itself: ``local: true``, or the loopback address of the seeds
+    (``127.0.0.1`` / ``::1``, what keepalived is given for it). None after an error."""
+    local = False
+    if raw.get('local') is not None:
+        local = errors.run(to_bool, field + '.local', raw['local'])
+        if local is None:
+            return None
+    address = raw.get('address')
+    if isinstance(address, str) and address.strip() in LOCAL_SORRY_ADDRESS.values():
+        family = 6 if ':' in address else 4
+        if vip is not None and vip.version != family:
+            errors.run(fail, field + '.address', '%s is the IPv%d loopback but the VIP is IPv%d (use local: true)'
+                       % (fmt_value(address), family, vip.version))
+            return None
+        if raw.get('local') is False:
+            errors.run(fail, field + '.address', '%s is the director itself: local false contradicts it'
+                       % fmt_value(address))
+            return None
+        local = True
+    elif local and (address is not None or raw.get('host') is not None):
+        errors.run(fail, field + '.local', 'true together with %s: a local sorry server is the director itself '
+                                           '(give local OR host/address)'
+                   % ('address %s' % fmt_value(address) if address is not None else 'host'))
+        return None
+    return local
+
+
+def _vips(errors, field, svc):
+    """The VIPs of a service: ``vip`` or ``vips`` (a list; several VIPs share one real-server set), as
+    netaddr.IPAddress in the given order; None after an error (recorded)."""
+    if svc.get('vips') is not None and svc.get('vip') is not None:
+        # a normalised service carries both (vip = vips[0]); an inventory gives one
+        if not (is_list(svc['vips']) and svc['vips'] and str(svc['vips'][0]) == str(svc['vip'])):
+            errors.run(fail, field + '.vips', 'given together with vip: give vip (one VIP) or vips (a list)')
+            return None
+    if svc.get('vips') is None:
+        if 'vip' not in svc:
+            errors.run(fail, field + '.vip', 'missing (the virtual IP address is required)')
+            return None
+        vip = errors.run(parse_unicast, field + '.vip', svc['vip'])
+        return None if vip is None else [vip]
+    raw = svc['vips']
+    if not is_list(raw) or not raw:
+        errors.run(fail, field + '.vips', '%s is not a non-empty list of VIPs' % fmt_value(raw))
+        return None
+    vips = []
+    for index, value in enumerate(raw):
+        ip = errors.run(parse_unicast, '%s.vips[%d]' % (field, index), value)
+        if ip is None:
+            continue
+        if ip in vips:
+            errors.run(fail, '%s.vips[%d]' % (field, index), '%s is listed twice' % fmt_value(value))
+            continue
+        if vips and ip.version != vips[0].version:
+            errors.run(fail, '%s.vips[%d]' % (field, index), '%s is IPv%d, vips[0] is IPv%d: one service is one '
+                       'address family' % (fmt_value(value), ip.version, vips[0].version))
+            continue
+        vips.append(ip)
+    return vips if len(vips) == len(raw) else None
+
+
+def _ports(errors, field, svc, fwmark):
+    """``(port, ports)``: the port of a service, or for a firewall-mark service (port None) its ports."""
+    if fwmark is None:
+        if svc.get('ports') is not None and not (is_list(svc['ports']) and len(svc['ports']) == 1
+                                                 and svc.get('port') is not None
+                                                 and str(svc['ports'][0]) == str(svc['port'])):
+            errors.run(fail, field + '.ports', '%s: several ports of one service need a firewall mark (fwmark: N, '
+                                               'marked by nftables on the directors)' % fmt_value(svc['ports']))
+            return None, None
+        if 'port' not in svc:
+            errors.run(fail, field + '.port', 'missing (the service port is required)')
+            return None, None
+        port = errors.run(to_port, field + '.port', svc['port'])
+        return port, None if port is None else [port]
+    raw = svc.get('ports')
+    if raw is None and svc.get('port') is not None:
+        raw = [svc['port']]
+    elif svc.get('port') is not None:
+        errors.run(fail, field + '.port', 'given together with ports: a firewall-mark service lists its ports in '
+                                          'ports')
+        return None, None
+    if not is_list(raw) or not raw:
+        errors.run(fail, field + '.ports', '%s: a firewall-mark service needs a non-empty list of ports (the '
+                                           'packets to mark)' % fmt_value(raw))
+        return None, None
+    ports = []
+    for index, value in enumerate(raw):
+        port = errors.run(to_port, '%s.ports[%d]' % (field, index), value)
+        if port is not None and port in ports:
+            errors.run(fail, '%s.ports[%d]' % (field, index), '%d is listed twice' % port)
+        elif port is not None:
+            ports.append(port)
+    return (0, sorted(ports)) if len(ports) == len(raw) else (None, None)
 
 
 def _normalise_service(index, raw, hostvars):
@@ -366,23 +528,30 @@ def _normalise_service(index, raw, hostvars):
             errors.run(fail, field + '.name', '%s is not a non-empty string' % fmt_value(raw['name']))
         else:
             name = errors.run(check_name, field + '.name', raw['name'].strip(), 'a valid service name')
-    vip = None
-    if 'vip' not in svc:
-        errors.run(fail, field + '.vip', 'missing (the virtual IP address is required)')
-    else:
-        vip = errors.run(parse_unicast, field + '.vip', svc['vip'])
-    port = None
-    if 'port' not in svc:
-        errors.run(fail, field + '.port', 'missing (the service port is required)')
-    else:
-        port = errors.run(to_port, field + '.port', svc['port'])
+    vips = _vips(errors, field, svc)
+    vip = vips[0] if vips else None
+    fwmark = None
+    if svc.get('fwmark') is not None:
+        fwmark = errors.run(to_int, field + '.fwmark', svc['fwmark'], 1, FWMARK_MAX)
+    port, ports = _ports(errors, field, svc, fwmark)
+    if vips and len(vips) > 1 and fwmark is None and name is None and raw.get('name') is None:
+        errors.run(fail, field + '.name', 'missing: a service of several VIPs (a keepalived virtual_server_group) '
+                                          'is named by its name')
     protocol = svc['protocol'].strip().lower() if isinstance(svc['protocol'], str) else svc['protocol']
     protocol = errors.run(to_choice, field + '.protocol', protocol, PROTOCOLS)
     scheduler_flags = errors.run(normalise_scheduler, field, svc['scheduler'], raw.get('scheduler_flags'))
     persistence = errors.run(to_int, field + '.persistence_timeout', svc['persistence_timeout'], 0,
                              PERSISTENCE_TIMEOUT_MAX)
-    health_check = errors.run(normalise_health_check, field + '.health_check', raw.get('health_check'))
-    servers = _real_servers(errors, field, svc.get('real_servers'), hostvars, vip, port)
+    granularity = None
+    if persistence is not None and vip is not None:
+        granularity = errors.run(persistence_granularity, field + '.persistence_granularity',
+                                 svc['persistence_granularity'], vip.version, persistence)
+    ops = errors.run(to_bool, field + '.ops', svc['ops'])
+    if ops and protocol is not None and protocol != 'udp':
+        errors.run(fail, field + '.ops', 'true but the protocol is %s: one-packet scheduling is for UDP only '
+                                         '(keepalived resets it otherwise)' % protocol)
+    checks = errors.run(normalise_health_checks, field, raw.get('health_check'), raw.get('health_checks'))
+    servers = _real_servers(errors, field, svc.get('real_servers'), hostvars, vip, port, checks)
     quorum = errors.run(to_int, field + '.quorum', svc['quorum'], 1)
     total_weight = sum(rs['weight'] for rs in servers)
     if quorum is not None and servers and not errors.messages and quorum > total_weight:
@@ -394,21 +563,30 @@ def _normalise_service(index, raw, hostvars):
 
     vip_text = str(vip)
     scheduler, flags = scheduler_flags
-    return {
-        'name': name if name is not None else default_service_name(vip_text, port, protocol),
+    result = {
+        'name': name if name is not None else (
+            'fwmark:%d' % fwmark if fwmark is not None else default_service_name(vip_text, port, protocol)),
         'vip': vip_text,
+        'vips': [str(ip) for ip in vips],
         'vip_prefix': '%s/%d' % (vip_text, 32 if vip.version == 4 else 128),
         'family': vip.version,
-        'port': port,
+        'port': None if fwmark is not None else port,
+        'ports': ports,
+        'fwmark': fwmark,
         'protocol': protocol,
         'scheduler': scheduler,
         'scheduler_flags': flags,
         'persistence_timeout': persistence,
+        'persistence_granularity': granularity,
+        'ops': ops,
         'quorum': quorum,
         'sorry_server': sorry,
-        'health_check': health_check,
+        'health_check': checks[0],
+        'health_checks': checks,
         'real_servers': servers,
     }
+    result['key'] = service_key(result)
+    return result
 
 
 def lvs_services(services, hostvars=None):
@@ -421,6 +599,7 @@ def lvs_services(services, hostvars=None):
     result = []
     names = {}
     endpoints = {}
+    marks = {}
     for index, raw in enumerate(services):
         service = _normalise_service(index, raw, hostvars)
         field = 'lvs_services[%s]' % service['name']
@@ -428,11 +607,18 @@ def lvs_services(services, hostvars=None):
             fail(field + '.name', '%s is used by two services (lvs_services[%d] and [%d])'
                  % (fmt_value(service['name']), names[service['name']], index))
         names[service['name']] = index
-        endpoint = (service['vip'], service['port'], service['protocol'])
-        if endpoint in endpoints:
-            fail(field, 'duplicate service %s (vip, port, protocol) - already defined by lvs_services[%s]'
-                 % (fmt_value(default_service_name(*endpoint)), endpoints[endpoint]))
-        endpoints[endpoint] = service['name']
+        if service['fwmark'] is not None:
+            if service['fwmark'] in marks:
+                fail(field + '.fwmark', '%d is the mark of lvs_services[%s] too: one mark is one IPVS service'
+                     % (service['fwmark'], marks[service['fwmark']]))
+            marks[service['fwmark']] = service['name']
+        for vip in service['vips']:
+            for port in service['ports']:
+                endpoint = (vip, port, service['protocol'])
+                if endpoint in endpoints:
+                    fail(field, 'duplicate service %s (vip, port, protocol) - already defined by lvs_services[%s]'
+                         % (fmt_value(default_service_name(*endpoint)), endpoints[endpoint]))
+                endpoints[endpoint] = service['name']
         result.append(service)
     return result
 
@@ -450,6 +636,10 @@ def lvs_vips(services):
         field = 'lvs_services[%s]' % label
         if not is_mapping(service):
             fail(field, '%s is not a dictionary' % fmt_value(service))
+        if is_list(service.get('vips')):
+            for vip_index, vip in enumerate(service['vips']):
+                vips.add(parse_unicast('%s.vips[%d]' % (field, vip_index), vip))
+            continue
         if service.get('vip') is None:
             fail(field + '.vip', 'missing (the virtual IP address is required)')
         vips.add(parse_unicast(field + '.vip', service['vip']))

@@ -45,6 +45,7 @@ import re
 
 from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
     CONFIG_FORBIDDEN,
+    HEALTH_CHECK_KEY_TYPES,
     LvsModelError,
     check_config_text,
     check_name,
@@ -114,12 +115,6 @@ EXTRACTED_VARS = GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(CONFIG_STR
 # Extracted variables that may legitimately need facts: skipped (not an error) when they cannot be evaluated.
 LENIENT_VARS = tuple(sorted(CONFIG_STRING_VARS))
 
-# Health-check keys that only apply to some check types.
-HEALTH_CHECK_KEY_TYPES = {
-    'path': ('http_get', 'ssl_get'),
-    'status_code': ('http_get', 'ssl_get'),
-    'misc_path': ('misc',),
-}
 
 # What ansible's "bool" filter and an argument spec of type bool accept.
 _TRUE = ('y', 'yes', 'on', '1', 'true', 't')
@@ -332,15 +327,22 @@ def _services(report, raw_services, hostvars):
 
 
 def _check_health_check_keys(report, field, raw, service):
-    hc_raw = raw.get('health_check') if is_mapping(raw) else None
-    if not is_mapping(hc_raw):
+    """Health-check keys that the check's type does not use (they would be silently ignored)."""
+    if not is_mapping(raw):
         return
-    kind = service['health_check']['type']
-    for key, kinds in sorted(HEALTH_CHECK_KEY_TYPES.items()):
-        if hc_raw.get(key) is not None and kind not in kinds:
-            report.error('%s.health_check.%s' % (field, key),
-                         '%s only applies to health_check type %s, not %s (set the type, or remove the key)'
-                         % (fmt_value(hc_raw[key]), ' or '.join(kinds), kind))
+    given = [('%s.health_check' % field, raw.get('health_check'), service['health_checks'][0])]
+    if is_list(raw.get('health_checks')):
+        given = [('%s.health_checks[%d]' % (field, index), hc_raw, service['health_checks'][index])
+                 for index, hc_raw in enumerate(raw['health_checks'])]
+    for hc_field, hc_raw, check in given:
+        if not is_mapping(hc_raw):
+            continue
+        kind = check['type']
+        for key, kinds in sorted(HEALTH_CHECK_KEY_TYPES.items()):
+            if hc_raw.get(key) is not None and kind not in kinds:
+                report.error('%s.%s' % (hc_field, key),
+                             '%s only applies to health_check type %s, not %s (set the type, or remove the key)'
+                             % (fmt_value(hc_raw[key]), ' or '.join(kinds), kind))
 
 
 def _check_server(report, field, host, ip, groups, owners, vips):
@@ -349,11 +351,14 @@ def _check_server(report, field, host, ip, groups, owners, vips):
     ``host`` is the inventory name (or None), ``ip`` the address given explicitly (or None).
     """
     directors = groups.get('directors', [])
+    hint = ''
+    if field.endswith('.sorry_server'):
+        hint = ' - for the director itself as sorry server write sorry_server: {local: true}'
     if host is not None:
         if host in directors:
             report.error(field + '.host', '%s is a director: a director cannot be a real server (IPVS on it would '
-                                          'schedule the DR-forwarded packet again, a loop between directors)'
-                         % fmt_value(host))
+                                          'schedule the DR-forwarded packet again, a loop between directors)%s'
+                         % (fmt_value(host), hint))
         elif host not in groups.get('realservers', []):
             report.error(field + '.host', '%s is not in the realservers group, so no play puts the VIPs on its lo '
                                           'and sets its ARP sysctls; add it to realservers (or give only an address '
@@ -365,7 +370,7 @@ def _check_server(report, field, host, ip, groups, owners, vips):
             if owner in directors:
                 report.error(field + '.address', '%s is the address of director %s (%s): a director cannot be a '
                                                  'real server (IPVS on it would schedule the DR-forwarded packet '
-                                                 'again)' % (fmt_value(str(ip)), owner, var))
+                                                 'again)%s' % (fmt_value(str(ip)), owner, var, hint))
     if ip in vips:
         report.error(field + '.address', '%s is a VIP (of %s): a real server needs an address of its own'
                      % (fmt_value(str(ip)), vips[ip]))
@@ -376,6 +381,8 @@ def _server_ref(raw):
     if isinstance(raw, str):
         raw = {'address': raw}
     address = raw.get('address')
+    if raw.get('local') or address == 'local':
+        return None, None
     ip = None if address is None else lvs_net.parse_unicast('address', address)
     return raw.get('host') or None, ip
 
@@ -389,18 +396,20 @@ def _check_services(report, pairs, addresses, groups):
                 owners.setdefault(ip, []).append((host, var))
     vips = {}
     for _raw, service in pairs:
-        ip = lvs_net.parse_unicast('vip', service['vip'])
-        vips.setdefault(ip, 'lvs_services[%s]' % service['name'])
+        for vip in service['vips']:
+            vips.setdefault(lvs_net.parse_unicast('vip', vip), 'lvs_services[%s]' % service['name'])
     for raw, service in pairs:
         field = 'lvs_services[%s]' % service['name']
-        vip = lvs_net.parse_unicast(field + '.vip', service['vip'])
-        if vip.version != 4:
-            report.error(field + '.vip', '%s is IPv6, but the directors announce and the routers route IPv4 VIPs '
-                                         'only (OSPFv2, BGP IPv4 unicast)' % fmt_value(service['vip']))
-        for host, var in owners.get(vip, ()):
-            report.error(field + '.vip', '%s is the address of host %s (%s) - a VIP must not be a host address '
-                                         '(that host would answer ARP for the VIP and take its traffic)'
-                         % (fmt_value(service['vip']), host, var))
+        for index, vip_text in enumerate(service['vips']):
+            vip_field = field + ('.vips[%d]' % index if is_mapping(raw) and raw.get('vips') is not None else '.vip')
+            vip = lvs_net.parse_unicast(vip_field, vip_text)
+            if vip.version != 4:
+                report.error(vip_field, '%s is IPv6, but the directors announce and the routers route IPv4 VIPs '
+                                        'only (OSPFv2, BGP IPv4 unicast)' % fmt_value(vip_text))
+            for host, var in owners.get(vip, ()):
+                report.error(vip_field, '%s is the address of host %s (%s) - a VIP must not be a host address '
+                                        '(that host would answer ARP for the VIP and take its traffic)'
+                             % (fmt_value(vip_text), host, var))
         _check_health_check_keys(report, field, raw, service)
         for index, rs_raw in enumerate(raw.get('real_servers') or []):
             host, ip = _server_ref(rs_raw)

@@ -103,6 +103,9 @@ DEFAULTS = {
     'quorum': {},
     # keepalived's script_user: the quorum records must be regular files owned by it (or by root)
     'script_user': 'keepalived_script',
+    # {group:NAME: [proto:vip:port of each VIP]}: the IPVS services of a keepalived virtual_server_group (its
+    # stand-in record from the IPVS table needs quorum on every one of them)
+    'members': {},
 }
 
 PROTOCOLS = ('tcp', 'udp', 'sctp')
@@ -121,13 +124,35 @@ def is_ipv4(text):
     return len(parts) == 4 and all(p.isdigit() and p.isascii() and str(int(p)) == p and int(p) < 256 for p in parts)
 
 
+def _number(text, maximum):
+    return text.isdigit() and text.isascii() and str(int(text)) == text and 0 < int(text) <= maximum
+
+
 def check_key(key):
-    """Validate a service key `proto:vip:port` (it becomes a file name); return it."""
-    parts = (key or '').split(':')
-    if not (len(parts) == 3 and parts[0] in PROTOCOLS and is_ipv4(parts[1]) and parts[2].isdigit()
-            and parts[2].isascii() and str(int(parts[2])) == parts[2] and 0 < int(parts[2]) < 65536):
-        raise AnnounceError('invalid service key %r (want tcp|udp|sctp:IPv4:PORT)' % (key,))
-    return key
+    """Validate a service key (it becomes a file name): `proto:vip:port`, `fwmark:N` (a firewall-mark service) or
+    `group:NAME` (a virtual_server_group: several VIPs, one real-server set); return it."""
+    key = key if isinstance(key, str) else ''
+    parts = key.split(':')
+    if len(parts) == 3 and parts[0] in PROTOCOLS and is_ipv4(parts[1]) and _number(parts[2], 65535):
+        return key
+    if len(parts) == 2 and parts[0] == 'fwmark' and _number(parts[1], 4294967295):
+        return key
+    name = key[len('group:'):]
+    name_ok = all(c.isascii() and (c.isalnum() or c in '_.:-') for c in name)
+    if key.startswith('group:') and 0 < len(name) <= 64 and name_ok:
+        return key
+    raise AnnounceError('invalid service key %r (want tcp|udp|sctp:IPv4:PORT, fwmark:N or group:NAME)' % (key,))
+
+
+def kernel_keys(key, members):
+    """The IPVS table entries (see parse_ipvs_real_servers) of service `key`: one for `proto:vip:port` and
+    `fwmark:N`, those of its members for `group:NAME`."""
+    if key.startswith('group:'):
+        return [kernel_keys(member, {})[0] for member in members.get(key, [])]
+    if key.startswith('fwmark:'):
+        return [('fwmark', None, int(key.split(':')[1]))]
+    proto, vip, port = key.split(':')
+    return [(proto, vip, int(port))]
 
 
 def load_config(text):
@@ -164,6 +189,14 @@ def load_config(text):
         check_key(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise AnnounceError('quorum[%s] must be an integer >= 0, got %r' % (key, value))
+    if not isinstance(config['members'], dict):
+        raise AnnounceError('members must be an object {group:NAME: [proto:vip:port, ...]}')
+    for key, members in config['members'].items():
+        if not check_key(key).startswith('group:') or not isinstance(members, list) or not members:
+            raise AnnounceError('members[%s] must belong to a group:NAME key and list its proto:vip:port' % key)
+        for member in members:
+            if check_key(member).split(':')[0] not in PROTOCOLS:
+                raise AnnounceError('members[%s]: %r is not a proto:vip:port key' % (key, member))
     if not isinstance(config['script_user'], str) or not config['script_user'].strip():
         raise AnnounceError('script_user must be a user name, got %r' % (config['script_user'],))
     return config
@@ -313,10 +346,14 @@ def parse_withdraw_targets(text, label, vips):
 
 def parse_ipvs_stats(text):
     """`ipvsadm -L -n --stats --exact` -> {(proto, vip, port): {'conns', 'inpkts', 'outpkts', 'inbytes',
-    'outbytes'}} of the virtual services (IPv4 and fwmark lines other than TCP/UDP/SCTP are skipped)."""
+    'outbytes'}} of the virtual services (IPv4; a firewall-mark service as ('fwmark', None, mark))."""
     services = {}
     for line in text.splitlines():
         words = line.split()
+        if len(words) == 7 and words[0] == 'FWM' and words[1].isdigit():
+            services[('fwmark', None, int(words[1]))] = dict(
+                zip(('conns', 'inpkts', 'outpkts', 'inbytes', 'outbytes'), (int(w) for w in words[2:])))
+            continue
         if len(words) != 7 or words[0] not in ('TCP', 'UDP', 'SCTP'):
             continue
         addr, dummy, port = words[1].rpartition(':')
@@ -326,16 +363,18 @@ def parse_ipvs_stats(text):
 
 
 def parse_ipvs_weights(text):
-    """`ipvsadm -L -n` -> {(proto, vip, port): total weight of its real servers} (fwmark services skipped)."""
+    """`ipvsadm -L -n` -> {(proto, vip, port): total weight of its real servers} (fwmark: ('fwmark', None, N))."""
     return dict((svc, sum(rs[0] for rs in servers)) for svc, servers in parse_ipvs_real_servers(text).items())
 
 
-def kernel_record(prev, key, quorum, weights, now):
+def kernel_record(prev, key, quorum, weights, now, members=None):
     """The stand-in record of a service keepalived has not reported on, from the IPVS table's weights.
 
-    prev: the previous stand-in (keeps the time quorum was first seen, so the hold-down applies)."""
-    proto, vip, port = key.split(':')
-    state = 'up' if weights.get((proto, vip, int(port)), -1) >= max(quorum, 1) else 'down'
+    prev: the previous stand-in (keeps the time quorum was first seen, so the hold-down applies); members: the
+    `members` of the configuration (a group is up when every IPVS service of it has quorum)."""
+    entries = kernel_keys(key, members or {})
+    up = bool(entries) and all(weights.get(entry, -1) >= max(quorum, 1) for entry in entries)
+    state = 'up' if up else 'down'
     if prev is not None and prev['state'] == state:
         return prev
     return {'state': state, 'at': now, 'writer': None, 'seq': None, 'source': 'ipvs'}
@@ -358,7 +397,8 @@ def cross_check(rec, kernel_state, kernel_down_at):
 
 
 def parse_ipvs_real_servers(text):
-    """`ipvsadm -L -n` -> {(proto, vip, port): [(weight, active, inactive) per real server]} (no fwmark services)."""
+    """`ipvsadm -L -n` -> {(proto, vip, port): [(weight, active, inactive) per real server]} (a firewall-mark
+    service as ('fwmark', None, mark))."""
     services = {}
     current = None
     for line in text.splitlines():
@@ -368,7 +408,11 @@ def parse_ipvs_real_servers(text):
             current = (words[0].lower(), addr, int(port))
             services[current] = []
         elif words[:1] == ['FWM']:
-            current = None
+            # IPv4 marks only (the VIPs are IPv4): `FWM  43 IPv6 wrr` is not ours
+            current = (('fwmark', None, int(words[1])) if len(words) >= 3 and words[1].isdigit()
+                       and words[2] != 'IPv6' else None)
+            if current:
+                services[current] = []
         elif current and len(words) == 6 and words[0] == '->' and words[1] != 'RemoteAddress:Port':
             services[current].append((int(words[3]), int(words[4]), int(words[5])))
     return services
@@ -546,7 +590,8 @@ class Host:
         if checked:
             weights = self.ipvs_weights()
             for key in checked:
-                kernel = kernel_record(stand_ins.get(key), key, config['quorum'][key], weights, now)
+                kernel = kernel_record(stand_ins.get(key), key, config['quorum'][key], weights, now,
+                                       config['members'])
                 if kernel['state'] == 'down':
                     self._kernel_down_at[key] = now
                 if key in records:
@@ -1321,7 +1366,8 @@ def ipvs_sample(vips):
     out = subprocess.run(['ipvsadm', '-L', '-n', '--stats', '--exact'], check=True, stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
     stats = parse_ipvs_stats(out)
-    return sum(s['inpkts'] for k, s in stats.items() if k[1] in vips)
+    # firewall-mark services count too: the directors' marks only match packets to their VIPs
+    return sum(s['inpkts'] for k, s in stats.items() if k[1] in vips or k[0] == 'fwmark')
 
 
 def cmd_wait_idle(args):
@@ -1351,7 +1397,7 @@ def cmd_wait_idle(args):
     if os.path.exists('/proc/net/ip_vs'):
         out = subprocess.run(['ipvsadm', '-L', '-n'], check=True, stdout=subprocess.PIPE,
                              universal_newlines=True).stdout
-        conns = [c for k, c in parse_ipvs_conns(out).items() if k[1] in vips]
+        conns = [c for k, c in parse_ipvs_conns(out).items() if k[1] in vips or k[0] == 'fwmark']
     report.update(result='idle' if done else 'timeout', waited=round(time.monotonic() - start, 2),
                   idle_after=round(idle.changed_at - start, 2), packets_after_withdrawal=idle.received(),
                   active_connections=sum(c[0] for c in conns), inactive_connections=sum(c[1] for c in conns))

@@ -128,14 +128,17 @@ def run(clock, reconciler, until, step=0.1):
 
 # --- keys, configuration ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('key', ['tcp:10.99.100.10:80', 'udp:1.2.3.4:53', 'sctp:10.0.0.1:65535'])
+@pytest.mark.parametrize('key', ['tcp:10.99.100.10:80', 'udp:1.2.3.4:53', 'sctp:10.0.0.1:65535', 'fwmark:1',
+                                 'fwmark:4294967295', 'group:web', 'group:a.b_c-d:e'])
 def test_check_key_accepts(key):
     assert ann.check_key(key) == key
 
 
 @pytest.mark.parametrize('key', ['', 'tcp:10.99.100.10', 'icmp:1.2.3.4:1', 'tcp:1.2.3.4:0', 'tcp:1.2.3.4:65536',
                                  'tcp:1.2.3.400:80', 'tcp:01.2.3.4:80', 'tcp:1.2.3.4:080', 'tcp:../../etc:80',
-                                 'tcp:1.2.3.4:80/x', 'tcp:[::1]:80', 'tcp:1.2.3.4:\u0661'])
+                                 'tcp:1.2.3.4:80/x', 'tcp:[::1]:80', 'tcp:1.2.3.4:\u0661', 'fwmark:0', 'fwmark:01',
+                                 'fwmark:4294967296', 'fwmark:', 'group:', 'group:../x', 'group:a/b', 'group:' + 'x' * 65,
+                                 'group:\u00e9'])
 def test_check_key_rejects(key):
     with pytest.raises(ann.AnnounceError, match='invalid service key'):
         ann.check_key(key)
@@ -454,7 +457,10 @@ def test_parse_ipvs_stats_real_output():
                                                  'outbytes': 9675}
     assert stats[('udp', '10.99.200.1', 53)]['inpkts'] == 3
     assert ('sctp', '10.99.200.4', 5060) in stats
-    assert not [k for k in stats if k[0] not in ('tcp', 'udp', 'sctp')]
+    # the IPv4 firewall-mark service by its mark (drain waits count it); the IPv6 one (FWM 43 IPv6) is not ours
+    assert stats[('fwmark', None, 42)] == {'conns': 0, 'inpkts': 0, 'outpkts': 0, 'inbytes': 0, 'outbytes': 0}
+    assert not [k for k in stats if k[0] not in ('tcp', 'udp', 'sctp', 'fwmark')]
+    assert ('fwmark', None, 43) not in stats
 
 
 def test_parse_ipvs_conns_real_output():
@@ -617,7 +623,32 @@ def test_parse_ipvs_weights_real_output():
     assert weights[('tcp', '10.99.200.6', 80)] == 0
     assert weights[('tcp', '10.99.200.5', 25)] == 0      # no real server
     assert weights[('udp', '10.99.200.1', 53)] == 4
-    assert not [k for k in weights if k[0] not in ('tcp', 'udp', 'sctp')]
+    assert weights[('fwmark', None, 42)] == 1            # FWM 42 -> 10.99.0.21:0 weight 1
+    assert ('fwmark', None, 43) not in weights           # IPv6 mark
+    assert not [k for k in weights if k[0] not in ('tcp', 'udp', 'sctp', 'fwmark')]
+
+
+def test_kernel_record_fwmark_and_group():
+    weights = ann.parse_ipvs_weights(fixture('ipvsadm', 'full-Ln.txt'))
+    assert ann.kernel_record(None, 'fwmark:42', 1, weights, 100.0)['state'] == 'up'
+    assert ann.kernel_record(None, 'fwmark:42', 2, weights, 100.0)['state'] == 'down'
+    assert ann.kernel_record(None, 'fwmark:43', 1, weights, 100.0)['state'] == 'down'   # not in the table
+    members = {'group:web': ['tcp:10.99.200.1:80', 'udp:10.99.200.1:53']}
+    # a group is up when every IPVS service of it has quorum (3 and 4 here)
+    assert ann.kernel_record(None, 'group:web', 3, weights, 100.0, members)['state'] == 'up'
+    assert ann.kernel_record(None, 'group:web', 4, weights, 100.0, members)['state'] == 'down'
+    assert ann.kernel_record(None, 'group:web', 1, weights, 100.0, {})['state'] == 'down'  # no members known
+
+
+def test_load_config_members():
+    config = ann.load_config(json.dumps({'vips': {VIP: ['group:web', 'fwmark:10']},
+                                         'quorum': {'group:web': 1, 'fwmark:10': 2},
+                                         'members': {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}}))
+    assert config['members']['group:web'][1] == 'tcp:10.99.100.11:80'
+    for bad in ({'fwmark:10': ['tcp:%s:80' % VIP]}, {'group:web': []}, {'group:web': ['fwmark:1']},
+                {'group:web': 'tcp:%s:80' % VIP}):
+        with pytest.raises(ann.AnnounceError):
+            ann.load_config(json.dumps({'vips': {}, 'members': bad}))
 
 
 def test_kernel_record_quorum_and_holddown():

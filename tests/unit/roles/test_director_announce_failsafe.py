@@ -510,6 +510,15 @@ def test_announce_json_names_the_script_user():
                   director_quorum_script_user='ecmp-lvs-quorum')
     # the owner of the quorum records is the quorum scripts' user, not the MISC_CHECK user
     assert ann.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
+    assert 'members' not in json.loads(text)      # only with a virtual_server_group
+    members = {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}
+    text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
+                  director_announce_stop_delay=1, __director_announce_gated_effective=True,
+                  __director_announce_drain_file='/var/lib/ecmp-lvs/drained',
+                  __director_announce_vips={VIP: ['group:web'], '10.99.100.11': ['group:web']},
+                  __director_announce_quorum={'group:web': 1}, __director_announce_members=members,
+                  director_quorum_script_user='ecmp-lvs-quorum')
+    assert ann.load_config(text)['members'] == members
     with pytest.raises(ann.AnnounceError, match='script_user'):
         ann.load_config(json.dumps({'script_user': ''}))
 

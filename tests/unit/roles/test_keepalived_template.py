@@ -5,9 +5,11 @@
 One ansible-playbook run on the controller renders ``roles/director/templates/keepalived.conf.j2`` with the
 ``ansible.builtin.template`` action, the role's own ``defaults/main.yml`` and ``vars/main.yml`` (so
 ``lvs_services`` goes through ``ecmp.lvs.lvs_services`` and ``ecmp.lvs.keepalived_virtual_servers`` exactly as
-in a run of the role), once per case below: every health-check type (http_get, ssl_get, tcp, misc, none) and
-each of their options, with and without the announcement gate, inhibit_on_failure, ``director_ipvs_owner:
-module``. Every file is then checked the way the role validates it before writing it:
+in a run of the role), once per case below: every health-check type (http_get, ssl_get, tcp, misc, dns, udp, ping,
+none) and each of their options, several checkers per real server and per-real-server overrides, sctp, ops,
+persistence_granularity, the seeds' local sorry server, firewall-mark services and virtual_server_group, with and
+without the announcement gate, inhibit_on_failure, ``director_ipvs_owner: module`` (and the announce.json and
+nftables files of each case). Every file is then checked the way the role validates it before writing it:
 ``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce.py), i.e. the real
 ``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``.
 
@@ -18,6 +20,7 @@ There is deliberately no private copy of the template here: a test of a copy pas
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +33,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 ROLE = os.path.join(ROOT, 'roles', 'director')
 ANNOUNCE = os.path.join(ROLE, 'files', 'ecmp_lvs_announce.py')
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+
+
+def _load_announce():
+    spec = importlib.util.spec_from_file_location('ecmp_lvs_announce_for_template_test', ANNOUNCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ANN = _load_announce()
 
 RS = [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]
 
@@ -84,6 +97,44 @@ CASES = {
             {'name': 'checked', 'vip': '10.99.100.10', 'port': 80, 'real_servers': RS},
             {'name': 'unchecked', 'vip': '10.99.100.10', 'port': 25, 'health_check': {'type': 'none'},
              'real_servers': RS}]},
+    # --- keepalived / IPVS parity (issue 15) ---
+    # seed 001/002: wrr, persistence 60 with granularity, sorry_server 127.0.0.1 80 (the director itself), HTTP_GET
+    'seed_001': {'services': [
+        {'name': 'seed', 'vip': '10.99.100.10', 'port': 80, 'scheduler': 'wrr', 'persistence_timeout': 60,
+         'persistence_granularity': '255.255.255.255', 'sorry_server': '127.0.0.1',
+         'health_check': {'type': 'http_get', 'path': '/', 'status_code': 200, 'port': 80, 'connect_timeout': 2,
+                          'retry': 1, 'delay_before_retry': 1, 'delay_loop': 5},
+         'real_servers': [{'address': '10.99.0.21', 'weight': 10}, {'address': '10.99.0.22', 'weight': 10}]}]},
+    'sctp_granularity': {'services': [
+        {'name': 'sip', 'vip': '10.99.100.12', 'port': 5060, 'protocol': 'sctp', 'persistence_timeout': 600,
+         'persistence_granularity': 24, 'sorry_server': {'local': True},
+         'health_checks': [{'type': 'ping'}, {'type': 'misc', 'misc_path': '/bin/true'}], 'real_servers': RS}]},
+    'dns_udp_ops': {'services': [
+        {'name': 'dns', 'vip': '10.99.100.11', 'port': 53, 'protocol': 'udp', 'ops': True, 'quorum': 2,
+         'health_checks': [{'type': 'dns', 'dns_type': 'A', 'dns_name': 'lab.example.'},
+                           {'type': 'udp', 'payload': '00', 'require_reply': True, 'delay_loop': 5},
+                           {'type': 'ping', 'delay_loop': 10, 'connect_timeout': 1}],
+         'real_servers': RS},
+        {'name': 'dns-soa', 'vip': '10.99.100.11', 'port': 5353, 'protocol': 'udp',
+         'health_check': {'type': 'dns'}, 'real_servers': RS},
+        {'name': 'udp-hex', 'vip': '10.99.100.11', 'port': 5000, 'protocol': 'udp',
+         'health_check': {'type': 'udp', 'payload': 'deadbeef', 'require_reply': 'cafe'}, 'real_servers': RS}]},
+    'several_checks_overrides': {'services': [
+        {'name': 'app', 'vip': '10.99.100.10', 'port': 8080,
+         'health_checks': [{'type': 'http_get', 'path': '/healthz'}, {'type': 'tcp', 'port': 9100}],
+         'real_servers': [{'address': '10.99.0.21', 'weight': 5,
+                           'health_check': {'port': 8081, 'path': '/ready', 'status_code': 204}},
+                          {'address': '10.99.0.22'}]}]},
+    'fwmark': {'services': [
+        {'name': 'web-tls', 'vips': ['10.99.100.10', '10.99.100.11'], 'fwmark': 10, 'ports': [80, 443],
+         'persistence_timeout': 300,
+         'health_checks': [{'type': 'tcp', 'port': 443}, {'type': 'http_get'}], 'real_servers': RS},
+        {'name': 'dns-any', 'vip': '10.99.100.12', 'fwmark': 11, 'ports': [53, 5353], 'protocol': 'udp',
+         'ops': True, 'sorry_server': {'local': True}, 'health_check': {'type': 'dns', 'port': 53},
+         'real_servers': RS}]},
+    'group': {'services': [
+        {'name': 'shared', 'vips': ['10.99.100.10', '10.99.100.11'], 'port': 80, 'health_check': {'type': 'http_get'},
+         'real_servers': RS}]},
 }
 
 PLAYBOOK = """\
@@ -110,6 +161,30 @@ PLAYBOOK = """\
       loop: "{{{{ cases | dict2items }}}}"
       loop_control:
         label: "{{{{ item.key }}}}"
+    - name: Render roles/director/templates/nftables-fwmark.nft.j2 per case with firewall-mark services
+      ansible.builtin.template:
+        src: {role}/templates/nftables-fwmark.nft.j2
+        dest: "{{{{ out }}}}/{{{{ item.key }}}}.nft"
+        mode: "0600"
+      vars:
+        lvs_services: "{{{{ item.value.services }}}}"
+      when: item.value.services | selectattr('fwmark', 'defined') | list | length > 0
+      loop: "{{{{ cases | dict2items }}}}"
+      loop_control:
+        label: "{{{{ item.key }}}}"
+    - name: Render roles/director/templates/announce.json.j2 per case
+      ansible.builtin.template:
+        src: {role}/templates/announce.json.j2
+        dest: "{{{{ out }}}}/{{{{ item.key }}}}.json"
+        mode: "0600"
+      vars:
+        lvs_services: "{{{{ item.value.services }}}}"
+        director_ipvs_owner: "{{{{ item.value.ipvs_owner | default('keepalived') }}}}"
+        director_announce_when_healthy: "{{{{ item.value.announce_when_healthy | default(true) }}}}"
+        director_quorum_script_user: ecmp-lvs-quorum
+      loop: "{{{{ cases | dict2items }}}}"
+      loop_control:
+        label: "{{{{ item.key }}}}"
 """
 
 needs_tools = pytest.mark.skipif(not shutil.which('keepalived') or not os.path.exists(PLAYBOOK_BIN),
@@ -129,7 +204,10 @@ def rendered(tmp_path_factory):
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout
-    return dict((case, (tmp / (case + '.conf')).read_text()) for case in CASES)
+    return dict([(case, (tmp / (case + '.conf')).read_text()) for case in CASES]
+                + [(case + '.json', (tmp / (case + '.json')).read_text()) for case in CASES]
+                + [(case + '.nft', (tmp / (case + '.nft')).read_text()) for case in CASES
+                   if (tmp / (case + '.nft')).exists()])
 
 
 def config_test(path):
@@ -167,7 +245,7 @@ def test_misc_check_has_an_integer_misc_timeout(rendered):
     assert check == ['misc_path "/bin/true"', 'misc_timeout 2', 'retry 2', 'delay_before_retry 2']
     assert 'misc_path "/bin/true --port 8443 --vip 10.99.100.11"' in block(rendered['misc_with_arguments'],
                                                                            'MISC_CHECK')
-    assert 'None' not in ''.join(rendered.values())
+    assert 'None' not in ''.join(text for case, text in rendered.items() if not case.endswith('.json'))
 
 
 @needs_tools
@@ -206,3 +284,104 @@ def test_the_config_test_is_able_to_fail(rendered, tmp_path):
     path.write_text(rendered['http_get'].replace('mh-port', 'mh-prot'))
     rc, output = config_test(path)
     assert rc != 0 and "Unknown keyword 'mh-prot'" in output
+
+
+@needs_tools
+def test_seed_001_renders_as_the_seed(rendered):
+    """seed 001's virtual_server, keyword for keyword (ha_suspend aside: VRRP only; no quorum gate: sorry server)."""
+    seed = rendered['seed_001']
+    vs = block(seed, 'virtual_server 10.99.100.10 80')
+    assert vs[:9] == ['delay_loop 5', 'lb_algo wrr', 'lb_kind DR', 'protocol TCP', 'persistence_timeout 60',
+                      'persistence_granularity 255.255.255.255', 'quorum 1', 'inhibit_on_failure',
+                      '# the director itself below quorum (IPVS "Local" forwarding: a service on this director answers)']
+    assert 'sorry_server 127.0.0.1 80' in vs and 'weight 10' in vs
+    assert block(seed, 'HTTP_GET') == ['url {', 'path /', 'status_code 200', '}', 'connect_port 80',
+                                       'connect_timeout 2', 'retry 1', 'delay_before_retry 1']
+    # a service with a sorry server (local or not) never gates the announcement: below quorum it still serves
+    assert 'quorum_up "' not in seed and json.loads(rendered['seed_001.json'])['vips'] == {'10.99.100.10': []}
+
+
+@needs_tools
+def test_new_checkers_several_checks_and_overrides(rendered):
+    dns = rendered['dns_udp_ops']
+    assert 'protocol UDP\n    ops\n' in dns
+    assert block(dns, 'DNS_CHECK') == ['type A', 'name lab.example.', 'connect_port 53', 'connect_timeout 2',
+                                       'retry 1', 'delay_before_retry 1']
+    assert block(dns, 'UDP_CHECK') == ['connect_port 53', 'connect_timeout 2', 'payload 00', 'require_reply',
+                                       'retry 1', 'delay_before_retry 1', 'delay_loop 5']
+    assert block(dns, 'PING_CHECK') == ['connect_timeout 1', 'retry 1', 'delay_before_retry 1', 'delay_loop 10']
+    assert 'type SOA\n            name .\n' in dns                                # keepalived's defaults, written
+    assert 'payload deadbeef' in dns and 'require_reply cafe' in dns
+    # every real server runs all three checkers of the service (all must pass)
+    assert dns.count('DNS_CHECK {') == 4 and dns.count('UDP_CHECK {') == 4 and dns.count('PING_CHECK {') == 2
+    app = rendered['several_checks_overrides']
+    first = block(app, 'real_server 10.99.0.21 8080')
+    assert first[:2] == ['weight 5', 'HTTP_GET {'] and 'path /ready' in first and 'status_code 204' in first
+    assert first.count('connect_port 8081') == 2                         # the override reaches both checkers
+    second = block(app, 'real_server 10.99.0.22 8080')
+    assert 'path /healthz' in second and 'connect_port 8080' in second and 'connect_port 9100' in second
+    sctp = rendered['sctp_granularity']
+    assert 'protocol SCTP' in sctp and 'persistence_granularity 255.255.255.0' in sctp
+    assert 'sorry_server 127.0.0.1 5060' in sctp and 'PING_CHECK {' in sctp and 'MISC_CHECK {' in sctp
+
+
+@needs_tools
+def test_fwmark_and_group_services(rendered):
+    fw = rendered['fwmark']
+    vs = block(fw, 'virtual_server fwmark 10')
+    assert 'protocol TCP' not in vs                       # keepalived refuses a protocol on a fwmark service
+    assert 'persistence_timeout 300' in vs and 'sorry_server 127.0.0.1 0' in block(fw, 'virtual_server fwmark 11')
+    assert 'real_server 10.99.0.21 0 {' in vs
+    assert vs.count('connect_port 443') == 2 and vs.count('connect_port 80') == 2   # tcp 443, http on ports[0]
+    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up fwmark:10" ecmp-lvs-quorum' in vs
+    assert 'ops' in block(fw, 'virtual_server fwmark 11')
+    announce = json.loads(rendered['fwmark.json'])
+    # fwmark 11 has a (local) sorry server: it does not gate 10.99.100.12
+    assert announce['vips'] == {'10.99.100.10': ['fwmark:10'], '10.99.100.11': ['fwmark:10'], '10.99.100.12': []}
+    assert announce['quorum'] == {'fwmark:10': 1} and 'members' not in announce
+    group = rendered['group']
+    assert block(group, 'virtual_server_group shared') == ['10.99.100.10 80', '10.99.100.11 80']
+    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up group:shared" ecmp-lvs-quorum' in \
+        '\n'.join(block(group, 'virtual_server group shared'))
+    announce = json.loads(rendered['group.json'])
+    assert announce['vips'] == {'10.99.100.10': ['group:shared'], '10.99.100.11': ['group:shared']}
+    assert announce['members'] == {'group:shared': ['tcp:10.99.100.10:80', 'tcp:10.99.100.11:80']}
+    # the announce program accepts what the role renders
+    assert ANN.load_config(rendered['group.json'])['members'] == announce['members']
+    assert ANN.load_config(rendered['fwmark.json'])['vips'] == announce_vips(rendered['fwmark.json'])
+
+
+def announce_vips(text):
+    return json.loads(text)['vips']
+
+
+@needs_tools
+def test_announce_json_of_the_existing_shapes(rendered):
+    """A service per VIP and port keys its VIP as before (proto:vip:port)."""
+    assert json.loads(rendered['http_get.json'])['vips'] == {'10.99.100.10': ['tcp:10.99.100.10:80']}
+    assert json.loads(rendered['all_types_not_gated.json'])['vips'] == {'10.99.100.10': []}
+    assert json.loads(rendered['none.json'])['vips'] == {'10.99.100.12': []}
+
+
+needs_nft = pytest.mark.skipif(not shutil.which('nft'), reason='nft (apt-get install nftables) needed')
+
+
+@needs_tools
+@needs_nft
+def test_nftables_marks_of_the_fwmark_services(rendered, tmp_path):
+    """The role's nftables file, checked by nft itself as the role's template validation does (nft -c -f)."""
+    assert sorted(case for case in rendered if case.endswith('.nft')) == ['fwmark.nft']
+    text = rendered['fwmark.nft']
+    rules = [line.strip() for line in text.splitlines() if 'meta mark set' in line]
+    assert rules == [
+        'ip daddr { 10.99.100.10, 10.99.100.11 } tcp dport { 80, 443 } meta mark set 0x0000000a',
+        'ip daddr { 10.99.100.12 } udp dport { 53, 5353 } meta mark set 0x0000000b']
+    assert 'table ip ecmp_lvs_fwmark\ndelete table ip ecmp_lvs_fwmark\n' in text   # replaced atomically
+    path = tmp_path / 'fwmark.nft'
+    path.write_text(text)
+    proc = subprocess.run(['nft', '-c', '-f', str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    path.write_text(text.replace('0x0000000a', '0x1000000000'))        # the check is able to fail
+    assert subprocess.run(['nft', '-c', '-f', str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          check=False).returncode != 0

@@ -142,7 +142,7 @@ def test_missing_lvs_address_is_a_warning():
     (dict(vip='10.99.100.300'), "lvs_services[web].vip: '10.99.100.300' is not an IP address"),
     (dict(vip='224.0.0.5'), "lvs_services[web].vip: '224.0.0.5' is not a unicast host address: it is multicast"),
     (dict(port=0), 'lvs_services[web].port: 0 is out of range 1..65535'),
-    (dict(protocol='icmp'), "lvs_services[web].protocol: 'icmp' is not one of tcp, udp"),
+    (dict(protocol='icmp'), "lvs_services[web].protocol: 'icmp' is not one of tcp, udp, sctp"),
     (dict(scheduler='fastest'), "lvs_services[web].scheduler: 'fastest' is not one of rr, wrr, lc"),
     (dict(scheduler='wrr', scheduler_flags=['sh-port']),
      "lvs_services[web].scheduler_flags[0]: 'sh-port' is not valid; scheduler wrr takes no flags"),

@@ -53,7 +53,7 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'interface_sysctls',
+                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'fwmark_rules', 'interface_sysctls',
                                 'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
                                 'routers_routing_via', 'drain_check', 'drain_states', 'drain_refusal', 'drain_report',
@@ -187,23 +187,34 @@ def test_interface_for_address_bad_input():
 
 
 # ---------------------------------------------------------------- lvs_services: defaults and shape
+HC_DEFAULT = {'type': 'tcp', 'path': '/', 'status_code': 200, 'connect_timeout': 2, 'retry': 1,
+              'delay_before_retry': 1, 'delay_loop': 2, 'misc_path': None, 'port': None,
+              'dns_type': None, 'dns_name': None, 'payload': None, 'require_reply': None}
+
+
 def test_lvs_services_defaults_exact_shape():
     result = normalise({'vip': '10.99.100.10', 'port': 80,
                         'real_servers': [{'host': 'rs2'}, {'host': 'rs1', 'weight': 3}]})
     assert result == [{
         'name': '10.99.100.10:80/tcp',
+        'key': 'tcp:10.99.100.10:80',
         'vip': '10.99.100.10',
+        'vips': ['10.99.100.10'],
         'vip_prefix': '10.99.100.10/32',
         'family': 4,
         'port': 80,
+        'ports': [80],
+        'fwmark': None,
         'protocol': 'tcp',
         'scheduler': 'mh',
         'scheduler_flags': ['mh-fallback', 'mh-port'],
         'persistence_timeout': 0,
+        'persistence_granularity': None,
+        'ops': False,
         'quorum': 1,
         'sorry_server': None,
-        'health_check': {'type': 'tcp', 'path': '/', 'status_code': 200, 'connect_timeout': 2, 'retry': 1,
-                         'delay_before_retry': 1, 'delay_loop': 2, 'misc_path': None, 'port': None},
+        'health_check': HC_DEFAULT,
+        'health_checks': [HC_DEFAULT],
         'real_servers': [
             {'address': '10.99.0.21', 'port': 80, 'weight': 3, 'host': 'rs1'},   # lvs_address wins
             {'address': '10.99.0.22', 'port': 80, 'weight': 1, 'host': 'rs2'},   # ansible_host fallback
@@ -225,10 +236,12 @@ def test_lvs_services_all_fields_given():
         ('10.99.100.11', '10.99.100.11/32', 53, 'udp')
     assert (result['scheduler'], result['scheduler_flags']) == ('sh', ['sh-fallback', 'sh-port'])
     assert (result['persistence_timeout'], result['quorum']) == (300, 2)
-    assert result['sorry_server'] == {'address': '10.99.0.30', 'port': 53}
+    assert result['sorry_server'] == {'address': '10.99.0.30', 'port': 53, 'local': False}
     assert result['health_check'] == {'type': 'misc', 'path': '/', 'status_code': 200, 'connect_timeout': 0.5,
                                       'retry': 0, 'delay_before_retry': 0, 'delay_loop': 1.5,
-                                      'misc_path': '/usr/local/bin/check-dns 53', 'port': 5353}
+                                      'misc_path': '/usr/local/bin/check-dns 53', 'port': 5353,
+                                      'dns_type': None, 'dns_name': None, 'payload': None, 'require_reply': None}
+    assert result['health_checks'] == [result['health_check']]
     assert result['real_servers'] == [
         {'address': '10.99.0.23', 'port': 53, 'weight': 1, 'host': 'rs3'},          # prefix of lvs_address dropped
         {'address': '10.99.0.24', 'port': 53, 'weight': 2, 'host': '10.99.0.24'},   # inventory name is an IP
@@ -321,7 +334,7 @@ def test_lvs_services_shared_vip():
     (service(port='http'), "lvs_services[web].port: 'http' is not an integer"),
     (service(port=True), 'lvs_services[web].port: True is not an integer'),
     (service(port=80.5), 'lvs_services[web].port: 80.5 is not an integer'),
-    (service(protocol='sctp'), "lvs_services[web].protocol: 'sctp' is not one of tcp, udp"),
+    (service(protocol='icmp'), "lvs_services[web].protocol: 'icmp' is not one of tcp, udp, sctp"),
     (service(scheduler='roundrobin'), "lvs_services[web].scheduler: 'roundrobin' is not one of rr, wrr"),
     (service(scheduler_flags=['sh-port']),
      "lvs_services[web].scheduler_flags[0]: 'sh-port' is not valid; valid flags for mh: mh-fallback, mh-port"),
@@ -386,7 +399,7 @@ def test_lvs_services_shared_vip():
     (service(sorry_server=['10.99.0.30']), "lvs_services[web].sorry_server: ['10.99.0.30'] is not a dictionary"),
     (service(health_check='http'), "lvs_services[web].health_check: 'http' is not a dictionary"),
     (service(health_check={'type': 'icmp'}),
-     "lvs_services[web].health_check.type: 'icmp' is not one of http_get, ssl_get, tcp, misc, none"),
+     "lvs_services[web].health_check.type: 'icmp' is not one of http_get, ssl_get, tcp, misc, dns, udp, ping, none"),
     (service(health_check={'typ': 'tcp'}), 'lvs_services[web].health_check: unknown key(s) typ'),
     (service(health_check={'type': 'misc'}),
      'lvs_services[web].health_check.misc_path: None: health_check type misc needs misc_path'),
@@ -474,19 +487,18 @@ def test_keepalived_virtual_servers_exact_shape():
                             health_check={'type': 'http_get', 'path': '/healthz', 'port': 8080,
                                           'delay_loop': 5},
                             real_servers=[{'address': '10.99.0.22', 'weight': 2}, {'host': 'rs1'}]))
+    check = {'kind': 'HTTP_GET', 'path': '/healthz', 'status_code': 200, 'connect_port': 8080,
+             'connect_timeout': 2, 'retry': 1, 'delay_before_retry': 1, 'misc_path': None, 'misc_timeout': None,
+             'dns_type': None, 'dns_name': None, 'payload': None, 'require_reply': None, 'delay_loop': None}
     assert F['keepalived_virtual_servers'](svc) == [{
-        'key': 'tcp:10.99.100.10:80', 'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'protocol': 'TCP', 'lvs_sched': 'mh',
-        'sched_flags': ['mh-fallback', 'mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60, 'quorum': 1, 'delay_loop': 5,
-        'sorry_server': {'address': '10.99.0.30', 'port': 80},
+        'key': 'tcp:10.99.100.10:80', 'name': 'web', 'vip': '10.99.100.10', 'vips': ['10.99.100.10'], 'port': 80,
+        'ports': [80], 'fwmark': None, 'group': None, 'protocol': 'TCP', 'lvs_sched': 'mh',
+        'sched_flags': ['mh-fallback', 'mh-port'], 'lb_kind': 'DR', 'persistence_timeout': 60,
+        'persistence_granularity': None, 'ops': False, 'quorum': 1, 'delay_loop': 5,
+        'sorry_server': {'address': '10.99.0.30', 'port': 80, 'local': False},
         'real_servers': [
-            {'address': '10.99.0.21', 'port': 80, 'weight': 1,
-             'check': {'kind': 'HTTP_GET', 'path': '/healthz', 'status_code': 200, 'connect_port': 8080,
-                       'connect_timeout': 2, 'retry': 1, 'delay_before_retry': 1, 'misc_path': None,
-                       'misc_timeout': None}},
-            {'address': '10.99.0.22', 'port': 80, 'weight': 2,
-             'check': {'kind': 'HTTP_GET', 'path': '/healthz', 'status_code': 200, 'connect_port': 8080,
-                       'connect_timeout': 2, 'retry': 1, 'delay_before_retry': 1, 'misc_path': None,
-                       'misc_timeout': None}},
+            {'address': '10.99.0.21', 'port': 80, 'weight': 1, 'check': check, 'checks': [check]},
+            {'address': '10.99.0.22', 'port': 80, 'weight': 2, 'check': check, 'checks': [check]},
         ],
     }]
 
@@ -509,7 +521,10 @@ def test_keepalived_checks(health_check, check):
     result = F['keepalived_virtual_servers'](svc)[0]
     assert (result['protocol'], result['lvs_sched'], result['sched_flags'], result['persistence_timeout'],
             result['sorry_server']) == ('UDP', 'rr', [], None, None)
+    if check is not None:
+        check = dict(check, dns_type=None, dns_name=None, payload=None, require_reply=None, delay_loop=None)
     assert result['real_servers'][0]['check'] == check
+    assert result['real_servers'][0]['checks'] == ([check] if check else [])
 
 
 def test_keepalived_virtual_servers_refuses_raw_services():
@@ -524,11 +539,11 @@ def test_ipvs_services_exact_shape():
                     service(name='dns', port=53, protocol='udp', real_servers=[{'address': '10.99.0.21'}]))
     assert F['ipvs_services'](svc) == [
         {'vip': '10.99.100.10', 'port': 80, 'protocol': 'tcp', 'scheduler': 'sh', 'scheduler_flags': ['sh-port'],
-         'persistence_timeout': 30,
+         'persistence_timeout': 30, 'ops': False,
          'real_servers': [{'address': '10.99.0.21', 'port': 80, 'forwarding': 'dr', 'weight': 5},
                           {'address': '10.99.0.22', 'port': 80, 'forwarding': 'dr', 'weight': 0}]},
         {'vip': '10.99.100.10', 'port': 53, 'protocol': 'udp', 'scheduler': 'mh',
-         'scheduler_flags': ['mh-fallback', 'mh-port'], 'persistence_timeout': 0,
+         'scheduler_flags': ['mh-fallback', 'mh-port'], 'persistence_timeout': 0, 'ops': False,
          'real_servers': [{'address': '10.99.0.21', 'port': 53, 'forwarding': 'dr', 'weight': 1}]},
     ]
 
