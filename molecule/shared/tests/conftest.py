@@ -114,6 +114,11 @@ def _evidence_folder():
 FAILURES_FILE = 'failures.txt'
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'long: a long lab scenario (minutes of playbook runs under traffic): run by '
+                                       'molecule/long (make test-long, CI after make test), not by make test')
+
+
 def pytest_sessionstart(session):
     path = os.path.join(_evidence_folder(), FAILURES_FILE)
     if os.path.exists(path):

@@ -379,6 +379,7 @@ def _client_load(lab, vip, log):
     return stop
 
 
+@pytest.mark.long
 def test_bad_health_check_push_stops_at_the_canary(lab):
     """The rollout gate of issue 12: a health check that fails everywhere (a path the real servers answer 404) pushed
     through site.yml reaches only the first director (the canary), which withdraws; the play stops naming it and the
@@ -415,6 +416,7 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
     assert requests_fix > 50 and not failed_fix, (requests_fix, failed_fix)
 
 
+@pytest.mark.long
 def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
     """Issue 12: two operators drain the two directors at the same moment (two runs of drain.yml). Before the fix
     both runs could read the state before either set its flag: both went through and every VIP was withdrawn. Now
@@ -479,6 +481,7 @@ def _ospf_uptimes(router):
     return result
 
 
+@pytest.mark.long
 def test_ospf_key_rotation_under_traffic(lab):
     """Issue 12: an OSPF MD5 key rotation there and back under traffic. A switch of the sending key through site.yml
     is refused before anything changes; then the new key is accepted, every router and director switches to it at
@@ -542,6 +545,7 @@ def _halt_and_boot(lab, name):
     lab.host(name).run('true')  # a fresh connection after the reboot
 
 
+@pytest.mark.long
 def test_drain_state_survives_a_crash(lab):
     """A drain or undrain that is followed at once by a crash is what the director boots with. The drain flag lives
     on disk; the root file system gets a 60 s commit interval for the test (laptop-mode and some production tunings
@@ -594,6 +598,7 @@ def _route_events(monitor_text, vip):
     return [(ts, sorted(gws)) for ts, gws in events]
 
 
+@pytest.mark.long
 def test_returning_director_joins_routing_only_when_serving(lab):
     """A director that died (UML halt: nothing flushed) and boots again: the router must not route to it before it
     serves its VIPs, and then keeps it. Without the FRR start gate (director_frr_start_wait) the router used the

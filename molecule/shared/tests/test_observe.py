@@ -199,6 +199,7 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
     retry(_routed_to(router, vips, lab.address(name), True), timeout=60)
 
 
+@pytest.mark.long
 def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
     name = lab.groups['directors'][0]
     router_name = lab.groups['routers'][0]
@@ -235,6 +236,7 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
     retry(_routed_to(router, vips, lab.address(name), True), timeout=180)
 
 
+@pytest.mark.long
 def test_metrics_turned_off_remove_the_writer_and_its_file(lab, metrics_on):  # pylint: disable=unused-argument
     """router_metrics_enabled=false removes the timer, the program and the textfile (no stale numbers); on again
     after. One router only: the directors' path is the same task file shape (see the role)."""
