@@ -61,8 +61,18 @@ class PodmanBackend:
         info = self.inspect(host)
         return bool(info) and info['State']['Status'] == 'running'
 
-    def prepare(self, image):
-        self.state.data['podman_image'] = image['podman']
+    def prepare(self, images):
+        """`images`: {release: image paths} (image.ensure_all): each container runs its host's lab_release."""
+        self.state.data['podman_images'] = {release: p['podman'] for release, p in images.items()}
+
+    def image(self, host):
+        images = self.state.data.get('podman_images')
+        if not images:
+            return self.state.data['podman_image']
+        if host.release not in images:
+            raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
+                           % (host.name, host.release, ', '.join(sorted(images))))
+        return images[host.release]
 
     def _cmdline_file(self, host):
         path = os.path.join(self.state.dir, 'cmdline', host.name)
@@ -78,7 +88,7 @@ class PodmanBackend:
                '--ulimit', 'nproc=%d:%d' % _limit(resource.RLIMIT_NPROC, 4096, 4096),
                '--cap-add', CAPS,
                '-v', '%s:/etc/lab-cmdline:ro' % self._cmdline_file(host),
-               self.state.data['podman_image'], '/sbin/init']
+               self.image(host), '/sbin/init']
         run(cmd)
 
     def _plumb(self, host, pid):

@@ -37,6 +37,16 @@ class UmlBackend:
     def mconsole(self, host):
         return os.path.join(self.umldir, host.name, 'mconsole')
 
+    def base(self, host):
+        """The read-only base image under `host`'s disk (a lab of an older tool recorded one `base`)."""
+        bases = self.state.data.get('bases')
+        if not bases:
+            return self.state.data['base']
+        if host.release not in bases:
+            raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
+                           % (host.name, host.release, ', '.join(sorted(bases))))
+        return bases[host.release]
+
     def is_guest(self, host, pid):
         """True while `pid` is this lab's linux.uml of `host` (checked in /proc/<pid>/cmdline)."""
         args = process_args(pid)
@@ -64,10 +74,12 @@ class UmlBackend:
         return 'running' if self.running(host) else 'stopped'
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def prepare(self, image):
+    def prepare(self, images):
+        """`images`: {release: image paths} (image.ensure_all); each guest's disk is a copy-on-write layer over
+        the base image of its host's lab_release."""
         if not shutil.which(UML_BIN):
             raise LabError('%s not found: apt-get install user-mode-linux (or `make deps`)' % UML_BIN)
-        self.state.data['base'] = image['uml']
+        self.state.data['bases'] = {release: p['uml'] for release, p in images.items()}
         os.makedirs(self.umldir, exist_ok=True)
 
     def start(self, host):
@@ -88,7 +100,7 @@ class UmlBackend:
         cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
         os.makedirs(os.path.dirname(cow), exist_ok=True)
         cmd = ['ip', 'netns', 'exec', name, UML_BIN, 'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
-               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.state.data['base']),
+               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.base(host)),
                'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
         cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
         console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
