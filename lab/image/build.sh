@@ -9,10 +9,10 @@
 # User-Mode Linux modules of kernel UMLKVER. The caller turns TREE into a podman image and a UML ext4 image.
 set -euo pipefail
 tree=$1 mirror=$2 debcache=$3 kver=$4 suite=${5:-bookworm}
-case $suite in
-    bookworm | trixie) ;;
-    *) echo "build.sh: suite $suite is not accepted (bookworm or trixie)" >&2; exit 2 ;;
-esac
+if [ "$suite" != bookworm ] && [ "$suite" != trixie ]; then
+    echo "build.sh: suite $suite is not accepted (bookworm or trixie)" >&2
+    exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | paste -sd, -)
 cleanup() {
