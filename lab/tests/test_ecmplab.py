@@ -143,13 +143,13 @@ def test_prune_keeps_every_release(tmp_path, monkeypatch):
     monkeypatch.setenv('ECMPLAB_CACHE', str(tmp_path / 'cache'))
     monkeypatch.setenv('ECMPLAB_STATE_ROOT', str(tmp_path / 'state'))
     monkeypatch.setattr(image.shutil, 'which', lambda name: None)  # no podman
-    monkeypatch.setattr(image, 'images_of_running_guests', lambda: set())
+    monkeypatch.setattr(image, 'images_of_running_guests', set)
     current = {r: image.paths(r)['tag'] for r in image.RELEASES}
     used = tmp_path / 'state' / 'other'
     used.mkdir(parents=True)
     (used / 'state.json').write_text('{"image": "a b", "images": {"trixie": "trixie-0123456789ab"}}')
-    names = ['uml-%s.img' % t for t in current.values()] + ['uml-trixie-0123456789ab.img', 'uml-trixie-old.img',
-                                                             'rootfs-e1ce777f99c9.tar']
+    names = ['uml-%s.img' % t for t in current.values()]
+    names += ['uml-trixie-0123456789ab.img', 'uml-trixie-old.img', 'rootfs-e1ce777f99c9.tar']
     for name in names:
         (tmp_path / 'cache' / name).write_text('')
     image.prune(current['bookworm'])

@@ -228,8 +228,8 @@ def test_reports_secrets_in_frr_config(host, run, tmp_path):
 
 @pytest.mark.parametrize('release,codename', [('12', 'bookworm'), ('13', 'trixie')])
 def test_debian_12_and_13_pass(host, run, monkeypatch, release, codename):
-    monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', ('/nonexistent/os-release',
-                                                       os.path.join(FIX, 'os-release-debian-%s.txt' % release)))
+    paths = ('/nonexistent/os-release', os.path.join(FIX, 'os-release-debian-%s.txt' % release))
+    monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', paths)
     kind, res = run({'frr_config': ''})
     assert kind is Exit and res['failures'] == []
     assert res['platform'] == {'id': 'debian', 'version_id': release, 'codename': codename,
