@@ -118,9 +118,19 @@ def test_lab_release_per_host():
 def test_mixed_lab_inventory():
     """inventories/lab-mixed: directors on Debian 12 and 13 at once."""
     lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab-mixed'), 't')
-    assert {h.name: h.release for h in lab.hosts} == {'director1': 'bookworm', 'director2': 'trixie',
-                                                      'router1': 'bookworm', 'rs1': 'bookworm', 'rs2': 'trixie'}
+    assert {h.name: h.release for h in lab.hosts} == {'client1': 'trixie', 'director1': 'bookworm',
+                                                      'director2': 'trixie', 'router1': 'bookworm', 'rs1': 'bookworm',
+                                                      'rs2': 'trixie'}
     assert lab.releases == ['bookworm', 'trixie'] and lab.vips == ['10.99.100.10']
+    # the same topology as the default lab (the molecule scenario "mixed" runs the shared tests on it)
+    default = inventory.load(os.path.join(ROOT, 'inventories', 'lab'), 't')
+    assert [(h.name, str(h.mgmt), h.links) for h in lab.hosts] == [(h.name, str(h.mgmt), h.links) for h in default.hosts]
+
+
+def test_trixie_lab_inventory():
+    """inventories/lab-trixie: the default lab, every host on Debian 13 (the molecule scenario "trixie")."""
+    lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab-trixie'), 't')
+    assert lab.releases == ['trixie'] and len(lab.hosts) == 6
 
 
 def test_image_tag_names_the_release(tmp_path, monkeypatch):
