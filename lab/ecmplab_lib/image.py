@@ -147,6 +147,17 @@ def ensure(backend, release=DEFAULT_RELEASE, force=False):
     return p
 
 
+def of_host(images, host, legacy=None):
+    """What `up` recorded for `host`'s lab_release in `images` ({release: base image or podman image}); `legacy`:
+    the single image a lab started by the tool of one release recorded."""
+    if not images and legacy:
+        return legacy
+    if host.release not in (images or {}):
+        raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
+                       % (host.name, host.release, ', '.join(sorted(images or {})) or 'none'))
+    return images[host.release]
+
+
 def tag_of(path):
     """The image tag in a cache file name: rootfs-<tag>.tar, uml-<tag>.img -> <tag> (<release>-<hash>)."""
     return os.path.basename(path).split('-', 1)[1].split('.', 1)[0]

@@ -10,7 +10,7 @@ import json
 import os
 import resource
 
-from . import netns
+from . import image, netns
 from .util import LabError, run
 
 CAPS = 'SYS_ADMIN,NET_ADMIN,NET_RAW,NET_BROADCAST'
@@ -65,14 +65,8 @@ class PodmanBackend:
         """`images`: {release: image paths} (image.ensure_all): each container runs its host's lab_release."""
         self.state.data['podman_images'] = {release: p['podman'] for release, p in images.items()}
 
-    def image(self, host):
-        images = self.state.data.get('podman_images')
-        if not images:
-            return self.state.data['podman_image']
-        if host.release not in images:
-            raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
-                           % (host.name, host.release, ', '.join(sorted(images))))
-        return images[host.release]
+    def image_of(self, host):
+        return image.of_host(self.state.data.get('podman_images'), host, self.state.data.get('podman_image'))
 
     def _cmdline_file(self, host):
         path = os.path.join(self.state.dir, 'cmdline', host.name)
@@ -88,7 +82,7 @@ class PodmanBackend:
                '--ulimit', 'nproc=%d:%d' % _limit(resource.RLIMIT_NPROC, 4096, 4096),
                '--cap-add', CAPS,
                '-v', '%s:/etc/lab-cmdline:ro' % self._cmdline_file(host),
-               self.image(host), '/sbin/init']
+               self.image_of(host), '/sbin/init']
         run(cmd)
 
     def _plumb(self, host, pid):

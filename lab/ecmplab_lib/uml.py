@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 
-from . import netns
+from . import image, netns
 from .util import LabError, log, parallel, pid_alive, process_args, safe_rmtree
 
 UML_BIN = 'linux.uml'
@@ -39,13 +39,7 @@ class UmlBackend:
 
     def base(self, host):
         """The read-only base image under `host`'s disk (a lab of an older tool recorded one `base`)."""
-        bases = self.state.data.get('bases')
-        if not bases:
-            return self.state.data['base']
-        if host.release not in bases:
-            raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
-                           % (host.name, host.release, ', '.join(sorted(bases))))
-        return bases[host.release]
+        return image.of_host(self.state.data.get('bases'), host, self.state.data.get('base'))
 
     def is_guest(self, host, pid):
         """True while `pid` is this lab's linux.uml of `host` (checked in /proc/<pid>/cmdline)."""

@@ -172,3 +172,12 @@ def test_build_script_takes_the_suite():
     assert 'suite=${5:-bookworm}' in script and '"$suite" "$tree" "$mirror"' in script
     for release in image.RELEASES:
         assert release in script
+
+
+def test_image_of_host():
+    lab = inventory.Lab('t', 'inv', _data(lab_release='trixie'))
+    host = lab.host('router1')
+    assert image.of_host({'bookworm': 'b.img', 'trixie': 't.img'}, host) == 't.img'
+    assert image.of_host(None, host, 'single.img') == 'single.img'  # a lab started by a one-release tool
+    with pytest.raises(LabError, match=r'router1: no trixie image in this lab \(it was started with bookworm\)'):
+        image.of_host({'bookworm': 'b.img'}, host)
