@@ -32,7 +32,7 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman test lab lab-up lab-down lab-status clean
+.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman molecule-trixie molecule-mixed test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
@@ -148,6 +148,14 @@ molecule-default: deps
 # podman containers (no IPVS), not part of `make test` (the budget: the default scenario checks everything it does)
 molecule-podman: deps
 	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s podman
+
+# Debian 13 (issue 18): every host on trixie, and a mixed lab (directors on 12 and 13); not part of `make test`
+# (the budget), run them when a role, the lab image or packages.txt change
+molecule-trixie: deps
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s trixie
+
+molecule-mixed: deps
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s mixed
 
 molecule: molecule-default
 

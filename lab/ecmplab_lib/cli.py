@@ -68,9 +68,9 @@ def other_ranges(name):
 # -- commands -----------------------------------------------------------------------------------------
 def cmd_build_image(args, lab):
     kind = detect_backend(args.backend) if args.backend != 'all' else 'both'
-    image.ensure(kind, force=args.force)
-    p = image.paths()
-    print('image %s: uml %s, podman %s' % (p['tag'], p['uml'], p['podman']))
+    releases = [args.release] if args.release else lab.releases
+    for p in image.ensure_all(kind, releases, force=args.force).values():
+        print('image %s: uml %s, podman %s' % (p['tag'], p['uml'], p['podman']))
     return 0
 
 
@@ -84,14 +84,16 @@ def cmd_up(args, lab):
                        "lab's, so it is left alone - choose another --name (or `ip netns del %s` if it is a "
                        'leftover of a lab)' % (lab.name, state.file, lab.name))
     kind = detect_backend(args.backend)
-    img = image.ensure(kind)
+    images = image.ensure_all(kind, lab.releases)
     t0 = time.monotonic()
     state.data.update({'backend': kind, 'inventory': os.path.abspath(lab.inventory), 'range': str(lab.range),
-                       'image': img['tag'], 'hosts': [h.name for h in lab.hosts]})
+                       'image': ' '.join(p['tag'] for p in images.values()),
+                       'images': {r: p['tag'] for r, p in images.items()},
+                       'releases': {h.name: h.release for h in lab.hosts}, 'hosts': [h.name for h in lab.hosts]})
     state.ensure_key()
     state.write_ssh_config(lab)
     backend = make_backend(kind, lab, state)
-    backend.prepare(img)
+    backend.prepare(images)
     state.save()
     netns.host_route_add(lab.range)
     netns.create(lab)
@@ -167,10 +169,12 @@ def cmd_status(args, lab):
     print('lab "%s": backend %s, image %s, range %s (unreachable on the host), namespace %s'
           % (lab.name, state.data['backend'], state.data.get('image'), state.data.get('range'),
              'present' if netns.exists(lab.name) else 'MISSING'))
-    print('%-12s %-16s %-15s %-5s %s' % ('HOST', 'STATE', 'MGMT', 'SSH', 'GROUPS'))
+    print('%-12s %-16s %-15s %-5s %-9s %s' % ('HOST', 'STATE', 'MGMT', 'SSH', 'RELEASE', 'GROUPS'))
+    releases = state.data.get('releases') or {}
     for host, st, ssh in parallel(one, lab.hosts, workers=len(lab.hosts)):
         groups = ','.join(g for g in host.groups if g != 'all')
-        print('%-12s %-16s %-15s %-5s %s' % (host.name, st, host.mgmt, 'ok' if ssh else '-', groups))
+        print('%-12s %-16s %-15s %-5s %-9s %s' % (host.name, st, host.mgmt, 'ok' if ssh else '-',
+                                                  releases.get(host.name, host.release), groups))
     return 0
 
 
@@ -247,8 +251,10 @@ def build_parser():
     parser.add_argument('--name', '-n', default=os.environ.get('ECMPLAB_NAME', DEFAULT_NAME),
                         help='lab name: its network namespace, containers and .lab/<name> state')
     sub = parser.add_subparsers(dest='command', required=True)
-    p = sub.add_parser('build-image', help='build the lab image (cached; rebuilt when lab/image changes)')
+    p = sub.add_parser('build-image', help='build the lab image of every lab_release of the inventory (cached; '
+                       'rebuilt when lab/image changes)')
     p.add_argument('--force', action='store_true')
+    p.add_argument('--release', choices=image.RELEASES, help='build this Debian release only')
     p.set_defaults(func=cmd_build_image)
     sub.add_parser('up', help='start every host, wait for SSH').set_defaults(func=cmd_up)
     sub.add_parser('down', help='remove everything of the lab').set_defaults(func=cmd_down)

@@ -1,9 +1,11 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lab image: one debootstrap tree -> a podman image and a User-Mode Linux ext4 base image.
+"""The lab image: one debootstrap tree per Debian release -> a podman image and a User-Mode Linux ext4 base image.
 
-Both are named after a hash of the recipe (lab/image/**) and the UML kernel version, so changing the recipe
-builds a new image and a running lab's base image never changes under its copy-on-write disks.
+Each is named `<release>-<hash>`, the hash covering the recipe (lab/image/**), the release and the UML kernel
+version, so changing the recipe builds a new image and a running lab's base image never changes under its
+copy-on-write disks. The release comes from each host's `lab_release` (bookworm by default); every release's
+guest boots the host's UML kernel (its modules are copied into the tree).
 """
 
 import fcntl
@@ -19,6 +21,9 @@ from .util import ROOT, LabError, log, run
 RECIPE_DIR = os.path.join(ROOT, 'lab', 'image')
 UML_MODULES = '/usr/lib/uml/modules'
 IMAGE_REPO = 'localhost/ecmp-lvs-lab'
+# Debian releases a lab host may run (inventory `lab_release`), the first one is the default
+RELEASES = ('bookworm', 'trixie')
+DEFAULT_RELEASE = RELEASES[0]
 
 
 def cache_dir():
@@ -32,8 +37,17 @@ def uml_kernel_version():
     return versions[-1] if versions else 'none'
 
 
-def recipe_hash():
+def check_release(release):
+    """`release` when the lab can build it, else LabError naming the accepted ones."""
+    if release not in RELEASES:
+        raise LabError('lab_release %r is not accepted: one of %s' % (release, ', '.join(RELEASES)))
+    return release
+
+
+def recipe_hash(release=DEFAULT_RELEASE):
+    check_release(release)
     digest = hashlib.sha256()
+    digest.update(b'release=' + release.encode() + b'\0')
     for dirpath, dirnames, filenames in os.walk(RECIPE_DIR):
         dirnames.sort()
         for name in sorted(filenames):
@@ -46,11 +60,12 @@ def recipe_hash():
     return digest.hexdigest()[:12]
 
 
-def paths():
-    tag = recipe_hash()
+def paths(release=DEFAULT_RELEASE):
+    tag = '%s-%s' % (release, recipe_hash(release))
     base = cache_dir()
     return {
         'tag': tag,
+        'release': release,
         'podman': '%s:%s' % (IMAGE_REPO, tag),
         'tar': os.path.join(base, 'rootfs-%s.tar' % tag),
         'uml': os.path.join(base, 'uml-%s.img' % tag),
@@ -61,7 +76,8 @@ def paths():
 
 
 def host_mirror(etc='/etc/apt'):
-    """The Debian mirror URL of the host's apt sources (first main archive, not security)."""
+    """The Debian mirror URL of the host's apt sources (first main archive, not security). The same archive
+    serves every release of RELEASES (debootstrap is given the suite)."""
     candidates = []
     for path in [os.path.join(etc, 'sources.list')] + sorted(glob.glob(os.path.join(etc, 'sources.list.d', '*.list'))):
         if not os.path.exists(path):
@@ -85,18 +101,24 @@ def host_mirror(etc='/etc/apt'):
                         for suite in fields.get('suites', []):
                             candidates.append((uri, suite))
     for uri, suite in candidates:
-        if suite in ('bookworm', 'stable') and 'security' not in uri:
+        if suite.split('-', 1)[0] in RELEASES + ('stable', 'oldstable') and suite.split('-', 1)[-1] not in (
+                'security', 'updates', 'backports') and 'security' not in uri:
             return uri
-    raise LabError('no Debian bookworm mirror found in the host apt sources')
+    raise LabError('no Debian mirror (%s) found in the host apt sources' % ' or '.join(RELEASES))
 
 
 def podman_image_exists(tag):
     return run(['podman', 'image', 'exists', tag], check=False).returncode == 0
 
 
-def ensure(backend, force=False):
-    """Make sure the image for `backend` (uml|podman|both) exists; return paths()."""
-    p = paths()
+def ensure_all(backend, releases, force=False):
+    """ensure() for every release of `releases`: {release: paths(release)}."""
+    return {release: ensure(backend, release, force) for release in sorted(set(releases))}
+
+
+def ensure(backend, release=DEFAULT_RELEASE, force=False):
+    """Make sure the image of `release` for `backend` (uml|podman|both) exists; return paths(release)."""
+    p = paths(release)
     need_tree = force or not os.path.exists(p['tar'])
     need_uml = backend in ('uml', 'both') and (force or not os.path.exists(p['uml']))
     need_podman = backend in ('podman', 'both') and (force or not podman_image_exists(p['podman']))
@@ -107,9 +129,9 @@ def ensure(backend, force=False):
         start = time.monotonic()
         if force or not os.path.exists(p['tar']):
             mirror = host_mirror()
-            log('building the lab root tree %s (debootstrap bookworm, a few minutes)' % p['tag'])
+            log('building the lab root tree %s (debootstrap %s, a few minutes)' % (p['tag'], release))
             run(['bash', os.path.join(RECIPE_DIR, 'build.sh'), p['tree'], mirror, p['debs'],
-                 uml_kernel_version()], capture=False)
+                 uml_kernel_version(), release], capture=False)
             tmp = p['tar'] + '.tmp'
             run(['tar', '--numeric-owner', '--xattrs', '-C', p['tree'], '-cf', tmp, '.'])
             os.rename(tmp, p['tar'])
@@ -123,6 +145,22 @@ def ensure(backend, force=False):
         log('image %s ready in %.1f s' % (p['tag'], time.monotonic() - start))
         prune(p['tag'])
     return p
+
+
+def of_host(images, host, legacy=None):
+    """What `up` recorded for `host`'s lab_release in `images` ({release: base image or podman image}); `legacy`:
+    the single image a lab started by the tool of one release recorded."""
+    if not images and legacy:
+        return legacy
+    if host.release not in (images or {}):
+        raise LabError('%s: no %s image in this lab (it was started with %s): `down` and `up` again'
+                       % (host.name, host.release, ', '.join(sorted(images or {})) or 'none'))
+    return images[host.release]
+
+
+def tag_of(path):
+    """The image tag in a cache file name: rootfs-<tag>.tar, uml-<tag>.img -> <tag> (<release>-<hash>)."""
+    return os.path.basename(path).split('-', 1)[1].split('.', 1)[0]
 
 
 def images_of_running_guests():
@@ -141,19 +179,21 @@ def images_of_running_guests():
 
 
 def prune(keep):
-    """Drop images of older recipes that no lab on this machine still uses (their base must not vanish)."""
+    """Drop images of older recipes that no lab on this machine still uses (their base must not vanish); the
+    current recipe of every release is kept."""
     state_root = os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab')
-    used = {keep}
+    used = {keep} | {'%s-%s' % (r, recipe_hash(r)) for r in RELEASES}
     for path in glob.glob(os.path.join(state_root, '*', 'state.json')):
         try:
             with open(path, encoding='utf-8') as fd:
-                used.add(json.load(fd).get('image'))
+                data = json.load(fd)
         except (OSError, ValueError):
             continue
+        used.add(data.get('image'))
+        used.update((data.get('images') or {}).values())
     used |= images_of_running_guests()
     for path in glob.glob(os.path.join(cache_dir(), 'rootfs-*.tar')) + glob.glob(os.path.join(cache_dir(), 'uml-*.img')):
-        tag = os.path.basename(path).split('-', 1)[1].split('.', 1)[0]
-        if tag not in used:
+        if tag_of(path) not in used:
             log('removing %s (old recipe)' % path)
             os.unlink(path)
     if not shutil.which('podman'):

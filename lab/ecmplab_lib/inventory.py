@@ -3,7 +3,8 @@
 """Read the lab description from an Ansible inventory (via ansible-inventory, so group_vars apply).
 
 Per host: `ansible_host` (management address, eth0), `lab_links` ([{segment, address}] -> eth1, eth2, ...),
-optional `lab_gateway`. Global: optional `lab_mgmt_network` (default: ansible_host/24; the lab's end of the
+optional `lab_gateway`, optional `lab_release` (the Debian release of its image: bookworm (default) or trixie;
+set it per host or for a group / the whole lab through group_vars). Global: optional `lab_mgmt_network` (default: ansible_host/24; the lab's end of the
 management bridge is its first address), optional `lab_range` (default: the smallest prefix holding every
 lab address and VIP; kept `unreachable` on the host while the lab is up), optional `lab_memory` (UML, MiB).
 """
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 
+from .image import DEFAULT_RELEASE, RELEASES
 from .util import HOST_NAME_MAX, LAB_NAME_MAX, MAX_SEGMENTS, ROOT, SEGMENT_NAME_MAX, LabError, check_name, run
 
 LAB_NAME_FIELD = 'lab name (--name / ECMPLAB_NAME)'
@@ -51,6 +53,10 @@ class Host:
             self.links.append((segment, iface))
         gateway = hostvars.get('lab_gateway')
         self.gateway = _address('%s: lab_gateway' % name, gateway) if gateway else None
+        self.release = hostvars.get('lab_release') or DEFAULT_RELEASE
+        if self.release not in RELEASES:
+            raise LabError('%s: lab_release %r is not accepted: one of %s'
+                           % (name, self.release, ', '.join(RELEASES)))
 
     def mac(self, ifnum):
         """Fixed MAC per host and interface (stale ARP entries otherwise slow a restarted guest)."""
@@ -111,6 +117,11 @@ class Lab:
             while not (net.subnet_of(span)):
                 span = span.supernet()
         return span
+
+    @property
+    def releases(self):
+        """The Debian releases of the lab's hosts (one image each)."""
+        return sorted({h.release for h in self.hosts})
 
     def host(self, name):
         for host in self.hosts:

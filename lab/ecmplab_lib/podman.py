@@ -10,7 +10,7 @@ import json
 import os
 import resource
 
-from . import netns
+from . import image, netns
 from .util import LabError, run
 
 CAPS = 'SYS_ADMIN,NET_ADMIN,NET_RAW,NET_BROADCAST'
@@ -61,8 +61,12 @@ class PodmanBackend:
         info = self.inspect(host)
         return bool(info) and info['State']['Status'] == 'running'
 
-    def prepare(self, image):
-        self.state.data['podman_image'] = image['podman']
+    def prepare(self, images):
+        """`images`: {release: image paths} (image.ensure_all): each container runs its host's lab_release."""
+        self.state.data['podman_images'] = {release: p['podman'] for release, p in images.items()}
+
+    def image_of(self, host):
+        return image.of_host(self.state.data.get('podman_images'), host, self.state.data.get('podman_image'))
 
     def _cmdline_file(self, host):
         path = os.path.join(self.state.dir, 'cmdline', host.name)
@@ -78,7 +82,7 @@ class PodmanBackend:
                '--ulimit', 'nproc=%d:%d' % _limit(resource.RLIMIT_NPROC, 4096, 4096),
                '--cap-add', CAPS,
                '-v', '%s:/etc/lab-cmdline:ro' % self._cmdline_file(host),
-               self.state.data['podman_image'], '/sbin/init']
+               self.image_of(host), '/sbin/init']
         run(cmd)
 
     def _plumb(self, host, pid):

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 
-from . import netns
+from . import image, netns
 from .util import LabError, log, parallel, pid_alive, process_args, safe_rmtree
 
 UML_BIN = 'linux.uml'
@@ -36,6 +36,10 @@ class UmlBackend:
 
     def mconsole(self, host):
         return os.path.join(self.umldir, host.name, 'mconsole')
+
+    def base(self, host):
+        """The read-only base image under `host`'s disk (a lab of an older tool recorded one `base`)."""
+        return image.of_host(self.state.data.get('bases'), host, self.state.data.get('base'))
 
     def is_guest(self, host, pid):
         """True while `pid` is this lab's linux.uml of `host` (checked in /proc/<pid>/cmdline)."""
@@ -64,10 +68,12 @@ class UmlBackend:
         return 'running' if self.running(host) else 'stopped'
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def prepare(self, image):
+    def prepare(self, images):
+        """`images`: {release: image paths} (image.ensure_all); each guest's disk is a copy-on-write layer over
+        the base image of its host's lab_release."""
         if not shutil.which(UML_BIN):
             raise LabError('%s not found: apt-get install user-mode-linux (or `make deps`)' % UML_BIN)
-        self.state.data['base'] = image['uml']
+        self.state.data['bases'] = {release: p['uml'] for release, p in images.items()}
         os.makedirs(self.umldir, exist_ok=True)
 
     def start(self, host):
@@ -88,7 +94,7 @@ class UmlBackend:
         cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
         os.makedirs(os.path.dirname(cow), exist_ok=True)
         cmd = ['ip', 'netns', 'exec', name, UML_BIN, 'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
-               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.state.data['base']),
+               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.base(host)),
                'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
         cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
         console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)

@@ -3,12 +3,16 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Build the ecmp.lvs lab root tree (called by `lab/ecmplab build-image`; root only):
-#   build.sh TREE MIRROR DEBCACHE UMLKVER
-# debootstrap bookworm from MIRROR (read from the host's apt sources by the caller) with every package of
+#   build.sh TREE MIRROR DEBCACHE UMLKVER [SUITE]
+# debootstrap SUITE (bookworm or trixie, default bookworm) from MIRROR (read from the host's apt sources by the caller) with every package of
 # packages.txt, add the overlay (lab-net.service, sshd drop-in), trim the boot for fast guests and add the
 # User-Mode Linux modules of kernel UMLKVER. The caller turns TREE into a podman image and a UML ext4 image.
 set -euo pipefail
-tree=$1 mirror=$2 debcache=$3 kver=$4
+tree=$1 mirror=$2 debcache=$3 kver=$4 suite=${5:-bookworm}
+if [ "$suite" != bookworm ] && [ "$suite" != trixie ]; then
+    echo "build.sh: suite $suite is not accepted (bookworm or trixie)" >&2
+    exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | paste -sd, -)
 cleanup() {
@@ -18,8 +22,9 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 rm -rf --one-file-system "$tree"
-mkdir -p "$tree" "$debcache"
-debootstrap --variant=minbase --cache-dir="$debcache" --include="$pkgs" bookworm "$tree" "$mirror"
+# one package cache per suite: debootstrap picks cached .debs by file name
+mkdir -p "$tree" "$debcache/$suite"
+debootstrap --variant=minbase --cache-dir="$debcache/$suite" --include="$pkgs" "$suite" "$tree" "$mirror"
 cp -a "$here/overlay/." "$tree/"
 # shellcheck disable=SC2016  # the script below runs inside the chroot, unexpanded on purpose
 chroot "$tree" /bin/sh -ec '

@@ -78,6 +78,12 @@ def test_host_mirror(tmp_path):
     assert image.host_mirror(str(tmp_path)) == 'http://mirror.invalid/debian'
     (tmp_path / 'sources.list').write_text('deb [arch=amd64] http://other.invalid/debian bookworm main\n')
     assert image.host_mirror(str(tmp_path)) == 'http://other.invalid/debian'
+    (tmp_path / 'sources.list').write_text('deb http://trixie.invalid/debian trixie main\n')
+    assert image.host_mirror(str(tmp_path)) == 'http://trixie.invalid/debian'  # a Debian 13 host
+    (tmp_path / 'sources.list').write_text('deb http://x.invalid/debian trixie-updates main\n')
+    (tmp_path / 'sources.list.d' / 'debian.sources').unlink()
+    with pytest.raises(LabError, match='no Debian mirror'):
+        image.host_mirror(str(tmp_path))
     (tmp_path / 'sources.list').write_text('# nothing\n')
     (tmp_path / 'sources.list.d' / 'debian.sources').write_text('Types: deb-src\nURIs: http://x.invalid\nSuites: bookworm\n')
     with pytest.raises(LabError):
@@ -93,3 +99,85 @@ def test_mitogen_env():
     assert inventory.mitogen_env({'ANSIBLE_STRATEGY': 'free'}) == {}
     full = inventory.ansible_env(ECMPLAB_NAME='x')
     assert full['ANSIBLE_CONFIG'] == os.path.join(ROOT, 'ansible.cfg') and full['ECMPLAB_NAME'] == 'x'
+
+
+def test_lab_release_per_host():
+    """lab_release picks each host's image (bookworm by default); anything else stops the tool naming the host."""
+    data = _data()
+    data['_meta']['hostvars']['director1']['lab_release'] = 'trixie'
+    lab = inventory.Lab('t', 'inv', data)
+    assert {h.name: h.release for h in lab.hosts} == {'client1': 'bookworm', 'director1': 'trixie',
+                                                      'router1': 'bookworm'}
+    assert lab.releases == ['bookworm', 'trixie']
+    assert inventory.Lab('t', 'inv', _data()).releases == ['bookworm']
+    data['_meta']['hostvars']['director1']['lab_release'] = 'bullseye'
+    with pytest.raises(LabError, match=r"director1: lab_release 'bullseye' is not accepted: one of bookworm, trixie"):
+        inventory.Lab('t', 'inv', data)
+
+
+def test_mixed_lab_inventory():
+    """inventories/lab-mixed: directors on Debian 12 and 13 at once."""
+    lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab-mixed'), 't')
+    assert {h.name: h.release for h in lab.hosts} == {'client1': 'trixie', 'director1': 'bookworm',
+                                                      'director2': 'trixie', 'router1': 'bookworm', 'rs1': 'bookworm',
+                                                      'rs2': 'trixie'}
+    assert lab.releases == ['bookworm', 'trixie'] and lab.vips == ['10.99.100.10']
+    # the same topology as the default lab (the molecule scenario "mixed" runs the shared tests on it)
+    default = inventory.load(os.path.join(ROOT, 'inventories', 'lab'), 't')
+    assert [(h.name, str(h.mgmt), h.links) for h in lab.hosts] == [(h.name, str(h.mgmt), h.links) for h in default.hosts]
+
+
+def test_trixie_lab_inventory():
+    """inventories/lab-trixie: the default lab, every host on Debian 13 (the molecule scenario "trixie")."""
+    lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab-trixie'), 't')
+    assert lab.releases == ['trixie'] and len(lab.hosts) == 6
+
+
+def test_image_tag_names_the_release(tmp_path, monkeypatch):
+    """One image per release: the tag is <release>-<hash> and the hash covers the release too."""
+    monkeypatch.setenv('ECMPLAB_CACHE', str(tmp_path))
+    bookworm, trixie = image.paths('bookworm'), image.paths('trixie')
+    assert bookworm['tag'].startswith('bookworm-') and trixie['tag'].startswith('trixie-')
+    assert bookworm['tag'].split('-', 1)[1] != trixie['tag'].split('-', 1)[1]
+    assert image.paths() == bookworm  # the default release
+    assert trixie['uml'] == str(tmp_path / ('uml-%s.img' % trixie['tag']))
+    assert trixie['podman'] == 'localhost/ecmp-lvs-lab:%s' % trixie['tag']
+    assert image.tag_of(trixie['uml']) == trixie['tag'] and image.tag_of(trixie['tar']) == trixie['tag']
+    assert image.tag_of('/x/uml-e1ce777f99c9.img') == 'e1ce777f99c9'  # an image of the single-release recipe
+    with pytest.raises(LabError, match='one of bookworm, trixie'):
+        image.paths('bullseye')
+
+
+def test_prune_keeps_every_release(tmp_path, monkeypatch):
+    """A build prunes images of old recipes, never the current image of the other release nor one a lab uses."""
+    monkeypatch.setenv('ECMPLAB_CACHE', str(tmp_path / 'cache'))
+    monkeypatch.setenv('ECMPLAB_STATE_ROOT', str(tmp_path / 'state'))
+    monkeypatch.setattr(image.shutil, 'which', lambda name: None)  # no podman
+    monkeypatch.setattr(image, 'images_of_running_guests', set)
+    current = {r: image.paths(r)['tag'] for r in image.RELEASES}
+    used = tmp_path / 'state' / 'other'
+    used.mkdir(parents=True)
+    (used / 'state.json').write_text('{"image": "a b", "images": {"trixie": "trixie-0123456789ab"}}')
+    names = ['uml-%s.img' % t for t in current.values()]
+    names += ['uml-trixie-0123456789ab.img', 'uml-trixie-old.img', 'rootfs-e1ce777f99c9.tar']
+    for name in names:
+        (tmp_path / 'cache' / name).write_text('')
+    image.prune(current['bookworm'])
+    assert sorted(os.listdir(tmp_path / 'cache')) == sorted(names[:3])
+
+
+def test_build_script_takes_the_suite():
+    with open(os.path.join(ROOT, 'lab', 'image', 'build.sh'), encoding='utf-8') as fd:
+        script = fd.read()
+    assert 'suite=${5:-bookworm}' in script and '"$suite" "$tree" "$mirror"' in script
+    for release in image.RELEASES:
+        assert release in script
+
+
+def test_image_of_host():
+    lab = inventory.Lab('t', 'inv', _data(lab_release='trixie'))
+    host = lab.host('router1')
+    assert image.of_host({'bookworm': 'b.img', 'trixie': 't.img'}, host) == 't.img'
+    assert image.of_host(None, host, 'single.img') == 'single.img'  # a lab started by a one-release tool
+    with pytest.raises(LabError, match=r'router1: no trixie image in this lab \(it was started with bookworm\)'):
+        image.of_host({'bookworm': 'b.img'}, host)

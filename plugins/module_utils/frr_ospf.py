@@ -13,6 +13,16 @@ switch on one host alone drops its adjacencies after the dead interval. A key is
 key that must be sent with right after it, in the same vtysh run (``vtysh -f FILE`` applies the lines in order);
 the sending key is switched on every host at one agreed moment. The running configuration does not say which
 key is sent; the outgoing OSPF packets on the interface do (key id in the OSPF header).
+
+FRR 10.3 (Debian 13), read in its source: sending is unchanged - ``ospf_auth_make_data`` and ``ospf_auth_make``
+(ospfd/ospf_auth.c) take the key id and the key from ``listtail(auth_crypt)``, and ``show running-config`` prints
+the keys in the same ``ip ospf message-digest-key N md5 KEY`` lines (ospf_vty.c). Receiving changed:
+``ospf_auth_check`` -> ``ospf_auth_check_digest`` -> ``ospf_auth_check_md5_digest`` looks the packet's key id up
+among all configured keys (``ospf_crypt_key_lookup``), where FRR 8.4's ``ospf_check_auth`` (ospf_packet.c) first
+required ``key_id == listtail(auth_crypt)->key_id``. So between FRR 10.3 hosts a one-sided switch of the sending key
+is harmless once the neighbours hold that key; but a Debian 12 neighbour (FRR 8.4) still drops every packet not
+signed with ITS sending key, and fleets run both releases during an upgrade: the order of changes and the refusal
+of a one-sided switch stay as they are for every FRR version (nothing here depends on the version).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -23,6 +23,13 @@ FRR_MIN_VERSION_REASON = (
 # Where FRR installs its daemons and frr-reload.py (sbindir): Debian/Ubuntu, RHEL/Fedora, source builds.
 FRR_DIRS = ('/usr/lib/frr', '/usr/libexec/frr', '/usr/sbin', '/usr/local/sbin')
 
+# The platforms the roles are written for and tested on (Molecule, lab): os-release ID and the major VERSION_ID,
+# with the Debian code name the messages name. Anything else is refused before the role changes anything.
+SUPPORTED_PLATFORMS = ('debian-12', 'debian-13')
+PLATFORM_NAMES = {'debian-12': 'Debian 12 (bookworm)', 'debian-13': 'Debian 13 (trixie)'}
+# Where os-release(5) lives: /etc/os-release, else /usr/lib/os-release.
+OS_RELEASE_PATHS = ('/etc/os-release', '/usr/lib/os-release')
+
 # Names in interface lists that are sysctl pseudo-interfaces, not links.
 PSEUDO_INTERFACES = ('all', 'default')
 
@@ -39,6 +46,40 @@ def _text(value):
     if isinstance(value, bytes):
         return value.decode('utf-8', 'replace')
     return u'%s' % (value,)
+
+
+def parse_os_release(text):
+    """os-release(5) text -> {KEY: value} (shell-style quotes and backslash escapes removed, comments skipped)."""
+    fields = {}
+    for line in _text(text).splitlines():
+        line = line.strip()
+        if not line or line.startswith('#') or '=' not in line:
+            continue
+        key, value = line.split('=', 1)
+        key, value = key.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in ('"', "'"):
+            value = value[1:-1]
+            if line.split('=', 1)[1].strip()[0] == '"':
+                value = re.sub(r'\\([\\$"`])', r'\1', value)
+        fields[key] = value
+    return fields
+
+
+def platform_of(fields):
+    """os-release fields -> (platform key ``"debian-13"`` or None without a VERSION_ID, human name)."""
+    os_id = (fields.get('ID') or 'linux').lower()
+    version = fields.get('VERSION_ID') or ''
+    name = fields.get('PRETTY_NAME') or ('%s %s' % (fields.get('NAME') or os_id, version)).strip()
+    major = version.split('.', 1)[0]
+    return ('%s-%s' % (os_id, major) if major else None), name
+
+
+def check_platform(fields, supported=SUPPORTED_PLATFORMS):
+    """None when the os-release ``fields`` name a platform of ``supported``, else the failure message."""
+    key, name = platform_of(fields)
+    if key in supported:
+        return None
+    return msg_platform_unsupported(name, key, fields, supported)
 
 
 def parse_zebra_version(text):
@@ -148,6 +189,29 @@ def ipvs_key(key):
 
 REHEARSAL_HINT = ('Only on a rehearsal host that must configure everything but IPVS (a container on a kernel '
                   'without IPVS): director_require_ipvs: false.')
+
+
+def _platform_name(key):
+    return PLATFORM_NAMES.get(key, key)
+
+
+def msg_platform_unsupported(name, key, fields, supported):
+    if fields.get('ID', '').lower() == 'debian' and key is None:
+        what = ('%s has no VERSION_ID: a Debian testing or unstable system (codename %s), not a release'
+                % (name, fields.get('VERSION_CODENAME') or 'unknown'))
+    else:
+        what = '%s (os-release ID=%s VERSION_ID=%s) is not supported' % (
+            name, fields.get('ID') or '?', fields.get('VERSION_ID') or '?')
+    return ('platform: %s. The ecmp.lvs roles support %s only (their packages, FRR and keepalived versions and '
+            'templates are tested there). Fix: run the role on %s.'
+            % (what, ' and '.join(_platform_name(k) for k in supported),
+               ' or '.join(_platform_name(k) for k in supported)))
+
+
+def msg_os_release_missing(paths):
+    return ('platform: cannot read the operating system release (%s: none is readable), the ecmp.lvs roles '
+            'support %s only. Fix: run the role on one of them (os-release is part of base-files).'
+            % (', '.join(paths), ' and '.join(_platform_name(k) for k in SUPPORTED_PLATFORMS)))
 
 
 def msg_modprobe_missing():

@@ -14,6 +14,9 @@ version_added: "0.1.0"
 description:
   - One call checks everything an ecmp.lvs role needs from the host and reports EVERY problem at once,
     each with the check, the offending value and the fix, prefixed with the host name.
+  - C(platform) - the host must run a platform of I(supported_platforms) (C(/etc/os-release), else
+    C(/usr/lib/os-release)) - Debian 12 (bookworm) or Debian 13 (trixie) by default; anything else is refused
+    with a message naming the release found, before any other check and before any module is loaded.
   - C(kernel_modules) - the modules of I(kernel_modules) are loaded with C(modprobe) when they are not (in
     check mode C(modprobe --dry-run) only proves they could be).
   - C(ipvs) - with I(ipvs=true) the running kernel must have IPVS (C(/proc/net/ip_vs)).
@@ -34,6 +37,15 @@ options:
       - The host name used in the messages (the roles pass C(inventory_hostname)).
       - Default is the node name of the host (C(uname -n)).
     type: str
+  supported_platforms:
+    description:
+      - The platforms accepted, as C(<os-release ID>-<major VERSION_ID>). The default is what the ecmp.lvs roles
+        support and are tested on - Debian 12 (bookworm) and Debian 13 (trixie).
+      - Debian testing and unstable have no C(VERSION_ID) and are refused.
+      - An empty list skips the check (a rehearsal on another platform, at your own risk).
+    type: list
+    elements: str
+    default: [debian-12, debian-13]
   ipvs:
     description: Require IPVS in the running kernel (C(/proc/net/ip_vs), after loading I(kernel_modules)).
     type: bool
@@ -117,6 +129,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+platform:
+  description: The host's platform from os-release - C(id), C(version_id), C(codename), C(name) (C(PRETTY_NAME)),
+    C(platform) (C(<id>-<major version>)) and C(supported) (null when I(supported_platforms) is empty).
+  returned: always
+  type: dict
+  sample: {id: debian, version_id: "13", codename: trixie, name: Debian GNU/Linux 13 (trixie), platform: debian-13,
+           supported: true}
 kernel_modules:
   description: State of every module of I(kernel_modules) - C(present), C(loaded) (by this run),
     C(would load) (check mode) or C(failed).
@@ -174,11 +193,35 @@ PROC_NET_IPVS = '/proc/net/ip_vs'
 SYS_MODULE = '/sys/module'
 SYS_CLASS_NET = '/sys/class/net'
 FRR_DIRS = pf.FRR_DIRS
+OS_RELEASE_PATHS = pf.OS_RELEASE_PATHS
 
 
 def _read(path):
     with open(path, 'r') as handle:
         return handle.read()
+
+
+def check_platform(supported, failures):
+    """The platform of os-release; a failure when it is not one of `supported` (skipped when that is empty)."""
+    result = {'id': None, 'version_id': None, 'codename': None, 'name': None, 'platform': None, 'supported': None}
+    for path in OS_RELEASE_PATHS:
+        try:
+            fields = pf.parse_os_release(_read(path))
+        except (IOError, OSError):
+            continue
+        key, name = pf.platform_of(fields)
+        result.update(id=fields.get('ID'), version_id=fields.get('VERSION_ID'),
+                      codename=fields.get('VERSION_CODENAME'), name=name, platform=key)
+        if supported:
+            failure = pf.check_platform(fields, supported)
+            result['supported'] = failure is None
+            if failure:
+                failures.append(failure)
+        return result
+    if supported:
+        result['supported'] = False
+        failures.append(pf.msg_os_release_missing(OS_RELEASE_PATHS))
+    return result
 
 
 def check_kernel_modules(module, names, failures):
@@ -305,6 +348,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type='str'),
+            supported_platforms=dict(type='list', elements='str', default=list(pf.SUPPORTED_PLATFORMS)),
             ipvs=dict(type='bool', default=False),
             kernel_modules=dict(type='list', elements='str', default=[]),
             frr=dict(type='bool', default=False),
@@ -323,6 +367,10 @@ def main():
         module.fail_json(msg='sysctls: %s' % exc)
 
     failures = []
+    platform = check_platform(params['supported_platforms'], failures)
+    if failures:
+        # nothing else is checked, and no module loaded, on a platform the roles do not support
+        module.fail_json(msg=pf.render_failures(host, failures), changed=False, platform=platform, failures=failures)
     module_states, loaded, modprobe_found = check_kernel_modules(module, params['kernel_modules'], failures)
     ipvs = {'present': os.path.exists(PROC_NET_IPVS), 'version': None}
     if params['ipvs']:
@@ -355,7 +403,7 @@ def main():
             failures.append(pf.msg_interface_missing(name, sources[name], present))
     failures.extend(sysctl_failures)
 
-    result = dict(changed=bool(loaded), kernel_modules=module_states, ipvs=ipvs, frr=frr,
+    result = dict(changed=bool(loaded), platform=platform, kernel_modules=module_states, ipvs=ipvs, frr=frr,
                   sysctls=sysctl_states, interfaces=interfaces, failures=failures)
     if failures:
         module.fail_json(msg=pf.render_failures(host, failures, [] if module.check_mode else loaded), **result)

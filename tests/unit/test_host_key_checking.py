@@ -57,14 +57,18 @@ def test_lab_inventory_turns_it_off_for_the_lab_only():
     assert lab['ansible_host_key_checking'] is False
     assert lab['ansible_ssh_common_args'] == '-F {{ lab_state_dir }}/ssh_config'
     # the other lab inventories read the same file
-    for path in ('tests/lab_safety/inventory/group_vars/all/lab.yml',):
+    for path in ('tests/lab_safety/inventory/group_vars/all/lab.yml', 'inventories/lab-mixed/group_vars/all/lab.yml',
+                 'inventories/lab-trixie/group_vars/all/lab.yml'):
         assert os.path.realpath(os.path.join(ROOT, path)) == \
             os.path.realpath(os.path.join(ROOT, 'inventories/lab/group_vars/all/lab.yml')), path
     for scenario in glob.glob(os.path.join(ROOT, 'molecule', '*', 'molecule.yml')):
         with open(scenario, encoding='utf-8') as fd:
             conf = yaml.safe_load(fd)
         links = conf['provisioner']['inventory']['links']
-        assert links['group_vars'].rstrip('/').endswith('inventories/lab/group_vars'), scenario
+        # the lab inventory, or one of the same lab.yml (Debian 13: lab-trixie, lab-mixed)
+        group_vars = os.path.join(os.path.dirname(scenario), links['group_vars'])
+        assert os.path.realpath(os.path.join(group_vars, 'all', 'lab.yml')) == \
+            os.path.realpath(os.path.join(ROOT, 'inventories/lab/group_vars/all/lab.yml')), scenario
         options = conf['provisioner'].get('config_options') or {}
         text = repr(options).lower()
         assert 'stricthostkeychecking' not in text and 'userknownhostsfile' not in text, scenario

@@ -4,8 +4,9 @@
 
 Hosts are reached with testinfra's ssh backend through the ssh_config the lab tool writes
 (.lab/<name>/ssh_config: ProxyCommand into the lab's network namespace). The lab is chosen by
-ECMPLAB_NAME / ECMPLAB_STATE_DIR (set by the scenario); the inventory is inventories/lab. Everything about the
-lab (inventory, groups, addresses, state, SSH) comes from the lab tool's façade, lab/ecmplab_lib/facade.py
+ECMPLAB_NAME / ECMPLAB_STATE_DIR (set by the scenario); the inventory is ECMPLAB_INVENTORY (default
+inventories/lab). Everything about the lab (inventory, groups, addresses, state, SSH) comes from the lab tool's
+façade, lab/ecmplab_lib/facade.py
 (importable from the project's virtualenv: `make venv`).
 """
 

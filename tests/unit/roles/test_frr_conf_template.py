@@ -8,7 +8,8 @@ and ``vars/main.yml`` and the very ``vars`` its ``tasks/main.yml`` passes to ``e
 file, not copied here), once per case: OSPF with MD5 authentication (a rotation in progress: two keys), BGP with
 a TCP-MD5 password, BFD on and off. Only the fabric facts are given (interface and network). Every file is then
 checked the way the role validates it before writing it: ``vtysh --dryrun --inputfile FILE`` (FRR installed on
-the controller; nothing is started).
+the controller; nothing is started), and with FRR 10.3 of Debian 13 too when ``ECMP_DEBIAN13_ROOT`` names a
+Debian 13 root tree (tests/unit/roles/release_root.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,6 +23,8 @@ import sys
 
 import pytest
 import yaml
+
+from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
@@ -110,11 +113,12 @@ def rendered(tmp_path_factory):
     return result
 
 
-def vtysh_dryrun(path):
-    """The role's validation command: ``vtysh --dryrun --inputfile FILE``."""
-    proc = subprocess.run(['vtysh', '--dryrun', '--inputfile', str(path)], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=60, check=False)
-    return proc.returncode, proc.stdout
+CHECKERS = dict(release_root.checkers())
+
+
+def vtysh_dryrun(path, root=None):
+    """The role's validation command: ``vtysh --dryrun --inputfile FILE`` (in a Debian 13 tree with ``root``)."""
+    return release_root.run(root, ['vtysh', '--dryrun', '--inputfile', str(path)], [path])
 
 
 def read(path):
@@ -123,18 +127,21 @@ def read(path):
 
 
 @needs_tools
+@pytest.mark.parametrize('checker', sorted(CHECKERS))
 @pytest.mark.parametrize('case', sorted(CASES))
-def test_frr_accepts_the_rendered_frr_conf(rendered, case):
-    rc, out = vtysh_dryrun(rendered[case])
-    assert rc == 0, '%s: vtysh --dryrun rc %s:\n%s\n--- frr.conf:\n%s' % (case, rc, out, read(rendered[case]))
+def test_frr_accepts_the_rendered_frr_conf(rendered, case, checker):
+    rc, out = vtysh_dryrun(rendered[case], CHECKERS[checker])
+    assert rc == 0, '%s: vtysh --dryrun (%s) rc %s:\n%s\n--- frr.conf:\n%s' % (
+        case, checker, rc, out, read(rendered[case]))
 
 
 @needs_tools
-def test_the_checker_rejects_a_broken_frr_conf(rendered, tmp_path):
+@pytest.mark.parametrize('checker', sorted(CHECKERS))
+def test_the_checker_rejects_a_broken_frr_conf(rendered, tmp_path, checker):
     """The check above is not vacuous: the same file with one unknown word is refused."""
     broken = tmp_path / 'broken.conf'
     broken.write_text(read(rendered['router-ospf-auth']).replace('log syslog informational', 'log syslog no-such-level'))
-    rc, out = vtysh_dryrun(broken)
+    rc, out = vtysh_dryrun(broken, CHECKERS[checker])
     assert rc != 0 and 'no-such-level' in out, out
 
 

@@ -11,7 +11,9 @@ persistence_granularity, the seeds' local sorry server, firewall-mark services a
 without the announcement gate, inhibit_on_failure, ``director_ipvs_owner: module`` (and the announce.json and
 nftables files of each case). Every file is then checked the way the role validates it before writing it:
 ``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce.py), i.e. the real
-``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``.
+``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``; with ``ECMP_DEBIAN13_ROOT``
+naming a Debian 13 root tree also keepalived 2.3.3 (the script run by Debian 13's Python 3.13 there,
+tests/unit/roles/release_root.py).
 
 There is deliberately no private copy of the template here: a test of a copy passed while the role rendered
 ``misc_timeout None`` for every MISC_CHECK, which keepalived rejects.
@@ -28,6 +30,8 @@ import subprocess
 import sys
 
 import pytest
+
+from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(ROOT, 'roles', 'director')
@@ -210,12 +214,15 @@ def rendered(tmp_path_factory):
                    if (tmp / (case + '.nft')).exists()])
 
 
-def config_test(path):
-    """The role's validation command: ``ecmp-lvs-announce keepalived-config-test FILE``."""
-    proc = subprocess.run([sys.executable, ANNOUNCE, 'keepalived-config-test', str(path)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=60,
-                          check=False)
-    return proc.returncode, proc.stdout
+CHECKERS = dict(release_root.checkers())
+
+
+def config_test(path, root=None):
+    """The role's validation command: ``ecmp-lvs-announce keepalived-config-test FILE`` (in a Debian 13 tree with
+    ``root``: its python3 and keepalived)."""
+    if root is None:
+        return release_root.run(None, [sys.executable, ANNOUNCE, 'keepalived-config-test', str(path)])
+    return release_root.run(root, ['python3', ANNOUNCE, 'keepalived-config-test', str(path)], [ANNOUNCE, path])
 
 
 def block(text, keyword):
@@ -231,11 +238,12 @@ def block(text, keyword):
 
 
 @needs_tools
+@pytest.mark.parametrize('checker', sorted(CHECKERS))
 @pytest.mark.parametrize('case', sorted(CASES))
-def test_keepalived_accepts_the_rendered_template(rendered, tmp_path, case):
+def test_keepalived_accepts_the_rendered_template(rendered, tmp_path, case, checker):
     path = tmp_path / 'keepalived.conf'
     path.write_text(rendered[case])
-    assert config_test(path) == (0, ''), rendered[case]
+    assert config_test(path, CHECKERS[checker]) == (0, ''), rendered[case]
 
 
 @needs_tools
@@ -276,13 +284,14 @@ def test_every_option_reaches_the_file(rendered):
 
 
 @needs_tools
-def test_the_config_test_is_able_to_fail(rendered, tmp_path):
+@pytest.mark.parametrize('checker', sorted(CHECKERS))
+def test_the_config_test_is_able_to_fail(rendered, tmp_path, checker):
     path = tmp_path / 'keepalived.conf'
     path.write_text(rendered['misc'].replace('misc_timeout 2', 'misc_timeout None'))
-    rc, output = config_test(path)
+    rc, output = config_test(path, CHECKERS[checker])
     assert rc != 0 and 'misc_timeout' in output
     path.write_text(rendered['http_get'].replace('mh-port', 'mh-prot'))
-    rc, output = config_test(path)
+    rc, output = config_test(path, CHECKERS[checker])
     assert rc != 0 and "Unknown keyword 'mh-prot'" in output
 
 

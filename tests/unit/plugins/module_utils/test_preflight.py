@@ -147,3 +147,54 @@ exit
 ])
 def test_config_has_secrets(text, secret):
     assert pf.config_has_secrets(text) is secret
+
+
+# --- platform: os-release of the supported releases (captured: Debian 12 host, Debian 13 lab image) -----------
+
+def _without(text, *keys):
+    return ''.join(line + '\n' for line in text.splitlines() if line.split('=', 1)[0] not in keys)
+
+
+def test_os_release_of_debian_12_and_13():
+    bookworm = pf.parse_os_release(fixture('os-release-debian-12.txt'))
+    assert (bookworm['ID'], bookworm['VERSION_ID'], bookworm['VERSION_CODENAME']) == ('debian', '12', 'bookworm')
+    assert pf.platform_of(bookworm) == ('debian-12', 'Debian GNU/Linux 12 (bookworm)')
+    trixie = pf.parse_os_release(fixture('os-release-debian-13.txt'))
+    assert trixie['DEBIAN_VERSION_FULL'].startswith('13.')
+    assert pf.platform_of(trixie) == ('debian-13', 'Debian GNU/Linux 13 (trixie)')
+    assert pf.check_platform(bookworm) is None and pf.check_platform(trixie) is None
+
+
+def test_os_release_quoting():
+    fields = pf.parse_os_release('# comment\nNAME="A \\"quoted\\" \\$name"\nID=\'x\'\nbroken line\nVERSION_ID=1.2\n')
+    assert fields == {'NAME': 'A "quoted" $name', 'ID': 'x', 'VERSION_ID': '1.2'}
+
+
+@pytest.mark.parametrize('text,found', [
+    # Debian 11: the Debian 12 file with the release of Debian 11
+    (fixture('os-release-debian-12.txt').replace('12', '11').replace('bookworm', 'bullseye'),
+     'platform: Debian GNU/Linux 11 (bullseye) (os-release ID=debian VERSION_ID=11) is not supported.'),
+    # Debian 14 (forky) is not supported before it is tested
+    (fixture('os-release-debian-13.txt').replace('13', '14').replace('trixie', 'forky'),
+     'platform: Debian GNU/Linux 14 (forky) (os-release ID=debian VERSION_ID=14) is not supported.'),
+    # testing / unstable: no VERSION_ID
+    (_without(fixture('os-release-debian-13.txt'), 'VERSION_ID', 'VERSION', 'DEBIAN_VERSION_FULL').replace(
+        'Debian GNU/Linux 13 (trixie)', 'Debian GNU/Linux trixie/sid'),
+     'platform: Debian GNU/Linux trixie/sid has no VERSION_ID: a Debian testing or unstable system (codename '
+     'trixie), not a release.'),
+    ('PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\n'
+     'ID_LIKE=debian\n',
+     'platform: Ubuntu 24.04.1 LTS (os-release ID=ubuntu VERSION_ID=24.04) is not supported.'),
+])
+def test_other_platforms_are_refused_by_name(text, found):
+    msg = pf.check_platform(pf.parse_os_release(text))
+    assert msg.startswith(found)
+    assert msg.endswith('The ecmp.lvs roles support Debian 12 (bookworm) and Debian 13 (trixie) only (their '
+                        'packages, FRR and keepalived versions and templates are tested there). Fix: run the role '
+                        'on Debian 12 (bookworm) or Debian 13 (trixie).')
+
+
+def test_platform_list_is_a_parameter():
+    trixie = pf.parse_os_release(fixture('os-release-debian-13.txt'))
+    assert 'support Debian 12 (bookworm) only' in pf.check_platform(trixie, ('debian-12',))
+    assert pf.check_platform(pf.parse_os_release('ID=ubuntu\nVERSION_ID="24.04"\n'), ('ubuntu-24',)) is None

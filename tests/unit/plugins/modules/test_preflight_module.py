@@ -37,6 +37,8 @@ class Host(object):
         for attr, rel in (('PROC_SYS', 'proc/sys'), ('PROC_NET_IPVS', 'proc/net/ip_vs'),
                           ('SYS_MODULE', 'sys/module'), ('SYS_CLASS_NET', 'sys/class/net')):
             monkeypatch.setattr(preflight, attr, str(root / rel))
+        # a Debian 12 host unless a test says otherwise (captured os-release)
+        monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', (os.path.join(FIX, 'os-release-debian-12.txt'),))
         (root / 'sys' / 'module').mkdir(parents=True)
         (root / 'sys' / 'class' / 'net').mkdir(parents=True)
         (root / 'proc' / 'net').mkdir(parents=True)
@@ -222,3 +224,43 @@ def test_reports_secrets_in_frr_config(host, run, tmp_path):
     assert kind is Exit and res['frr']['config_has_secrets'] is False
     kind, res = run({'frr_config': str(tmp_path / 'absent.conf')})
     assert kind is Exit and res['frr']['config_has_secrets'] is False
+
+
+@pytest.mark.parametrize('release,codename', [('12', 'bookworm'), ('13', 'trixie')])
+def test_debian_12_and_13_pass(host, run, monkeypatch, release, codename):
+    paths = ('/nonexistent/os-release', os.path.join(FIX, 'os-release-debian-%s.txt' % release))
+    monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', paths)
+    kind, res = run({'frr_config': ''})
+    assert kind is Exit and res['failures'] == []
+    assert res['platform'] == {'id': 'debian', 'version_id': release, 'codename': codename,
+                               'name': 'Debian GNU/Linux %s (%s)' % (release, codename),
+                               'platform': 'debian-%s' % release, 'supported': True}
+
+
+def test_other_release_is_refused_before_anything_is_loaded(host, run, tmp_path, monkeypatch):
+    bare_director(host)
+    release = tmp_path / 'os-release'
+    release.write_text(fixture('os-release-debian-12.txt').replace('12', '11').replace('bookworm', 'bullseye'))
+    monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', (str(release),))
+    kind, res = run(DIRECTOR)
+    assert kind is Fail and res['changed'] is False
+    assert res['msg'].splitlines() == [
+        'preflight failed on director1 (1 problem, nothing was changed):',
+        '- director1: platform: Debian GNU/Linux 11 (bullseye) (os-release ID=debian VERSION_ID=11) is not '
+        'supported. The ecmp.lvs roles support Debian 12 (bookworm) and Debian 13 (trixie) only (their packages, '
+        'FRR and keepalived versions and templates are tested there). Fix: run the role on Debian 12 (bookworm) or '
+        'Debian 13 (trixie).']
+    assert res['platform']['platform'] == 'debian-11' and res['platform']['supported'] is False
+    assert host.calls == [] and not os.listdir(preflight.SYS_MODULE)  # no modprobe, no zebra
+    # an empty list skips the check (a rehearsal elsewhere, at the user's risk)
+    kind, res = run(dict(DIRECTOR, supported_platforms=[]))
+    assert kind is Exit and res['platform']['supported'] is None and res['platform']['version_id'] == '11'
+
+
+def test_no_os_release(host, run, monkeypatch):
+    monkeypatch.setattr(preflight, 'OS_RELEASE_PATHS', ('/nonexistent/etc/os-release', '/nonexistent/usr/os-release'))
+    kind, res = run({'frr_config': ''})
+    assert kind is Fail and res['failures'] == [
+        'platform: cannot read the operating system release (/nonexistent/etc/os-release, /nonexistent/usr/os-release: '
+        'none is readable), the ecmp.lvs roles support Debian 12 (bookworm) and Debian 13 (trixie) only. Fix: run '
+        'the role on one of them (os-release is part of base-files).']
