@@ -294,6 +294,7 @@ def test_frr_vty_only_reachable_locally(lab):
         assert not reachable.split(), '%s reaches the FRR vty of %s on ports %s' % (peer, name, reachable.split())
 
 
+@pytest.mark.long
 def test_keepalived_reload_keeps_ipvs_state(lab):
     """A weight change through ecmp.lvs.director reloads keepalived without resetting IPVS counters (needs IPVS)."""
     if lab.backend != 'uml':
