@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from ansible_collections.ecmp.lvs.plugins.module_utils import frr
 from ansible_collections.ecmp.lvs.plugins.module_utils import iproute
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status
 
@@ -82,12 +83,11 @@ def router_raw(config, runner=run):
     protocol = config.get('protocol', 'ospf')
     raw = {'host': config.get('host'), 'reachable': True, 'protocol': protocol, 'bfd': bool(config.get('bfd', True)),
            'peers': config.get('peers') or [], 'routes': routes_of(config.get('vips') or [], runner)}
-    if protocol == 'ospf':
-        raw['ospf'] = runner(['vtysh', '-c', 'show ip ospf neighbor json'])
-    else:
-        raw['bgp'] = runner(['vtysh', '-c', 'show bgp ipv4 unicast summary json'])
+    # the commands of the one FRR reader (module_utils/frr.py), whose parsers lvs_status applies to this output
+    session = 'ospf' if protocol == 'ospf' else 'bgp'
+    raw[session] = runner(['vtysh', '-c', frr.SESSION_COMMANDS[session][0]])
     if raw['bfd']:
-        raw['bfd_peers'] = runner(['vtysh', '-c', 'show bfd peers json'])
+        raw['bfd_peers'] = runner(['vtysh', '-c', frr.SESSION_COMMANDS['bfd'][0]])
     return raw
 
 

@@ -535,8 +535,7 @@ def test_ospf_key_rotation_under_traffic(lab):
 
 
 def _assert_bfd_up(router, address):
-    peers = json.loads(router.check_output("vtysh -c 'show bfd peers json'") or '[]')
-    assert address in [p['peer'] for p in peers if p.get('status') == 'up'], peers
+    _sessions_up(router, 'bfd', [address])()
 
 
 def _halt_and_boot(lab, name):
