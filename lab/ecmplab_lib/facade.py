@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from . import inventory
 from .util import HOST_NAME_MAX, LAB_NAME_MAX, ROOT, LabError, check_name, check_ssh_path, run, safe_rmtree
@@ -266,6 +267,21 @@ class LabView:
             import testinfra  # pylint: disable=import-outside-toplevel,import-error  # tests only
             self._hosts[name] = testinfra.get_host('ssh://%s' % name, ssh_config=self.ssh_config)
         return self._hosts[name]
+
+    def reconnect(self, name, timeout=120):
+        """After `name` rebooted: end the lab's master connection to the old boot (it hangs on a dead TCP peer
+        and fails the next command with 255), then wait until a fresh connection runs a command (sshd may still
+        drop the first connections while the guest boots). The testinfra host keeps working afterwards."""
+        subprocess.run(['ssh', '-F', self.ssh_config, '-O', 'exit', name], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15, check=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.host(name).run('true')
+            if result.rc == 0:
+                return
+            if time.monotonic() > deadline:
+                raise LabError('no SSH on %s %ds after its reboot: %s' % (name, timeout, result.stderr.strip()))
+            time.sleep(1)
 
     def tool_cmd(self, *args, python=None):
         """argv of the lab tool for this lab (its name, its inventory)."""

@@ -237,3 +237,36 @@ def test_view_state(tmp_path):
     (tmp_path / 't').mkdir()
     (tmp_path / 't' / 'state.json').write_text(json.dumps({'backend': 'podman'}))
     assert view.backend == 'podman'
+
+
+class _Result:  # pylint: disable=too-few-public-methods
+    def __init__(self, rc, stderr=''):
+        self.rc, self.stderr = rc, stderr
+
+
+class _Host:  # pylint: disable=too-few-public-methods
+    """A testinfra host whose first `fails` commands end like SSH to a guest that is still booting (255)."""
+    def __init__(self, fails):
+        self.fails, self.commands = fails, []
+
+    def run(self, command):
+        self.commands.append(command)
+        if len(self.commands) <= self.fails:
+            return _Result(255, 'kex_exchange_identification: Connection closed by remote host\n')
+        return _Result(0)
+
+
+def test_reconnect_ends_the_stale_master_then_waits_for_a_command(tmp_path, monkeypatch):
+    """After a reboot the master connection hangs on the old boot; reconnect ends it (ssh -O exit) and polls a
+    fresh one until a command runs (a crash test once failed on the first command after the reboot)."""
+    view = facade.LabView('t', 'inv', str(tmp_path / 't'), inventory_data=_data())
+    calls = []
+    monkeypatch.setattr(facade.subprocess, 'run', lambda argv, **kw: calls.append(argv))
+    monkeypatch.setattr(facade.time, 'sleep', lambda s: None)
+    view._hosts['d1'] = host = _Host(fails=3)  # pylint: disable=protected-access
+    view.reconnect('d1')
+    assert calls == [['ssh', '-F', view.ssh_config, '-O', 'exit', 'd1']]
+    assert host.commands == ['true'] * 4
+    view._hosts['d1'] = _Host(fails=10 ** 6)  # pylint: disable=protected-access
+    with pytest.raises(LabError, match=r'no SSH on d1 0s after its reboot: kex_exchange_identification'):
+        view.reconnect('d1', timeout=0)

@@ -232,7 +232,7 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
         retry(check, timeout=15)
     finally:
         _lab_tool('start', name)
-        lab.host(name).run('true')  # a fresh connection after the reboot
+        lab.reconnect(name)
     retry(_routed_to(router, vips, lab.address(name), True), timeout=180)
 
 
