@@ -121,18 +121,20 @@ $(ROOT)/.venv-core-%/.stamp:
 	  $(if $(filter $*,$(CORE_MIN)),netaddr==$(NETADDR_MIN),-r meta/ee-requirements.txt)
 	touch $@
 
-# unit, negative, packaging and lab tool tests and ansible-test sanity with the oldest and the newest supported
-# ansible-core (~10 min on 2 cores, first run longer: not part of `make test`). ansible-test keeps its per-test
+# unit, negative, packaging and lab tool tests, ansible-test sanity and a podman lab (tests/lab_safety: converge,
+# check mode, a protocol switch) with the oldest and the newest supported ansible-core (~15 min on 2 cores, first
+# run longer: not part of `make test`). ansible-test keeps its per-test
 # virtualenvs under ~/.ansible/test: the matrix gets a HOME of its own (CORE_HOME), so that the sanity venvs of
 # other ansible-core versions do not pile up next to those of `make sanity`.
 CORE_HOME := $(ROOT)/.cache/core-matrix-home
-core-matrix: collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v)/.stamp)
+core-matrix: deps collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v)/.stamp)
 	@set -e; for v in $(CORE_VERSIONS); do \
 	  echo "== ansible-core $$v"; start=$$(date +%s); \
 	  $(call write_lab_pth,$(ROOT)/.venv-core-$$v); \
 	  $(ROOT)/.venv-core-$$v/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/negative tests/packaging lab/tests; \
 	  HOME=$(CORE_HOME) ECMP_SANITY_VENV=$(ROOT)/.venv-core-$$v ECMP_SANITY_DIR=/tmp/ecmp-lvs-sanity-$$v \
 	    bash tests/sanity/run.sh; \
+	  ECMPLAB_ANSIBLE_VENV=$(ROOT)/.venv-core-$$v ECMP_EXPECT_CORE=$$v $(PY) -m pytest -q -s tests/lab_safety; \
 	  echo "== ansible-core $$v passed in $$(( $$(date +%s) - start )) s"; \
 	done
 

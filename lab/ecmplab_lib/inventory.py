@@ -157,10 +157,20 @@ def _group_hosts(data, group, seen):
     return hosts
 
 
-def ansible_bin(name):
-    venv = os.path.join(ROOT, '.venv', 'bin', name)
+def ansible_venv(environ=None):
+    """The virtualenv whose ansible the lab runs: $ECMPLAB_ANSIBLE_VENV (`make core-matrix` runs a lab with each
+    tested ansible-core this way), else the repository's .venv."""
+    environ = os.environ if environ is None else environ
+    return environ.get('ECMPLAB_ANSIBLE_VENV') or os.path.join(ROOT, '.venv')
+
+
+def ansible_bin(name, environ=None):
+    chosen = (os.environ if environ is None else environ).get('ECMPLAB_ANSIBLE_VENV')
+    venv = os.path.join(ansible_venv(environ), 'bin', name)
     if os.path.exists(venv):
         return venv
+    if chosen:
+        raise LabError('ECMPLAB_ANSIBLE_VENV=%s has no bin/%s' % (chosen, name))
     found = shutil.which(name)
     if not found:
         raise LabError('%s not found (run `make deps`)' % name)
@@ -176,11 +186,13 @@ def mitogen_env(environ=None):
     environ = os.environ if environ is None else environ
     if environ.get('ECMP_LVS_MITOGEN', '1') == '0' or environ.get('ANSIBLE_STRATEGY'):
         return {}
-    spec = importlib.util.find_spec('ansible_mitogen')
+    spec = None if environ.get('ECMPLAB_ANSIBLE_VENV') else importlib.util.find_spec('ansible_mitogen')
     if spec is not None and spec.origin:
         package = os.path.dirname(spec.origin)
     else:
-        found = sorted(glob.glob(os.path.join(ROOT, '.venv', 'lib', 'python3*', 'site-packages', 'ansible_mitogen')))
+        # the mitogen of the virtualenv that runs ansible (none in a core-matrix venv: plain linear there)
+        found = sorted(glob.glob(os.path.join(ansible_venv(environ), 'lib', 'python3*', 'site-packages',
+                                              'ansible_mitogen')))
         if not found:
             return {}
         package = found[-1]

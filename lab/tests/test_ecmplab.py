@@ -101,6 +101,24 @@ def test_mitogen_env():
     assert full['ANSIBLE_CONFIG'] == os.path.join(ROOT, 'ansible.cfg') and full['ECMPLAB_NAME'] == 'x'
 
 
+def test_ansible_venv_chosen(tmp_path):
+    """ECMPLAB_ANSIBLE_VENV (make core-matrix) picks the ansible the lab runs, and that venv's mitogen or none."""
+    venv = tmp_path / 'core'
+    (venv / 'bin').mkdir(parents=True)
+    (venv / 'bin' / 'ansible-playbook').write_text('')
+    env = {'ECMPLAB_ANSIBLE_VENV': str(venv)}
+    assert inventory.ansible_bin('ansible-playbook', env) == str(venv / 'bin' / 'ansible-playbook')
+    with pytest.raises(LabError, match=r'ECMPLAB_ANSIBLE_VENV=.*core has no bin/ansible-inventory'):
+        inventory.ansible_bin('ansible-inventory', env)
+    assert inventory.mitogen_env(env) == {}  # no mitogen in that venv: plain linear, not the .venv's mitogen
+    strategies = venv / 'lib' / 'python3.11' / 'site-packages' / 'ansible_mitogen' / 'plugins' / 'strategy'
+    strategies.mkdir(parents=True)
+    (strategies / 'mitogen_linear.py').write_text('')
+    assert inventory.mitogen_env(env) == {'ANSIBLE_STRATEGY_PLUGINS': str(strategies),
+                                          'ANSIBLE_STRATEGY': 'mitogen_linear'}
+    assert inventory.ansible_bin('ansible-playbook', {}) == os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook')
+
+
 def test_lab_release_per_host():
     """lab_release picks each host's image (bookworm by default); anything else stops the tool naming the host."""
     data = _data()

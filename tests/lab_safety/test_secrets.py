@@ -15,10 +15,13 @@ playbooks/site.yml three times with ``-v --diff``:
 
 After every run neither secret may appear anywhere in stdout/stderr, and the rendered frr.conf on both hosts
 holds the secret of the run, owned root:frr, mode 0640. Needs root and podman (``make test`` has both).
+``make core-matrix`` runs it once more with the oldest and the newest supported ansible-core
+(ECMPLAB_ANSIBLE_VENV, ECMP_EXPECT_CORE): a lab scenario on both ends of the range.
 """
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,8 +78,13 @@ def site(*args):
     if os.environ.get('ECMP_SAFETY_LOG'):
         with open(os.path.join(os.environ['ECMP_SAFETY_LOG'], 'site-%d.log' % len(RUNS)), 'w') as handle:
             handle.write(output)
-    print('site.yml %s: rc %d, %.1f s' % (' '.join(args), res.returncode, time.monotonic() - start))
+    core = re.search(r'ansible-playbook \[core ([^\]]+)\]', output)
+    print('site.yml %s: rc %d, %.1f s, ansible-core %s' % (' '.join(args), res.returncode, time.monotonic() - start,
+                                                          core.group(1) if core else '?'))
     assert res.returncode == 0, output[-6000:]
+    # make core-matrix runs this lab once per tested ansible-core (ECMPLAB_ANSIBLE_VENV): it must be that one
+    if os.environ.get('ECMP_EXPECT_CORE'):
+        assert core and core.group(1) == os.environ['ECMP_EXPECT_CORE'], output[:300]
     return output
 
 

@@ -118,6 +118,8 @@ FAILURES_FILE = 'failures.txt'
 def pytest_configure(config):
     config.addinivalue_line('markers', 'long: a long lab scenario (minutes of playbook runs under traffic): run by '
                                        'molecule/long (make test-long, CI after make test), not by make test')
+    config.addinivalue_line('markers', 'releases: also run by the Debian release scenarios (molecule/trixie, '
+                                       'molecule/mixed), long or not')
 
 
 def pytest_sessionstart(session):

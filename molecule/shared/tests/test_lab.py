@@ -9,6 +9,7 @@ on UML they always run.
 import json
 import os
 import re
+import shlex
 import subprocess
 import threading
 import time
@@ -216,6 +217,103 @@ def test_mh_fallback_playbook(lab):
     if lab.backend != 'uml':
         pytest.skip('needs IPVS in the data path: run by the default (UML) scenario')
     _run_lab_playbook('tests/lab/mh_fallback.yml')
+
+
+# One HTTP/1.0 request per source port from the client; prints {sport: the answering real server's name}. The
+# server closes first and the client ends with a RST (SO_LINGER 0): no TIME_WAIT on either end, so the same
+# 5-tuple can be sent again at once, and IPVS sees the connection closed.
+FLOWS_SCRIPT = r"""
+import json, socket, struct, sys
+vip, port, base, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+out = {}
+for sport in range(base, base + count):
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.settimeout(3)
+    try:
+        sock.bind(('', sport))
+        sock.connect((vip, port))
+        sock.sendall(b'GET / HTTP/1.0\r\nHost: lab\r\n\r\n')
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        out[sport] = data.split(b'\r\n\r\n', 1)[-1].decode().strip() or 'EMPTY'
+    except OSError as exc:
+        out[sport] = 'ERROR %s' % exc
+    finally:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        sock.close()
+print(json.dumps(out))
+"""
+
+
+def _ipvs_client_ports(host, client, ports):
+    """The source ports of `ports` that `host`'s IPVS connection table still holds for `client` (own or synced)."""
+    found = set()
+    for line in host.check_output('ipvsadm -Lnc').splitlines():
+        words = line.split()
+        if len(words) >= 4 and words[3].rsplit(':', 1)[0] == client and words[3].rsplit(':', 1)[-1].isdigit():
+            sport = int(words[3].rsplit(':', 1)[1])
+            if sport in ports:
+                found.add(sport)
+    return found
+
+
+@pytest.mark.long
+@pytest.mark.releases
+def test_mh_sends_a_flow_to_the_same_real_server_through_every_director(lab):
+    """mh (Maglev hashing) is why the directors need no shared state: a flow that ECMP moves to another director
+    (one was lost or added) reaches the same real server there. The same 5-tuples are sent through each director
+    in turn (a policy rule on the router steers only the test's source ports; the routing protocols are untouched)
+    and must be answered by the same real server every time. In the mixed scenario the directors run different
+    Debian releases (keepalived, FRR and the userland of each)."""
+    directors = lab.groups['directors']
+    for name in directors:
+        lab.require_ipvs(name)
+    service = next(s for s in lab.services if s.get('scheduler', 'mh') == 'mh' and not s.get('persistence_timeout')
+                   and s.get('protocol', 'tcp') == 'tcp' and 'vip' in s)
+    vip, port = service['vip'], service.get('port', 80)
+    router, client = lab.host(lab.groups['routers'][0]), lab.host(lab.groups['clients'][0])
+    source = re.search(r'\bsrc (\S+)', client.check_output('ip route get %s' % vip)).group(1)
+    count, base = 24, 40000 + (os.getpid() % 200) * 100
+    ports = set(range(base, base + count))
+    rule = 'pref 90 from %s ipproto tcp sport %d-%d lookup 4242' % (source, base, base + count - 1)
+    answers = {}
+    router.run_expect([0], 'ip rule add %s' % rule)
+    try:
+        for name in directors:
+            host = lab.host(name)
+            # the flows of the previous director are synced to this one (director_conn_sync): a synced entry
+            # would decide instead of this director's own mh lookup, so wait until they expired
+            retry(lambda h=host: _assert_equal(_ipvs_client_ports(h, source, ports), set()), timeout=180, interval=2)
+            router.run_expect([0], 'ip route replace %s/32 via %s table 4242' % (vip, lab.address(name)))
+            before = _ipvs_conns(host, vip, port)
+            out = client.check_output('python3 -c %s %s %d %d %d' % (shlex.quote(FLOWS_SCRIPT), vip, port, base, count))
+            answers[name] = {int(k): v for k, v in json.loads(out).items()}
+            bad = {k: v for k, v in answers[name].items() if v.startswith(('ERROR', 'EMPTY'))}
+            assert not bad, '%s: failed flows %s' % (name, bad)
+            # the flows went through this director: its IPVS scheduled them (synced copies are not counted)
+            retry(lambda h=host, b=before: _assert_at_least(_ipvs_conns(h, vip, port) - b, count), timeout=15)
+    finally:
+        router.run('ip rule del %s; ip route flush table 4242' % rule)
+    first = answers[directors[0]]
+    assert len(set(first.values())) > 1, 'every flow went to one real server: nothing to compare %s' % first
+    for name in directors[1:]:
+        differ = {sport: (first[sport], answers[name][sport]) for sport in first
+                  if answers[name][sport] != first[sport]}
+        assert not differ, 'flows answered by another real server through %s than through %s: %s' % (
+            name, directors[0], differ)
+
+
+def _assert_equal(value, want):
+    assert value == want, value
+
+
+def _assert_at_least(value, want):
+    assert value >= want, value
 
 
 def test_ipvs_order_playbook(lab):
