@@ -108,8 +108,8 @@ def test_ansible_venv_chosen(tmp_path):
     (venv / 'bin' / 'ansible-playbook').write_text('')
     env = {'ECMPLAB_ANSIBLE_VENV': str(venv)}
     assert inventory.ansible_bin('ansible-playbook', env) == str(venv / 'bin' / 'ansible-playbook')
-    with pytest.raises(LabError, match=r'ECMPLAB_ANSIBLE_VENV=.*core has no bin/ansible-inventory'):
-        inventory.ansible_bin('ansible-inventory', env)
+    with pytest.raises(LabError, match=r'ECMPLAB_ANSIBLE_VENV=.*core has no bin/ansible-doc'):
+        inventory.ansible_bin('ansible-doc', env)
     assert inventory.mitogen_env(env) == {}  # no mitogen in that venv: plain linear, not the .venv's mitogen
     strategies = venv / 'lib' / 'python3.11' / 'site-packages' / 'ansible_mitogen' / 'plugins' / 'strategy'
     strategies.mkdir(parents=True)
