@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PATH)
 # Debian packages the controller needs for make lab / test / bench / safety. tests/unit/test_install_list.py maps
 # every host program the tests, the lab tool and the benchmark run to its package and fails if one is missing here.
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
-                netcat-openbsd iputils-ping procps kmod rsync iproute2 keepalived frr frr-pythontools ipvsadm git \
+                netcat-openbsd iputils-ping procps kmod rsync iproute2 binutils keepalived frr frr-pythontools ipvsadm git \
                 prometheus bird2 nftables
 
 BENCH_LAB     ?= bench

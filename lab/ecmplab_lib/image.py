@@ -4,8 +4,11 @@
 
 Each is named `<release>-<hash>`, the hash covering the recipe (lab/image/**), the release and the UML kernel
 version, so changing the recipe builds a new image and a running lab's base image never changes under its
-copy-on-write disks. The release comes from each host's `lab_release` (bookworm by default); every release's
-guest boots the host's UML kernel (its modules are copied into the tree).
+copy-on-write disks. The release comes from each host's `lab_release` (bookworm by default). A guest of the
+host's own release boots the host's UML kernel (its modules are copied into the tree); a guest of another release
+boots that release's own UML kernel (bookworm 6.1, trixie 6.12), taken from its package with the loader and C
+library it was linked against (`kernel` below: the host's C library may be too old for it; uml.py runs it in a
+mount namespace of its own in which /lib64 holds them).
 """
 
 import fcntl
@@ -16,7 +19,7 @@ import os
 import shutil
 import time
 
-from .util import ROOT, LabError, log, run
+from .util import ROOT, LabError, log, run, safe_rmtree
 
 RECIPE_DIR = os.path.join(ROOT, 'lab', 'image')
 UML_MODULES = '/usr/lib/uml/modules'
@@ -35,6 +38,29 @@ def cache_dir():
 def uml_kernel_version():
     versions = sorted(os.listdir(UML_MODULES)) if os.path.isdir(UML_MODULES) else []
     return versions[-1] if versions else 'none'
+
+
+def host_release(os_release='/etc/os-release'):
+    """The Debian release (VERSION_CODENAME) of the machine that runs the lab, '' when unknown."""
+    try:
+        with open(os_release, encoding='utf-8') as fd:
+            for line in fd:
+                if line.startswith('VERSION_CODENAME='):
+                    return line.split('=', 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return ''
+
+
+def own_kernel(release, os_release='/etc/os-release'):
+    """True when guests of `release` boot that release's UML kernel (not the host's): every release but the
+    host's own."""
+    return check_release(release) != host_release(os_release)
+
+
+def kernel_marker(release):
+    """What the image hash says about the kernel: the host's kernel version, or that the release brings its own."""
+    return 'own-kernel' if own_kernel(release) else uml_kernel_version()
 
 
 def check_release(release):
@@ -56,7 +82,7 @@ def recipe_hash(release=DEFAULT_RELEASE):
             digest.update(str(os.stat(path).st_mode & 0o777).encode() + b'\0')
             with open(path, 'rb') as fd:
                 digest.update(fd.read() + b'\0')
-    digest.update(uml_kernel_version().encode())
+    digest.update(kernel_marker(release).encode())
     return digest.hexdigest()[:12]
 
 
@@ -70,6 +96,8 @@ def paths(release=DEFAULT_RELEASE):
         'tar': os.path.join(base, 'rootfs-%s.tar' % tag),
         'uml': os.path.join(base, 'uml-%s.img' % tag),
         'tree': os.path.join(base, 'tree-%s' % tag),
+        # the release's own UML kernel (own_kernel): linux.uml, its loader and libraries in lib/, the version
+        'kernel': os.path.join(base, 'kernel-%s' % tag) if own_kernel(release) else None,
         'debs': os.path.join(base, 'debs'),
         'lock': os.path.join(base, 'build.lock'),
     }
@@ -119,7 +147,9 @@ def ensure_all(backend, releases, force=False):
 def ensure(backend, release=DEFAULT_RELEASE, force=False):
     """Make sure the image of `release` for `backend` (uml|podman|both) exists; return paths(release)."""
     p = paths(release)
-    need_tree = force or not os.path.exists(p['tar'])
+    missing_kernel = p['kernel'] is not None and backend in ('uml', 'both') and not os.path.exists(
+        os.path.join(p['kernel'], 'version'))
+    need_tree = force or not os.path.exists(p['tar']) or missing_kernel
     need_uml = backend in ('uml', 'both') and (force or not os.path.exists(p['uml']))
     need_podman = backend in ('podman', 'both') and (force or not podman_image_exists(p['podman']))
     if not (need_tree or need_uml or need_podman):
@@ -127,11 +157,14 @@ def ensure(backend, release=DEFAULT_RELEASE, force=False):
     with open(p['lock'], 'w', encoding='utf-8') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         start = time.monotonic()
-        if force or not os.path.exists(p['tar']):
+        if force or not os.path.exists(p['tar']) or missing_kernel:
             mirror = host_mirror()
             log('building the lab root tree %s (debootstrap %s, a few minutes)' % (p['tag'], release))
+            if p['kernel']:
+                safe_rmtree(p['kernel'], cache_dir())
             run(['bash', os.path.join(RECIPE_DIR, 'build.sh'), p['tree'], mirror, p['debs'],
-                 uml_kernel_version(), release], capture=False)
+                 'own' if p['kernel'] else uml_kernel_version(), release] + ([p['kernel']] if p['kernel'] else []),
+                capture=False)
             tmp = p['tar'] + '.tmp'
             run(['tar', '--numeric-owner', '--xattrs', '-C', p['tree'], '-cf', tmp, '.'])
             os.rename(tmp, p['tar'])
@@ -196,6 +229,10 @@ def prune(keep):
         if tag_of(path) not in used:
             log('removing %s (old recipe)' % path)
             os.unlink(path)
+    for path in glob.glob(os.path.join(cache_dir(), 'kernel-*')):
+        if os.path.basename(path).split('-', 1)[1] not in used:
+            log('removing %s (old recipe)' % path)
+            safe_rmtree(path, cache_dir())
     if not shutil.which('podman'):
         return
     res = run(['podman', 'images', '--format', '{{.Repository}}:{{.Tag}}', IMAGE_REPO], check=False)
@@ -218,3 +255,10 @@ def build_uml(p):
     run(['mkfs.ext4', '-q', '-F', '-L', 'labroot', '-d', tree, tmp, '%dM' % size_mb])
     os.chmod(tmp, 0o444)  # copy-on-write disks point at it: it must never change
     os.rename(tmp, p['uml'])
+
+
+def kernel_of(kernel_dir):
+    """(linux.uml, its library directory, its version) of a release's own kernel made by build.sh."""
+    with open(os.path.join(kernel_dir, 'version'), encoding='ascii') as fd:
+        version = fd.read().strip()
+    return os.path.join(kernel_dir, 'linux.uml'), os.path.join(kernel_dir, 'lib'), version

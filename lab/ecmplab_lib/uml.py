@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""User-Mode Linux backend: one linux.uml kernel per host (real 6.1 kernels with IPVS), a copy-on-write disk
+"""User-Mode Linux backend: one linux.uml kernel per host (real kernels with IPVS: the host's 6.1, a trixie guest
+its own 6.12), a copy-on-write disk
 per host over one read-only base image, legacy tuntap transport on taps bridged inside the lab namespace.
 Guests are stopped by PID or through their mconsole, never by process name; a PID (from the guest's pid file or
 state.json) counts only while /proc/<pid>/cmdline is still this guest's linux.uml (umid=<host>, uml_dir=<this
@@ -74,6 +75,8 @@ class UmlBackend:
         if not shutil.which(UML_BIN):
             raise LabError('%s not found: apt-get install user-mode-linux (or `make deps`)' % UML_BIN)
         self.state.data['bases'] = {release: p['uml'] for release, p in images.items()}
+        # a release other than the host's boots its own kernel (image.own_kernel)
+        self.state.data['kernels'] = {release: p['kernel'] for release, p in images.items() if p.get('kernel')}
         os.makedirs(self.umldir, exist_ok=True)
 
     def start(self, host):
@@ -93,7 +96,8 @@ class UmlBackend:
             safe_rmtree(stale, self.state.dir)
         cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
         os.makedirs(os.path.dirname(cow), exist_ok=True)
-        cmd = ['ip', 'netns', 'exec', name, UML_BIN, 'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
+        cmd = ['ip', 'netns', 'exec', name] + self.kernel_cmd(host) + [
+               'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
                'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.base(host)),
                'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
         cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
@@ -104,6 +108,19 @@ class UmlBackend:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     env=env, cwd=self.state.dir, start_new_session=True)
         self.state.pids[host.name] = proc.pid
+
+    def kernel_cmd(self, host):
+        """argv that starts `host`'s kernel: the host's linux.uml, or its release's own (image.own_kernel) in a
+        mount namespace of its own in which /lib64 (its ELF interpreter's directory and RUNPATH) holds the loader
+        and C library it was built against - the host's may be older (trixie's 6.12 needs glibc 2.38, bookworm has
+        2.36). Starting the loader as the program instead fails: UML then counts the gap up to the loader's heap
+        as memory it needs. The process still is that linux.uml with the guest's arguments (is_guest)."""
+        kernel_dir = (self.state.data.get('kernels') or {}).get(host.release)
+        if not kernel_dir:
+            return [UML_BIN]
+        kernel, libs, _version = image.kernel_of(kernel_dir)
+        return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                'mount --bind "$0" "$1" && shift 2 && exec "$@"', libs, os.path.realpath('/lib64'), kernel]
 
     def check_alive(self, host):
         if not self.running(host):

@@ -199,3 +199,56 @@ def test_image_of_host():
     assert image.of_host(None, host, 'single.img') == 'single.img'  # a lab started by a one-release tool
     with pytest.raises(LabError, match=r'router1: no trixie image in this lab \(it was started with bookworm\)'):
         image.of_host({'bookworm': 'b.img'}, host)
+
+
+def test_a_release_other_than_the_hosts_boots_its_own_kernel(tmp_path, monkeypatch):
+    """Guests of the host's release boot the host's linux.uml; another release's guests boot that release's kernel
+    (its image hash says so, and its kernel directory is part of the image's paths)."""
+    monkeypatch.setenv('ECMPLAB_CACHE', str(tmp_path))
+    os_release = tmp_path / 'os-release'
+    os_release.write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n')
+    assert image.host_release(str(os_release)) == 'bookworm'
+    assert not image.own_kernel('bookworm', str(os_release)) and image.own_kernel('trixie', str(os_release))
+    os_release.write_text('VERSION_CODENAME="trixie"\n')
+    assert image.own_kernel('bookworm', str(os_release)) and not image.own_kernel('trixie', str(os_release))
+    assert image.host_release(str(tmp_path / 'missing')) == ''
+    monkeypatch.setattr(image, 'host_release', lambda os_release=None: 'bookworm')
+    trixie, bookworm = image.paths('trixie'), image.paths('bookworm')
+    assert trixie['kernel'] == str(tmp_path / ('kernel-%s' % trixie['tag'])) and bookworm['kernel'] is None
+    assert image.kernel_marker('trixie') == 'own-kernel'
+    assert image.kernel_marker('bookworm') == image.uml_kernel_version()
+    kernel = tmp_path / 'k'
+    (kernel / 'lib').mkdir(parents=True)
+    (kernel / 'version').write_text('6.12.113\n')
+    assert image.kernel_of(str(kernel)) == (str(kernel / 'linux.uml'), str(kernel / 'lib'), '6.12.113')
+
+
+def test_own_kernel_command_line(tmp_path):
+    """The own kernel runs in a mount namespace whose /lib64 holds its loader and C library; the process is still
+    linux.uml with the guest's arguments (is_guest reads them). Other hosts start the host's linux.uml."""
+    from ecmplab_lib import uml  # pylint: disable=import-outside-toplevel
+
+    class State:  # pylint: disable=too-few-public-methods
+        dir = str(tmp_path)
+        data = {'kernels': {'trixie': str(tmp_path / 'kernel-trixie-x')}}
+
+    (tmp_path / 'kernel-trixie-x' / 'lib').mkdir(parents=True)
+    (tmp_path / 'kernel-trixie-x' / 'version').write_text('6.12.113\n')
+    lab = inventory.Lab('t', 'inv', _data(lab_release='trixie'))
+    backend = uml.UmlBackend(lab, State())
+    kernel_dir = tmp_path / 'kernel-trixie-x'
+    assert backend.kernel_cmd(lab.host('router1')) == [
+        'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+        'mount --bind "$0" "$1" && shift 2 && exec "$@"', str(kernel_dir / 'lib'), os.path.realpath('/lib64'),
+        str(kernel_dir / 'linux.uml')]
+    State.data = {'kernels': {}}
+    assert backend.kernel_cmd(lab.host('router1')) == ['linux.uml']
+
+
+def test_build_script_takes_its_own_kernel_out_of_the_tree():
+    with open(os.path.join(ROOT, 'lab', 'image', 'build.sh'), encoding='utf-8') as fd:
+        script = fd.read()
+    assert 'kerneldir=${6:-}' in script and 'pkgs="$pkgs,user-mode-linux"' in script
+    assert 'dpkg --purge user-mode-linux' in script
+    # the version file is the mark of a complete kernel directory (image.ensure checks it): written last
+    assert script.index('>"$kerneldir/version"') > script.index('cp "$tree/usr/bin/linux.uml"')

@@ -56,6 +56,7 @@ HOST_PROGRAMS = {
     '/usr/lib/frr/frr-reload.py': 'frr-pythontools',  # preflight: `systemctl reload frr` needs it
     'promtool': 'prometheus',           # alert rules and metric text (tests/unit/test_prometheus.py)
     'bird': 'bird2',                    # the BIRD router examples (tests/unit/test_bird_examples.py)
+    'readelf': 'binutils',              # lab/image/build.sh: a release's own UML kernel and what it links
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked
@@ -63,7 +64,7 @@ HOST_PROGRAMS = {
 BASE_PROGRAMS = {
     'bash': 'bash', 'sh': 'dash',
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
-    'chroot': 'coreutils', 'paste': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
+    'chroot': 'coreutils', 'paste': 'coreutils', 'ls': 'coreutils', 'basename': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
     'head': 'coreutils', 'tail': 'coreutils', 'cut': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
     'mktemp': 'coreutils', 'find': 'findutils', 'diff': 'diffutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
