@@ -120,7 +120,7 @@ class UmlBackend:
             return [UML_BIN]
         kernel, libs, _version = image.kernel_of(kernel_dir)
         return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-                'mount --bind "$0" "$1" && shift 2 && exec "$@"', libs, os.path.realpath('/lib64'), kernel]
+                'mount --bind "$0" "$1" && shift && exec "$@"', libs, os.path.realpath('/lib64'), kernel]
 
     def check_alive(self, host):
         if not self.running(host):

@@ -239,7 +239,7 @@ def test_own_kernel_command_line(tmp_path):
     kernel_dir = tmp_path / 'kernel-trixie-x'
     assert backend.kernel_cmd(lab.host('router1')) == [
         'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-        'mount --bind "$0" "$1" && shift 2 && exec "$@"', str(kernel_dir / 'lib'), os.path.realpath('/lib64'),
+        'mount --bind "$0" "$1" && shift && exec "$@"', str(kernel_dir / 'lib'), os.path.realpath('/lib64'),
         str(kernel_dir / 'linux.uml')]
     State.data = {'kernels': {}}
     assert backend.kernel_cmd(lab.host('router1')) == ['linux.uml']
@@ -252,3 +252,30 @@ def test_build_script_takes_its_own_kernel_out_of_the_tree():
     assert 'dpkg --purge user-mode-linux' in script
     # the version file is the mark of a complete kernel directory (image.ensure checks it): written last
     assert script.index('>"$kerneldir/version"') > script.index('cp "$tree/usr/bin/linux.uml"')
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='mount namespaces need root (the lab tool runs as root)')
+def test_own_kernel_command_runs_the_kernel_with_its_arguments(tmp_path):
+    """The command really runs: the "kernel" (a script here) gets exactly the guest's arguments and sees the
+    library directory on /lib64; the host's /lib64 is untouched outside."""
+    from ecmplab_lib import uml  # pylint: disable=import-outside-toplevel
+    import shutil  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    kernel_dir = tmp_path / 'kernel-trixie-x'
+    (kernel_dir / 'lib').mkdir(parents=True)
+    (kernel_dir / 'version').write_text('6.12.113\n')
+    # the host's own loader in the library directory, so that the script's /bin/sh still starts
+    shutil.copy(os.path.realpath('/lib64/ld-linux-x86-64.so.2'), kernel_dir / 'lib' / 'ld-linux-x86-64.so.2')
+    (kernel_dir / 'lib' / 'marker').write_text('')
+    (kernel_dir / 'linux.uml').write_text('#!/bin/sh\necho "args:$*"\nls /lib64/marker\n')
+    (kernel_dir / 'linux.uml').chmod(0o755)
+
+    class State:  # pylint: disable=too-few-public-methods
+        dir = str(tmp_path)
+        data = {'kernels': {'trixie': str(kernel_dir)}}
+
+    lab = inventory.Lab('t', 'inv', _data(lab_release='trixie'))
+    cmd = uml.UmlBackend(lab, State()).kernel_cmd(lab.host('router1')) + ['umid=router1', 'mem=64M']
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ['args:umid=router1 mem=64M', '/lib64/marker']
+    assert not os.path.exists('/lib64/marker')
