@@ -230,7 +230,9 @@ def cmd_link(args, lab):
 
 def cmd_playbook(args, lab):
     state, _backend = _require_up(lab)
-    return subprocess.call(playbook_cmd(lab, args.playbook, args.args), env=playbook_env(lab, state), cwd=ROOT)
+    cmd = playbook_cmd(lab, args.playbook, args.args)
+    log('running %s' % cmd[0])  # which ansible (ECMPLAB_ANSIBLE_VENV): make core-matrix checks it
+    return subprocess.call(cmd, env=playbook_env(lab, state), cwd=ROOT)
 
 
 def cmd_demo(args, lab):

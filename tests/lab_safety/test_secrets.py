@@ -78,13 +78,16 @@ def site(*args):
     if os.environ.get('ECMP_SAFETY_LOG'):
         with open(os.path.join(os.environ['ECMP_SAFETY_LOG'], 'site-%d.log' % len(RUNS)), 'w') as handle:
             handle.write(output)
-    core = re.search(r'ansible-playbook \[core ([^\]]+)\]', output)
-    print('site.yml %s: rc %d, %.1f s, ansible-core %s' % (' '.join(args), res.returncode, time.monotonic() - start,
-                                                          core.group(1) if core else '?'))
+    ran = re.search(r'^ecmplab: running (\S+)$', res.stderr, re.M)
+    print('site.yml %s: rc %d, %.1f s, %s' % (' '.join(args), res.returncode, time.monotonic() - start,
+                                             ran.group(1) if ran else '?'))
     assert res.returncode == 0, output[-6000:]
     # make core-matrix runs this lab once per tested ansible-core (ECMPLAB_ANSIBLE_VENV): it must be that one
     if os.environ.get('ECMP_EXPECT_CORE'):
-        assert core and core.group(1) == os.environ['ECMP_EXPECT_CORE'], output[:300]
+        assert ran, res.stderr[-2000:]
+        assert ran.group(1) == os.path.join(os.environ['ECMPLAB_ANSIBLE_VENV'], 'bin', 'ansible-playbook')
+        version = subprocess.run([ran.group(1), '--version'], capture_output=True, text=True, check=True).stdout
+        assert version.startswith('ansible-playbook [core %s]' % os.environ['ECMP_EXPECT_CORE']), version
     return output
 
 
