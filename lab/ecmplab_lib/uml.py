@@ -96,10 +96,10 @@ class UmlBackend:
             safe_rmtree(stale, self.state.dir)
         cow = os.path.join(self.state.dir, 'disks', '%s.cow' % host.name)
         os.makedirs(os.path.dirname(cow), exist_ok=True)
-        cmd = ['ip', 'netns', 'exec', name] + self.kernel_cmd(host) + [
-               'umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
-               'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.base(host)),
-               'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
+        cmd = ['ip', 'netns', 'exec', name] + self.kernel_cmd(host)
+        cmd += ['umid=%s' % host.name, 'uml_dir=%s' % self.umldir,
+                'mem=%dM' % self.lab.memory, 'ubd0=%s,%s' % (cow, self.base(host)),
+                'root=/dev/ubda', 'rw', 'con=null', 'con0=null,fd:1', 'ssl=null'] + args
         cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
         console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
         os.makedirs(os.path.dirname(console), exist_ok=True)

@@ -80,7 +80,7 @@ def site(*args):
             handle.write(output)
     ran = re.search(r'^ecmplab: running (\S+)$', res.stderr, re.M)
     print('site.yml %s: rc %d, %.1f s, %s' % (' '.join(args), res.returncode, time.monotonic() - start,
-                                             ran.group(1) if ran else '?'))
+                                              ran.group(1) if ran else '?'))
     assert res.returncode == 0, output[-6000:]
     # make core-matrix runs this lab once per tested ansible-core (ECMPLAB_ANSIBLE_VENV): it must be that one
     if os.environ.get('ECMP_EXPECT_CORE'):
