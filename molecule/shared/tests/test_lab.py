@@ -280,7 +280,8 @@ def test_mh_sends_a_flow_to_the_same_real_server_through_every_director(lab):
     source = re.search(r'\bsrc (\S+)', client.check_output('ip route get %s' % vip)).group(1)
     count, base = 24, 40000 + (os.getpid() % 200) * 100
     ports = set(range(base, base + count))
-    rule = 'pref 90 from %s ipproto tcp sport %d-%d lookup 4242' % (source, base, base + count - 1)
+    # ipproto 6 = tcp: the lab image has no /etc/protocols, so `ipproto tcp` is refused
+    rule = 'pref 90 from %s ipproto 6 sport %d-%d lookup 4242' % (source, base, base + count - 1)
     answers = {}
     router.run_expect([0], 'ip rule add %s' % rule)
     try:
