@@ -276,11 +276,15 @@ class LabView:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15, check=False)
         deadline = time.monotonic() + timeout
         while True:
-            result = self.host(name).run('true')
-            if result.rc == 0:
+            try:
+                result = self.host(name).run('true')
+                rc, error = result.rc, result.stderr.strip()
+            except RuntimeError as exc:  # testinfra raises on ssh's own failure (255)
+                rc, error = 255, str(exc)
+            if rc == 0:
                 return
             if time.monotonic() > deadline:
-                raise LabError('no SSH on %s %ds after its reboot: %s' % (name, timeout, result.stderr.strip()))
+                raise LabError('no SSH on %s %ds after its reboot: %s' % (name, timeout, error))
             time.sleep(1)
 
     def tool_cmd(self, *args, python=None):

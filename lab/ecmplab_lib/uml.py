@@ -122,7 +122,13 @@ class UmlBackend:
         return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
                 'mount --bind "$0" "$1" && shift && exec "$@"', libs, os.path.realpath('/lib64'), kernel]
 
-    def check_alive(self, host):
+    def check_alive(self, host, grace=5.0):
+        """LabError with the console's tail when `host`'s guest is gone. Right after a halt and a new start the
+        guest can look gone for a moment (the old guest's exit removes its umid directory, pid file included,
+        while the new one starts): only a guest that stays gone for `grace` seconds counts as dead."""
+        deadline = time.monotonic() + grace
+        while not self.running(host) and time.monotonic() < deadline:
+            time.sleep(0.5)
         if not self.running(host):
             console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
             tail = ''
