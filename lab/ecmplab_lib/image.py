@@ -144,12 +144,18 @@ def ensure_all(backend, releases, force=False):
     return {release: ensure(backend, release, force) for release in sorted(set(releases))}
 
 
+def _tree_missing(p, backend):
+    """The root tree must be built: no tar yet, or (uml) the release's own kernel is incomplete (build.sh writes its
+    version file last)."""
+    missing_kernel = p['kernel'] is not None and backend in ('uml', 'both') and not os.path.exists(
+        os.path.join(p['kernel'], 'version'))
+    return not os.path.exists(p['tar']) or missing_kernel
+
+
 def ensure(backend, release=DEFAULT_RELEASE, force=False):
     """Make sure the image of `release` for `backend` (uml|podman|both) exists; return paths(release)."""
     p = paths(release)
-    missing_kernel = p['kernel'] is not None and backend in ('uml', 'both') and not os.path.exists(
-        os.path.join(p['kernel'], 'version'))
-    need_tree = force or not os.path.exists(p['tar']) or missing_kernel
+    need_tree = force or _tree_missing(p, backend)
     need_uml = backend in ('uml', 'both') and (force or not os.path.exists(p['uml']))
     need_podman = backend in ('podman', 'both') and (force or not podman_image_exists(p['podman']))
     if not (need_tree or need_uml or need_podman):
@@ -157,7 +163,7 @@ def ensure(backend, release=DEFAULT_RELEASE, force=False):
     with open(p['lock'], 'w', encoding='utf-8') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         start = time.monotonic()
-        if force or not os.path.exists(p['tar']) or missing_kernel:
+        if force or _tree_missing(p, backend):  # again under the lock: another build may have made it
             mirror = host_mirror()
             log('building the lab root tree %s (debootstrap %s, a few minutes)' % (p['tag'], release))
             if p['kernel']:

@@ -165,12 +165,12 @@ def ansible_venv(environ=None):
 
 
 def ansible_bin(name, environ=None):
-    chosen = (os.environ if environ is None else environ).get('ECMPLAB_ANSIBLE_VENV')
+    environ = os.environ if environ is None else environ
     venv = os.path.join(ansible_venv(environ), 'bin', name)
     if os.path.exists(venv):
         return venv
-    if chosen:
-        raise LabError('ECMPLAB_ANSIBLE_VENV=%s has no bin/%s' % (chosen, name))
+    if environ.get('ECMPLAB_ANSIBLE_VENV'):
+        raise LabError('ECMPLAB_ANSIBLE_VENV=%s has no bin/%s' % (environ['ECMPLAB_ANSIBLE_VENV'], name))
     found = shutil.which(name)
     if not found:
         raise LabError('%s not found (run `make deps`)' % name)

@@ -20,7 +20,7 @@ from conftest import INVENTORY, NAME, ROOT, STATE_DIR, retry
 from ecmplab_lib import facade  # pylint: disable=import-error
 
 # the collection (make collection links it into .ansible/collections; molecule.yml puts that on PYTHONPATH)
-from ansible_collections.ecmp.lvs.plugins.module_utils import frr  # pylint: disable=import-error
+from ansible_collections.ecmp.lvs.plugins.module_utils import frr, ipvs  # pylint: disable=import-error
 
 REQUESTS = 60
 
@@ -254,10 +254,10 @@ def _ipvs_client_ports(host, client, ports):
     """The source ports of `ports` that `host`'s IPVS connection table still holds for `client` (own or synced)."""
     found = set()
     for line in host.check_output('ipvsadm -Lnc').splitlines():
-        words = line.split()
-        if len(words) >= 4 and words[3].rsplit(':', 1)[0] == client and words[3].rsplit(':', 1)[-1].isdigit():
-            sport = int(words[3].rsplit(':', 1)[1])
-            if sport in ports:
+        words = line.split()  # pro expire state source virtual destination (after two header lines)
+        if len(words) >= 4 and words[0] in ('TCP', 'UDP', 'SCTP'):
+            address, sport = ipvs.split_hostport(words[3])
+            if address == client and sport in ports:
                 found.add(sport)
     return found
 
