@@ -21,9 +21,6 @@ except ImportError as exc:  # a virtualenv made before the lab package was on it
     raise ImportError('the lab package lab/ecmplab_lib is not importable (%s): run `make venv` (it puts lab/ on '
                       "the virtualenv's path) or set PYTHONPATH=lab" % exc) from exc
 
-# the collection (make collection links it into .ansible/collections; molecule.yml puts that on PYTHONPATH)
-from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net  # pylint: disable=import-error,wrong-import-order
-
 SETTINGS = facade.Settings()
 ROOT = facade.ROOT
 NAME = SETTINGS.name
@@ -65,6 +62,10 @@ DNS_NAME = 'whoami.lab.example'
 
 
 def normalised_services(lab):
+    """lvs_services as the roles read them (ecmp.lvs.lvs_services). The collection is imported here, not at the top:
+    the lab tool's own tests load this file without it (make collection links it into .ansible/collections;
+    molecule.yml puts that on PYTHONPATH)."""
+    from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net  # pylint: disable=import-error,import-outside-toplevel
     return lvs_net.lvs_services(lab.services, lab.hostvars)
 
 
