@@ -32,7 +32,7 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman molecule-trixie molecule-mixed test lab lab-up lab-down lab-status clean
+.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
@@ -158,6 +158,11 @@ molecule-trixie: deps
 
 molecule-mixed: deps
 	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s mixed
+
+# the service shapes (issue 15): UDP DNS, firewall-mark, virtual_server_group and sorry-server services on real IPVS
+# (inventories/lab-shapes, every host on Debian 13)
+molecule-shapes: deps
+	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s shapes
 
 molecule: molecule-default
 

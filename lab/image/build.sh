@@ -38,10 +38,11 @@ debootstrap --variant=minbase --cache-dir="$debcache/$suite" --include="$pkgs" "
 cp -a "$here/overlay/." "$tree/"
 # shellcheck disable=SC2016  # the script below runs inside the chroot, unexpanded on purpose
 chroot "$tree" /bin/sh -ec '
-    # lab-net runs early at every boot; daemons the roles (or a lab playbook: prometheus) configure stay off until
-    # they enable them
+    # lab-net runs early at every boot; daemons the roles (or a lab playbook: prometheus, dnsmasq, nftables)
+    # configure stay off until they enable them
     systemctl enable lab-net.service
-    systemctl disable frr.service keepalived.service prometheus.service >/dev/null 2>&1 || true
+    systemctl disable frr.service keepalived.service prometheus.service dnsmasq.service nftables.service \
+        >/dev/null 2>&1 || true
     # ctrl-alt-del (uml_mconsole cad) = clean poweroff
     ln -sf /lib/systemd/system/poweroff.target /etc/systemd/system/ctrl-alt-del.target
     # nothing periodic, no consoles, no first-boot work: guests boot straight to sshd

@@ -112,7 +112,8 @@ SERVICE_KEYS = ('name', 'vip', 'vips', 'vip_prefix', 'family', 'port', 'ports', 
 REAL_SERVER_KEYS = ('host', 'address', 'port', 'weight', 'health_check')
 SORRY_SERVER_KEYS = ('host', 'address', 'port', 'local')
 # The address keepalived is given for a director-local sorry server: IPVS forwards to a local address with its
-# "Local" method (the director's own socket answers; the VIP is a local address of every director).
+# DR transmitter, which sees the local route and hands the packet to the director's own stack, ipvsadm still shows
+# "Route" (the director's own socket answers; the VIP is a local address of every director).
 LOCAL_SORRY_ADDRESS = {4: '127.0.0.1', 6: '::1'}
 
 

@@ -53,6 +53,85 @@ def lab():
     return Lab()
 
 
+# The service shapes (issue 15) as the tests ask them: the lab's normalised services (the collection's own reading of
+# lvs_services, as the roles see them), the shape of each, the (VIP, port) a client asks and the IPVS service that
+# schedules it, and how a client asks it. The lab's UDP services are DNS (tests/lab/shapes_prepare.yml: dnsmasq on
+# every real server answers the TXT record DNS_NAME with its own name), its SCTP services a socat listener that
+# sends the host's name; the TCP ones HTTP (nginx's page names the host).
+DNS_NAME = 'whoami.lab.example'
+
+
+def normalised_services(lab):
+    """lvs_services as the roles read them (ecmp.lvs.lvs_services). The collection is imported here, not at the top:
+    the lab tool's own tests load this file without it (make collection links it into .ansible/collections;
+    molecule.yml puts that on PYTHONPATH)."""
+    from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net  # pylint: disable=import-error,import-outside-toplevel
+    return lvs_net.lvs_services(lab.services, lab.hostvars)
+
+
+def service_shapes(service):
+    """The shapes of a normalised service, e.g. {'udp', 'ops'} or {'tcp', 'fwmark', 'persistence'}."""
+    shapes = {service['protocol']}
+    if service.get('fwmark') is not None:
+        shapes.add('fwmark')
+    elif len(service.get('vips') or ()) > 1:
+        shapes.add('group')
+    for key in ('ops', 'sorry_server', 'persistence_timeout', 'persistence_granularity'):
+        if service.get(key):
+            shapes.add({'persistence_timeout': 'persistence', 'persistence_granularity': 'granularity'}.get(key, key))
+    return shapes
+
+
+def service_targets(service):
+    """[(vip, port, IPVS endpoint)] a client can ask of a normalised service: every VIP and port; the endpoint is
+    ('fwmark', N) for a firewall-mark service, else (protocol, 'vip:port') - the keys of lvs_model.ipvs_endpoints."""
+    targets = []
+    for vip in service.get('vips') or [service['vip']]:
+        for port in service.get('ports') or [service['port']]:
+            endpoint = (('fwmark', int(service['fwmark'])) if service.get('fwmark') is not None
+                        else (service['protocol'], '%s:%s' % (vip, port)))
+            targets.append((vip, port, endpoint))
+    return targets
+
+
+def ask_command(service, vip, port, count):
+    """A client shell command asking `vip`:`port` of `service` `count` times, one line per answer: the answering
+    host's name, or FAILED. tcp: an HTTP request (curl); udp: a DNS query of the TXT record DNS_NAME (dig); sctp:
+    an association that reads what the server sends (socat)."""
+    if service['protocol'] == 'tcp':
+        return ('for i in $(seq %d); do curl -s -m 2 --retry 2 --retry-delay 0 http://%s:%s/ || echo FAILED; done'
+                % (count, vip, port))
+    if service['protocol'] == 'udp':
+        return ('for i in $(seq %d); do a=$(dig +short +time=2 +tries=2 -p %s @%s TXT %s 2>/dev/null | grep -v "^;" '
+                '| tr -d \'"\'); echo "${a:-FAILED}"; done' % (count, port, vip, DNS_NAME))
+    if service['protocol'] == 'sctp':
+        return ('for i in $(seq %d); do a=$(timeout 5 socat -T 3 -u SCTP4:%s:%s STDOUT 2>/dev/null); '
+                'echo "${a:-FAILED}"; done' % (count, vip, port))
+    raise AssertionError('no client for a %s service (%s)' % (service['protocol'], service['name']))
+
+
+def ipvs_conns(host, endpoint):
+    """Connections IPVS on `host` scheduled for `endpoint` (('fwmark', N) or (protocol, 'vip:port')) since the
+    service was made (ipvsadm --stats --exact)."""
+    out = host.check_output('ipvsadm -L -n --stats --exact')
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == ('FWM' if endpoint[0] == 'fwmark' else endpoint[0].upper()) \
+                and words[1] == str(endpoint[1]):
+            return int(words[2])
+    raise AssertionError('no IPVS service %s %s in\n%s' % (endpoint[0], endpoint[1], out))
+
+
+def pytest_report_header(config):  # pylint: disable=unused-argument
+    """The services of the inventory under test and their shapes: which shape tests run here (the others skip)."""
+    try:
+        view = facade.LabView(NAME, INVENTORY, STATE_DIR)
+        shapes = ['%s (%s)' % (s['name'], ', '.join(sorted(service_shapes(s)))) for s in normalised_services(view)]
+    except Exception as exc:  # pylint: disable=broad-except  # a header never stops the run
+        return 'lab services: cannot read %s: %s' % (INVENTORY, exc)
+    return 'lab services of %s: %s' % (INVENTORY, '; '.join(shapes) or 'none')
+
+
 def retry(func, timeout=60, interval=1.0):
     """Call func() until it stops raising AssertionError or timeout seconds pass (then re-raise)."""
     deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from conftest import STATE_DIR, retry
+from conftest import STATE_DIR, normalised_services, retry
 from test_lab import _lab_tool, _routed_to, _run_lab_playbook, _vips
 
 PROM = '/var/lib/prometheus/node-exporter/ecmp_lvs.prom'
@@ -162,11 +162,14 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
     """Every real server of director1 fails its check: a tc flower filter on that director's fabric interface drops
     its TCP packets to the real servers (the checks time out). Not nftables: the lab's UML kernel has no ip/inet
     family. Not a `prohibit` route: keepalived takes the EACCES of connect() for a local error ("socket bind
-    failed. Rescheduling") and keeps the real server up (measured)."""
+    failed. Rescheduling") and keeps the real server up (measured). The VIPs that must go are those gated by a
+    service with a TCP-based check (_tcp_gated_vips): a VIP of only a DNS (UDP) check or of a service with a sorry
+    server stays announced."""
     name = lab.groups['directors'][0]
     host = lab.host(name)
     router = lab.host(lab.groups['routers'][0])
-    vips = _vips(lab)
+    vips = _tcp_gated_vips(lab)
+    assert vips, 'no VIP of the lab is gated by a TCP-based health check'
     rs_addresses = [lab.address(rs) for rs in lab.groups['realservers']]
     dev = json.loads(host.check_output('ip -j route get %s' % rs_addresses[0]))[0]['dev']
     try:
@@ -197,6 +200,21 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
         for index in range(len(rs_addresses)):
             host.run('tc filter del dev %s egress pref %d' % (dev, 100 + index))
     retry(_routed_to(router, vips, lab.address(name), True), timeout=60)
+
+
+# the checks that connect over TCP (a tc filter dropping TCP to the real servers fails them)
+TCP_CHECKS = ('http_get', 'ssl_get', 'tcp')
+
+
+def _tcp_gated_vips(lab):
+    """The VIPs withdrawn when every TCP connection to the real servers fails: those of a service that gates its
+    VIPs (no sorry server, checked) and has a TCP-based checker (all of a real server's checkers must pass)."""
+    vips = set()
+    for service in normalised_services(lab):
+        checks = service.get('health_checks') or [service['health_check']]
+        if service.get('sorry_server') is None and any(hc['type'] in TCP_CHECKS for hc in checks):
+            vips.update(service.get('vips') or [service['vip']])
+    return sorted(vips)
 
 
 @pytest.mark.long

@@ -302,7 +302,7 @@ def test_seed_001_renders_as_the_seed(rendered):
     vs = block(seed, 'virtual_server 10.99.100.10 80')
     assert vs[:9] == ['delay_loop 5', 'lb_algo wrr', 'lb_kind DR', 'protocol TCP', 'persistence_timeout 60',
                       'persistence_granularity 255.255.255.255', 'quorum 1', 'inhibit_on_failure',
-                      '# the director itself below quorum (IPVS "Local" forwarding: a service on this director answers)']
+                      '# the director itself below quorum (IPVS delivers to a local address locally: a service on this director answers)']
     assert 'sorry_server 127.0.0.1 80' in vs and 'weight 10' in vs
     assert block(seed, 'HTTP_GET') == ['url {', 'path /', 'status_code 200', '}', 'connect_port 80',
                                        'connect_timeout 2', 'retry 1', 'delay_before_retry 1']
