@@ -48,6 +48,7 @@ HOST_PROGRAMS = {
     'modprobe': 'kmod',                 # preflight host tests (modprobe --dry-run)
     'keepalived': 'keepalived',         # keepalived --config-test of rendered configs
     'nft': 'nftables',                  # nft -c -f of the rendered firewall-mark table (tests/unit/roles)
+    'iptables-legacy-restore': 'iptables',  # --test of the iptables-legacy firewall-mark chain (tests/unit/roles)
     'ipvsadm': 'ipvsadm',
     'vtysh': 'frr',                     # frr.conf validation, preflight host tests
     '/usr/lib/frr/zebra': 'frr',        # preflight reads the FRR version from it

@@ -1,9 +1,9 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The data path of the service shapes of issue 15 on real IPVS (molecule scenario "shapes", inventories/lab-shapes):
-a UDP DNS service with one-packet scheduling and DNS_CHECK, persistence with a netmask, a virtual_server_group and a
-director-local sorry server; a firewall-mark service (80 + 443 with persistence) where the inventory has one - not in
-inventories/lab-shapes: the lab's UML kernels have no nftables for IPv4, which the directors mark with.
+a UDP DNS service with one-packet scheduling and DNS_CHECK, persistence with a netmask, a virtual_server_group, a
+director-local sorry server, SCTP and a firewall-mark service (80 + 443 with persistence; inventories/lab-shapes marks
+with director_fwmark_backend iptables-legacy: the lab's UML kernels have no nftables for IPv4).
 
 Each test runs where the inventory has a service of its shape and skips elsewhere, naming the shape it looks for
 (the report header lists the lab's services and their shapes). What the real servers serve is set up by
@@ -165,19 +165,45 @@ def _pin(lab, source, vip, director):
     return 'ip rule del %s; ip route flush table 4243' % rule
 
 
+def _marks(host, backend):
+    """The firewall marks a director's packet filter holds: {(vip, port): mark} of the role's own table (nftables) or
+    chain (iptables-legacy), read from the kernel."""
+    marks = {}
+    if backend == 'iptables-legacy':
+        # -A ECMP_LVS_FWMARK -d 10.99.100.70/32 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x7/0xffffffff
+        rule = re.compile(r'^-A ECMP_LVS_FWMARK -d (\S+)/32 -p \w+ (?:-m \w+ )?--dport (\d+) '
+                          r'-j MARK --set-xmark (0x[0-9a-f]+)/0xffffffff$')
+        # the chain is jumped to from PREROUTING (first), or it marks nothing
+        assert '-A PREROUTING -j ECMP_LVS_FWMARK' in host.check_output('iptables-legacy -t mangle -S PREROUTING')
+        for line in host.check_output('iptables-legacy -t mangle -S ECMP_LVS_FWMARK').splitlines():
+            match = rule.match(line.strip())
+            if match:
+                marks[(match.group(1), int(match.group(2)))] = int(match.group(3), 16)
+        return marks
+    table = host.check_output('nft list table ip ecmp_lvs_fwmark')
+    for vips, ports, mark in re.findall(r'ip daddr \{ ([^}]+) \} \w+ dport \{ ([^}]+) \} meta mark set (0x[0-9a-f]+)',
+                                        table):
+        for vip in vips.split(', '):
+            for port in ports.split(', '):
+                marks[(vip.strip(), int(port))] = int(mark, 16)
+    return marks
+
+
 def test_fwmark_service_marks_both_ports_with_persistence(lab):
-    """The directors mark the VIP's ports with nftables (their table ecmp_lvs_fwmark) and IPVS schedules both ports
-    as one service (FWM); with persistence the same client gets the same real server on every port
-    (_assert_persistence). Needs nftables' ip family in the directors' kernel: the lab's UML kernels (6.1, 6.12)
-    have none, so inventories/lab-shapes has no firewall-mark service and this test skips there."""
+    """The directors mark the VIP's ports with their director_fwmark_backend (nftables: their table ecmp_lvs_fwmark;
+    iptables-legacy: their mangle chain ECMP_LVS_FWMARK) and IPVS schedules both ports as one service (FWM); with
+    persistence the same client gets the same real server on every port (_assert_persistence)."""
     service = _service(lab, lambda s: _is_fwmark(s) and _is_persistent(s),
-                       'persistent firewall-mark (several ports)',
-                       why='none of the lab inventories: the UML kernels have no nftables for IPv4')
+                       'persistent firewall-mark (several ports)')
     vip, mark, ports = service['vip'], int(service['fwmark']), service['ports']
     for name in lab.groups['directors']:
-        table = lab.host(name).check_output('nft list table ip ecmp_lvs_fwmark')
-        assert re.search(r'ip daddr %s tcp dport \{ %s \} meta mark set 0x%08x' % (
-            re.escape(vip), ', '.join(str(p) for p in ports), mark), table), '%s:\n%s' % (name, table)
+        backend = lab.hostvars[name].get('director_fwmark_backend', 'nftables')
+        marks = _marks(lab.host(name), backend)
+        want = {(vip, int(port)): mark for port in ports}
+        assert {key: value for key, value in marks.items() if key[0] == vip} == want, (
+            '%s (%s): marks %s, want %s' % (name, backend, marks, want))
+        # IPVS has the service under its mark (FWM), not per port
+        assert re.search(r'^FWM\s+%d\b' % mark, lab.host(name).check_output('ipvsadm -L -n'), re.M), name
     _assert_persistence(lab, service)
 
 
@@ -385,7 +411,6 @@ def test_service_shapes_selected(lab):
     if lab.name != 'molecule-shapes' and not lab.inventory.rstrip('/').endswith('lab-shapes'):
         pytest.skip('not the shapes lab (%s): shapes present %s' % (lab.inventory, shapes))
     present = set().union(*(set(v) for v in shapes.values()))
-    # no firewall-mark service: the lab's UML kernels have no nftables for IPv4 (inventories/lab-shapes, lvs.yml)
-    missing = {'udp', 'ops', 'sctp', 'persistence', 'granularity', 'group', 'sorry_server'} - present
+    missing = {'udp', 'ops', 'sctp', 'persistence', 'granularity', 'group', 'sorry_server', 'fwmark'} - present
     assert not missing, 'inventories/lab-shapes lost the shapes %s' % sorted(missing)
     assert DNS_NAME

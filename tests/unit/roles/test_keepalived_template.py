@@ -176,6 +176,25 @@ PLAYBOOK = """\
       loop: "{{{{ cases | dict2items }}}}"
       loop_control:
         label: "{{{{ item.key }}}}"
+    - name: Render roles/director/templates/iptables-fwmark.rules.j2 per case with firewall-mark services
+      ansible.builtin.template:
+        src: {role}/templates/iptables-fwmark.rules.j2
+        dest: "{{{{ out }}}}/{{{{ item.key }}}}.iptables"
+        mode: "0600"
+      vars:
+        lvs_services: "{{{{ item.value.services }}}}"
+      when: item.value.services | selectattr('fwmark', 'defined') | list | length > 0
+      loop: "{{{{ cases | dict2items }}}}"
+      loop_control:
+        label: "{{{{ item.key }}}}"
+    - name: Render roles/director/templates/ecmp-lvs-fwmark.service.j2 per backend
+      ansible.builtin.template:
+        src: {role}/templates/ecmp-lvs-fwmark.service.j2
+        dest: "{{{{ out }}}}/fwmark-{{{{ item }}}}.service"
+        mode: "0600"
+      vars:
+        director_fwmark_backend: "{{{{ item }}}}"
+      loop: [nftables, iptables-legacy]
     - name: Render roles/director/templates/announce.json.j2 per case
       ansible.builtin.template:
         src: {role}/templates/announce.json.j2
@@ -210,8 +229,9 @@ def rendered(tmp_path_factory):
     assert proc.returncode == 0, proc.stdout
     return dict([(case, (tmp / (case + '.conf')).read_text()) for case in CASES]
                 + [(case + '.json', (tmp / (case + '.json')).read_text()) for case in CASES]
-                + [(case + '.nft', (tmp / (case + '.nft')).read_text()) for case in CASES
-                   if (tmp / (case + '.nft')).exists()])
+                + [(case + ext, (tmp / (case + ext)).read_text()) for case in CASES for ext in ('.nft', '.iptables')
+                   if (tmp / (case + ext)).exists()]
+                + [(unit.name, unit.read_text()) for unit in tmp.glob('fwmark-*.service')])
 
 
 CHECKERS = dict(release_root.checkers())
@@ -394,3 +414,58 @@ def test_nftables_marks_of_the_fwmark_services(rendered, tmp_path):
     path.write_text(text.replace('0x0000000a', '0x1000000000'))        # the check is able to fail
     assert subprocess.run(['nft', '-c', '-f', str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           check=False).returncode != 0
+
+
+needs_iptables = pytest.mark.skipif(not shutil.which('iptables-legacy-restore'),
+                                    reason='iptables-legacy-restore (apt-get install iptables) needed')
+
+
+@needs_tools
+@needs_iptables
+def test_iptables_legacy_marks_of_the_fwmark_services(rendered, tmp_path):
+    """director_fwmark_backend iptables-legacy: one rule per VIP and port in the role's own mangle chain, checked by
+    iptables-legacy-restore itself as the role's template validation does (--test --noflush: nothing is loaded)."""
+    assert sorted(case for case in rendered if case.endswith('.iptables')) == ['fwmark.iptables']
+    text = rendered['fwmark.iptables']
+    rules = [line for line in text.splitlines() if line.startswith('-A ')]
+    mark_a, mark_b = '-j MARK --set-xmark 0x0000000a/0xffffffff', '-j MARK --set-xmark 0x0000000b/0xffffffff'
+    assert rules == [
+        '-A ECMP_LVS_FWMARK -d 10.99.100.10/32 -p tcp --dport 80 ' + mark_a,
+        '-A ECMP_LVS_FWMARK -d 10.99.100.10/32 -p tcp --dport 443 ' + mark_a,
+        '-A ECMP_LVS_FWMARK -d 10.99.100.11/32 -p tcp --dport 80 ' + mark_a,
+        '-A ECMP_LVS_FWMARK -d 10.99.100.11/32 -p tcp --dport 443 ' + mark_a,
+        '-A ECMP_LVS_FWMARK -d 10.99.100.12/32 -p udp --dport 53 ' + mark_b,
+        '-A ECMP_LVS_FWMARK -d 10.99.100.12/32 -p udp --dport 5353 ' + mark_b]
+    # only the role's own chain: no rule of another chain, no flush of the table
+    assert [line for line in text.splitlines() if line.startswith((':', '*', 'COMMIT'))] == [
+        '*mangle', ':ECMP_LVS_FWMARK - [0:0]', 'COMMIT']
+    path = tmp_path / 'fwmark.iptables'
+    path.write_text(text)
+    check = ['iptables-legacy-restore', '--test', '--noflush', str(path)]
+    proc = subprocess.run(check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout
+    path.write_text(text.replace('0x0000000a/', '0x1000000000/'))      # the check is able to fail
+    assert subprocess.run(check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False).returncode != 0
+
+
+@needs_tools
+def test_fwmark_unit_loads_and_removes_the_marks_of_its_backend(rendered):
+    """ecmp-lvs-fwmark.service per director_fwmark_backend: nftables loads and deletes its table; iptables-legacy
+    restores its chain without flushing the table, jumps to it from PREROUTING once (checked before it inserts) and
+    removes jump, rules and chain when stopped (each stop command may fail: '-')."""
+    def lines(unit, key):
+        return [line.split('=', 1)[1] for line in rendered[unit].splitlines() if line.startswith(key + '=')]
+    nft = 'fwmark-nftables.service'
+    assert lines(nft, 'ExecStart') == lines(nft, 'ExecReload') == ['/usr/sbin/nft -f /etc/ecmp-lvs/fwmark.nft']
+    assert lines(nft, 'ExecStop') == ['-/usr/sbin/nft delete table ip ecmp_lvs_fwmark']
+    ipt = 'fwmark-iptables-legacy.service'
+    assert lines(ipt, 'ExecStart') == lines(ipt, 'ExecReload') == [
+        '/usr/sbin/iptables-legacy-restore --noflush /etc/ecmp-lvs/fwmark.iptables',
+        "/bin/sh -c '/usr/sbin/iptables-legacy -t mangle -C PREROUTING -j ECMP_LVS_FWMARK 2>/dev/null || "
+        "/usr/sbin/iptables-legacy -t mangle -I PREROUTING 1 -j ECMP_LVS_FWMARK'"]
+    assert lines(ipt, 'ExecStop') == ['-/usr/sbin/iptables-legacy -t mangle -D PREROUTING -j ECMP_LVS_FWMARK',
+                                      '-/usr/sbin/iptables-legacy -t mangle -F ECMP_LVS_FWMARK',
+                                      '-/usr/sbin/iptables-legacy -t mangle -X ECMP_LVS_FWMARK']
+    for unit in (nft, ipt):
+        assert 'Before=keepalived.service' in rendered[unit].splitlines()
