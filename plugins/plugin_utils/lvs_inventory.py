@@ -208,6 +208,22 @@ def inventory_view(variables, loader):
             inventory.get_groups_dict())
 
 
+def rollout_hosts(role, cluster_list, groups):
+    """The hosts of ``role`` (e.g. ``directors``) of every cluster in rollout order: round robin over the
+    clusters (``a1, b1, a2, b2, a3, ...``), so that with :func:`rollout_serial` the first batch changes one host
+    of each cluster (a canary per cluster) and no later batch changes every host of a cluster."""
+    columns = [list(groups.get(names[role]) or []) for names in cluster_list]
+    hosts = []
+    for index in range(max([len(c) for c in columns] or [0])):
+        hosts.extend(column[index] for column in columns if index < len(column))
+    return _unique(hosts)
+
+
+def rollout_serial(cluster_list):
+    """The default batches (play keyword ``serial``) of the directors: a canary per cluster, then half of them."""
+    return [len(cluster_list), '50%']
+
+
 def role_pattern(pattern, cluster_list):
     """A host pattern whose role words (``routers``, ``directors``, ``realservers``) name the groups of every
     cluster: ``localhost:directors`` -> ``localhost:lb_nodes:site_b_directors``. Other terms are kept."""

@@ -121,3 +121,25 @@ def test_messages_name_the_inventory_groups():
     # BGP needs a router (b_edge) or router_peers: the error names the cluster's group
     errors, _warnings, _report = lvs_inventory.validate(hostvars, groups, {})
     assert any("router_peers: None and the b_edge group is empty" in e for e in errors), errors
+
+
+def test_rollout_order_gives_every_cluster_a_canary_and_never_a_whole_cluster_in_one_batch():
+    """site.yml's Directors play with several clusters: round robin over the clusters, batches [clusters, 50%]."""
+    groups = {'a_lb': ['a1'], 'b_lb': ['b1', 'b2'], 'c_lb': ['c1', 'c2', 'c3', 'c4']}
+    cluster_list = [{'routers': x + '_edge', 'directors': x + '_lb', 'realservers': x + '_web'} for x in 'abc']
+    hosts = lvs_inventory.rollout_hosts('directors', cluster_list, groups)
+    assert hosts == ['a1', 'b1', 'c1', 'b2', 'c2', 'c3', 'c4']
+    serial = lvs_inventory.rollout_serial(cluster_list)
+    assert serial == [3, '50%']
+    # Ansible's batches: the first of serial[0] hosts, then 50 % of all hosts (rounded down, at least 1)
+    first, rest = hosts[:serial[0]], hosts[serial[0]:]
+    size = max(1, len(hosts) * 50 // 100)
+    batches = [first] + [rest[i:i + size] for i in range(0, len(rest), size)]
+    assert batches[0] == ['a1', 'b1', 'c1']      # one canary per cluster
+    for members in groups.values():
+        for batch in batches:
+            if len(members) > 1:
+                assert not set(members) <= set(batch), (members, batch)
+        # every cluster's canary went alone (in its cluster) in the first batch
+        assert members[0] in batches[0]
+    assert lvs_inventory.rollout_serial([lvs_inventory.DEFAULT_GROUPS]) == [1, '50%']
