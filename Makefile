@@ -86,8 +86,11 @@ collection:
 	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn ../../../.. $(COLL_LINK)
 
 # unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host
+# the podman lab of the installed collection (tests/packaging/test_infra_repo.py) runs in `make safety`
+INFRA_LAB_TEST := tests/packaging/test_infra_repo.py
 unit: venv collection
-	$(PY) -m pytest -q tests/unit tests/negative tests/packaging lab/tests $(wildcard tests/integration_host)
+	$(PY) -m pytest -q tests/unit tests/negative tests/packaging lab/tests $(wildcard tests/integration_host) \
+	  --deselect $(INFRA_LAB_TEST)
 
 sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh
@@ -138,9 +141,10 @@ core-matrix: deps collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v
 	  echo "== ansible-core $$v passed in $$(( $$(date +%s) - start )) s"; \
 	done
 
-# secrets never in the ansible output (site.yml -v --diff, check mode) but in frr.conf: a podman lab of its own
-safety: deps
-	$(PY) -m pytest -q tests/lab_safety
+# secrets never in the ansible output (site.yml -v --diff, check mode) but in frr.conf: a podman lab of its own; the
+# installed collection converging an infra repo's inventory (own group names, two clusters): another
+safety: deps collection
+	$(PY) -m pytest -q -s tests/lab_safety $(INFRA_LAB_TEST)
 
 # ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
 # the default scenario (`molecule test`): real IPVS kernels (UML), part of `make test`

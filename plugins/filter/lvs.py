@@ -138,6 +138,14 @@ def lvs_status(directors, routers, services):
         raise AnsibleFilterError('lvs_status: %s: %s' % (type(exc).__name__, to_native(exc)))
 
 
+def lvs_status_combine(reports):
+    try:
+        return lvs_status_utils.combine([(item['cluster'], item['report']) for item in reports])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError('lvs_status_combine: not a list of {cluster, report} (%s: %s)'
+                                 % (type(exc).__name__, to_native(exc)))
+
+
 def lvs_status_table(report):
     try:
         return lvs_status_utils.table(report)
@@ -173,4 +181,5 @@ class FilterModule(object):
             'ospf_networks': ospf_networks,
             'lvs_status': lvs_status,
             'lvs_status_table': lvs_status_table,
+            'lvs_status_combine': lvs_status_combine,
         }

@@ -10,7 +10,8 @@ name: validate_inventory
 short_description: Validate the ecmp.lvs inventory while a play's hosts are templated (cannot be skipped)
 version_added: "0.1.0"
 description:
-  - "Returns its argument (a host pattern) unchanged. Used in the C(hosts) keyword of the first play of
+  - "Returns its argument (a host pattern) with the role words C(routers), C(directors), C(realservers) turned into
+    the inventory's groups, as P(ecmp.lvs.role_hosts#lookup) does. Used in the C(hosts) keyword of the first play of
     C(playbooks/site.yml) and C(playbooks/drain.yml): Ansible templates C(hosts) before it runs the play, whatever
     C(--limit), C(--tags), C(--skip-tags), C(--step) or C(--start-at-task) say."
   - "When the run could skip the validation task of that play (C(--start-at-task), C(--skip-tags), C(--step)), it
@@ -51,7 +52,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _raw:
-  description: The host pattern, unchanged.
+  description: The host pattern, its role words turned into the inventory's groups (P(ecmp.lvs.role_hosts#lookup)).
   type: list
   elements: str
 '''
@@ -79,7 +80,13 @@ class LookupModule(LookupBase):
         cliargs = context.CLIARGS
         if self.get_option('always') or task_can_be_skipped(cliargs):
             self._validate(cliargs, variables or {})
-        return list(terms)
+        # the role words of the pattern -> the inventory's groups (as ecmp.lvs.role_hosts); an inventory whose
+        # group variables are broken keeps the words (the validation task lists the errors)
+        hostvars, groups = lvs_inventory.inventory_view(variables or {}, self._loader)
+        cluster_list, errors = lvs_inventory.cluster_groups(hostvars, groups)
+        if errors:
+            return list(terms)
+        return [lvs_inventory.role_pattern(term, cluster_list) for term in terms]
 
     def _validate(self, cliargs, variables):
         sources = list(cliargs.get('inventory') or [])

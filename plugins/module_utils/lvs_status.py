@@ -383,6 +383,27 @@ def aggregate(directors, routers, services):
     return report
 
 
+def combine(reports):
+    """The report of several load-balancer clusters (``[(name, report of aggregate())]``, name: the director
+    group): the report itself for one cluster; else ``{'verdict' (the worst), 'summary', 'problems' (every problem
+    of every cluster, prefixed ``cluster NAME:``), 'vips': {}, 'directors': {}, 'routers': {}, 'clusters': {name:
+    report}}``."""
+    reports = list(reports or [])
+    if len(reports) == 1:
+        return reports[0][1]
+    problems = []
+    for name, report in reports:
+        for vip, rep in sorted(report['vips'].items()):
+            problems.extend('cluster %s: VIP %s: %s' % (name, vip, p) for p in rep['problems'])
+        problems.extend('cluster %s: %s' % (name, p) for p in report['problems'])
+    verdict = _worst([report['verdict'] for _name, report in reports])
+    return {'verdict': verdict, 'problems': problems, 'vips': {}, 'directors': {}, 'routers': {},
+            'clusters': dict(reports),
+            'summary': '%s: %d cluster(s): %s' % (verdict.upper(), len(reports),
+                                                  '; '.join('%s %s' % (name, report['verdict'].upper())
+                                                            for name, report in reports))}
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # the table of playbooks/status.yml
 
@@ -398,7 +419,16 @@ def _short_rs(health):
 
 
 def table(report):
-    """Text lines: one table per VIP, the fleet problems, the verdict line last."""
+    """Text lines: one table per VIP, the fleet problems, the verdict line last (per cluster when the report
+    has several, :func:`combine`)."""
+    if 'clusters' in report:
+        lines = []
+        for name, sub_report in sorted(report['clusters'].items()):
+            lines.append('=== cluster %s' % name)
+            lines.extend(table(sub_report))
+            lines.append('')
+        lines.append(report['summary'])
+        return lines
     lines = []
     for vip, rep in sorted(report['vips'].items()):
         lines.append('VIP %s: %s' % (vip, rep['verdict'].upper()))

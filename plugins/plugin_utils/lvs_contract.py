@@ -43,6 +43,22 @@ CONTRACT = {
                            '(or C(vips)) is read here, through the C(ecmp.lvs.lvs_vips) filter, to compute the default of '
                            'I(realserver_vips).'],
         }),
+    'lvs_router_group': dict(
+        type='str', default='routers', roles=('director',),
+        description=['The inventory group of the routers (of this load-balancer cluster): the BGP neighbors of '
+                     'this director and the routers whose routes the rollout gate waits for.']),
+    'lvs_director_group': dict(
+        type='str', default='directors', roles=ROUTING_ROLES,
+        description={
+            'router': ['The inventory group of the directors (of this load-balancer cluster): the BGP neighbors '
+                       'and the nexthops of this router, and the directors whose drain it honours.'],
+            'director': ['The inventory group of the directors (of this load-balancer cluster), e.g. the '
+                         'directors a drain counts.'],
+        }),
+    'lvs_realserver_group': dict(
+        type='str', default='realservers', roles=(),
+        description=['The inventory group of the real servers (of this load-balancer cluster): '
+                     'C(real_servers[].host) must be in it.']),
     'lvs_address': dict(
         type='str', default=COMPUTED, roles=ALL_ROLES,
         description={

@@ -108,24 +108,166 @@ def controller_values(task_vars, template):
     return values, errors
 
 
+DEFAULT_GROUPS = dict(zip(lvs_validate.ROLE_GROUPS, lvs_validate.ROLE_GROUPS))
+
+
+def _group_names(host, values, errors):
+    """``{role: group}`` that a host's lvs_router_group, lvs_director_group, lvs_realserver_group name."""
+    names = dict(DEFAULT_GROUPS)
+    for role, var in sorted(lvs_validate.GROUP_VARS.items()):
+        value = values.get(var)
+        if value is None or value == '':
+            continue
+        if isinstance(value, str) and lvs_validate.GROUP_NAME_RE.match(value):
+            names[role] = value
+        else:
+            errors.append("hostvars['%s'].%s: %s is not an inventory group name (letters, digits, _)"
+                          % (host, var, lvs_validate.fmt_value(value)))
+    return names
+
+
+def clusters(extracted, groups):
+    """``([{role: group}], [errors])``: the load-balancer clusters of an inventory, sorted by director group.
+
+    A cluster is the router, director and real-server groups that its hosts name with ``lvs_router_group``,
+    ``lvs_director_group`` and ``lvs_realserver_group`` (default ``routers``, ``directors``, ``realservers``): a
+    host belongs to the cluster of its own three names when it is in one of those groups. Every member of a
+    cluster's groups must name that cluster (a host in the groups of two clusters, or whose variables name another
+    cluster, is an error). Without any host in a role group: one cluster of the default names (which the validation
+    then finds without directors).
+    """
+    errors = []
+    found = []
+    names_of = {}
+    for host in _hosts(groups):
+        names = _group_names(host, extracted.get(host, {}), errors)
+        names_of[host] = names
+        if any(host in (groups.get(names[role]) or []) for role in lvs_validate.ROLE_GROUPS) and names not in found:
+            found.append(names)
+    for names in found:
+        for role in lvs_validate.ROLE_GROUPS:
+            for host in groups.get(names[role]) or []:
+                own = names_of.get(host, DEFAULT_GROUPS)
+                if own != names:
+                    errors.append("groups['%s']: host %s is a %s of the cluster of groups['%s'], but its "
+                                  'lvs_router_group / lvs_director_group / lvs_realserver_group name the cluster '
+                                  "of groups['%s'] - a host belongs to one load-balancer cluster; set these three "
+                                  'variables once per cluster (group_vars of a parent group of its hosts)'
+                                  % (names[role], host, role[:-1], names['directors'], own['directors']))
+    seen = {}
+    for names in found:
+        if names['directors'] in seen:
+            errors.append("groups['%s']: the directors of two clusters (routers %s / %s) - one director group "
+                          'per cluster' % (names['directors'], seen[names['directors']]['routers'], names['routers']))
+        seen[names['directors']] = names
+    found.sort(key=lambda names: names['directors'])
+    return (found or [dict(DEFAULT_GROUPS)]), _unique(errors)
+
+
+def _unique(items):
+    result = []
+    for item in items:
+        if item not in result:
+            result.append(item)
+    return result
+
+
+def _per_cluster(results):
+    """The messages of every cluster (``[(director group, [message])]``): one said of every cluster (e.g. about a
+    host variable, checked on every host each time) once as it is, the others prefixed ``cluster <group>:``."""
+    if len(results) == 1:
+        return list(results[0][1])
+    everywhere = set.intersection(*(set(messages) for _name, messages in results))
+    out = []
+    for name, messages in results:
+        out.extend(m if m in everywhere else 'cluster %s: %s' % (name, m) for m in messages)
+    return out
+
+
+def cluster_groups(hostvars, groups):
+    """:func:`clusters` of a live inventory (``hostvars`` as Ansible gives it): only the group variables are read."""
+    groups = dict(groups or {})
+    extracted, errors = extract(hostvars, groups, names=tuple(sorted(lvs_validate.GROUP_VARS.values())))
+    cluster_list, cluster_errors = clusters(extracted, groups)
+    return cluster_list, _unique(errors + cluster_errors)
+
+
+def inventory_view(variables, loader):
+    """``(hostvars, groups)`` while a play's ``hosts`` is templated: the executor's own when the lookup got them,
+    else the inventory sources of the command line loaded again."""
+    if variables.get('hostvars') is not None and variables.get('groups') is not None:
+        return variables['hostvars'], variables['groups']
+    # imported here: the unit tests of this module run without an inventory
+    from ansible import context  # pylint: disable=import-outside-toplevel
+    from ansible.inventory.manager import InventoryManager  # pylint: disable=import-outside-toplevel
+    from ansible.vars.hostvars import HostVars  # pylint: disable=import-outside-toplevel
+    from ansible.vars.manager import VariableManager  # pylint: disable=import-outside-toplevel
+    inventory = InventoryManager(loader=loader, sources=list(context.CLIARGS.get('inventory') or []))
+    variable_manager = VariableManager(loader=loader, inventory=inventory)
+    return (HostVars(inventory=inventory, variable_manager=variable_manager, loader=loader),
+            inventory.get_groups_dict())
+
+
+def rollout_hosts(role, cluster_list, groups):
+    """The hosts of ``role`` (e.g. ``directors``) of every cluster in rollout order: round robin over the
+    clusters (``a1, b1, a2, b2, a3, ...``), so that with :func:`rollout_serial` the first batch changes one host
+    of each cluster (a canary per cluster) and no later batch changes every host of a cluster."""
+    columns = [list(groups.get(names[role]) or []) for names in cluster_list]
+    hosts = []
+    for index in range(max([len(c) for c in columns] or [0])):
+        hosts.extend(column[index] for column in columns if index < len(column))
+    return _unique(hosts)
+
+
+def rollout_serial(cluster_list):
+    """The default batches (play keyword ``serial``) of the directors: a canary per cluster, then half of them."""
+    return [len(cluster_list), '50%']
+
+
+def role_pattern(pattern, cluster_list):
+    """A host pattern whose role words (``routers``, ``directors``, ``realservers``) name the groups of every
+    cluster: ``localhost:directors`` -> ``localhost:lb_nodes:site_b_directors``. Other terms are kept."""
+    terms = []
+    for term in str(pattern).split(':'):
+        if term in lvs_validate.ROLE_GROUPS:
+            terms.extend(names[term] for names in cluster_list)
+        else:
+            terms.append(term)
+    return ':'.join(_unique(terms))
+
+
 def validate(hostvars, groups, controller_vars, default_ecmp_width=lvs_validate.DEFAULT_ECMP_WIDTH,
              fail_on_warnings=False, drain=False):
     """Run the whole validation: ``(errors, warnings, report)``; never raises for bad input.
 
+    Every load-balancer cluster (:func:`clusters`) is validated on its own; with several, each message says which
+    (``cluster <director group>:``) and the report lists the hosts and services of all of them.
     ``drain``: also check the variables of ``playbooks/drain.yml`` (``lvs_drain*`` in ``controller_vars``).
     """
     groups = dict(groups or {})
     extracted, errors = extract(hostvars, groups)
-    try:
-        report = lvs_validate.validate_inventory(extracted, groups, controller_vars, default_ecmp_width,
-                                                 drain=drain)
-    except LvsModelError as exc:  # e.g. netaddr missing on the controller
-        report = dict(EMPTY_REPORT, errors=[to_native(exc)])
-    errors = errors + list(report['errors'])
-    warnings = list(report['warnings'])
+    cluster_list, cluster_errors = clusters(extracted, groups)
+    errors = errors + cluster_errors
+    merged = dict((key, []) for key in EMPTY_REPORT)
+    found = {'errors': [], 'warnings': []}
+    for names in cluster_list:
+        try:
+            report = lvs_validate.validate_inventory(extracted, groups, controller_vars, default_ecmp_width,
+                                                     drain=drain, group_names=names)
+        except LvsModelError as exc:  # e.g. netaddr missing on the controller
+            report = dict(EMPTY_REPORT, errors=[to_native(exc)])
+        for key in found:
+            found[key].append((names['directors'], report[key]))
+        for key in ('services', 'vips', 'directors', 'routers', 'realservers'):
+            merged[key].extend(report[key])
+    errors = _unique(errors + _per_cluster(found['errors']))
+    warnings = _unique(_per_cluster(found['warnings']))
+    merged.update(errors=errors, warnings=warnings, clusters=cluster_list)
+    if errors:
+        merged['services'] = []
     if fail_on_warnings:
         errors.extend('warning: %s' % w for w in warnings)
-    return errors, warnings, report
+    return errors, warnings, merged
 
 
 def failure_message(errors):

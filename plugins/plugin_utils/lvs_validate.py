@@ -13,7 +13,9 @@ Per-service rules (addresses, ports, protocol, scheduler and its flags, weights,
 duplicate services) are those of :func:`lvs_net.lvs_services`, reused here service by service so that every
 bad service is reported. On top of them this file checks what needs the whole inventory:
 
-* groups: ``directors`` non-empty; routers and real servers where the services or BGP need them;
+* groups (of one load-balancer cluster: the role groups as its hosts name them, ``lvs_router_group`` ...;
+  ``lvs_inventory.validate`` runs this once per cluster): ``directors`` non-empty; routers and real servers where
+  the services or BGP need them;
 * one value of each global variable on every router/director (and of ``lvs_services`` on every host of the
   three groups): a ``group_vars/directors`` override of ``lvs_routing_protocol`` would split the fabric;
 * ``lvs_address`` of every host: a unicast address, IPv4 on routers and directors (OSPFv2 / BGP router-id),
@@ -62,8 +64,14 @@ ROUTING_PROTOCOLS = ('ospf', 'bgp')
 ASN_MAX = 4294967295
 
 # Global variables (group_vars/all) and their defaults: the shared contract (plugin_utils/lvs_contract.py).
+# The inventory groups of the roles (lvs_router_group, ...: a host's own value names the groups of its cluster).
+ROLE_GROUPS = ('routers', 'directors', 'realservers')
+GROUP_VARS = {'routers': 'lvs_router_group', 'directors': 'lvs_director_group', 'realservers': 'lvs_realserver_group'}
+# An inventory group name (what Ansible accepts without a deprecation warning).
+GROUP_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 ROUTING_DEFAULTS = dict((name, value) for name, value in lvs_contract.defaults().items()
-                        if name not in ('lvs_services', 'lvs_ospf_auth_accept_keys') and value is not None)
+                        if name not in ('lvs_services', 'lvs_ospf_auth_accept_keys') + tuple(GROUP_VARS.values())
+                        and value is not None)
 ROUTING_VARS = tuple(sorted(ROUTING_DEFAULTS))
 GLOBAL_VARS = ('lvs_services',) + ROUTING_VARS
 # Secrets (frr.conf of routers and directors): never printed; {name: (longest accepted, what)}.
@@ -78,7 +86,7 @@ SECRET_VARS = tuple(sorted(tuple(SECRETS) + (ACCEPT_KEYS_VAR,)))
 DRAIN_VARS = ('lvs_drain', 'lvs_drain_force', 'lvs_drain_quiet', 'lvs_drain_timeout')
 # Every public lvs_* variable (a host variable or group variable lvs_* that is not one of these is a misspelling).
 PLAYBOOK_VARS = ('lvs_address', 'lvs_drained', 'lvs_ospf_key_switch_delay')
-KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + PLAYBOOK_VARS))
+KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + PLAYBOOK_VARS + tuple(GROUP_VARS.values())))
 # Key under which extract() lists the lvs_* names a host defines.
 DEFINED_KEY = '__defined_lvs_names__'
 
@@ -105,13 +113,13 @@ CONFIG_STRING_VARS = {
 # The config names defaulting to inventory_hostname: a host name must be a valid name for them.
 HOSTNAME_VARS = {'directors': ('director_keepalived_router_id', 'director_frr_hostname'),
                  'routers': ('router_frr_hostname',)}
-ROLE_GROUPS = ('routers', 'directors', 'realservers')
 # Per-host variables the validator reads (router defaults as in roles/router/defaults/main.yml).
 HOST_VARS = ('lvs_address', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'director_peers',
              'router_peers')
 DEFAULT_ECMP_WIDTH = 16
 # Every variable the action plugin extracts from hostvars.
-EXTRACTED_VARS = GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(CONFIG_STRING_VARS))
+EXTRACTED_VARS = (GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(GROUP_VARS.values()))
+                  + tuple(sorted(CONFIG_STRING_VARS)))
 # Extracted variables that may legitimately need facts: skipped (not an error) when they cannot be evaluated.
 LENIENT_VARS = tuple(sorted(CONFIG_STRING_VARS))
 
@@ -128,9 +136,16 @@ _TEXT_RE = re.compile(r'^[A-Za-z0-9_./:@=+-]+( [A-Za-z0-9_./:@=+-]+)*$')
 class _Report(object):
     """Collects errors and warnings; :meth:`check` runs a model function and records its error."""
 
-    def __init__(self):
+    def __init__(self, names=None):
         self.errors = []
         self.warnings = []
+        # the inventory group of each role (ROLE_GROUPS -> the name the inventory gives it)
+        self.names = dict(zip(ROLE_GROUPS, ROLE_GROUPS))
+        self.names.update(names or {})
+
+    def group(self, role):
+        """The field of a role's inventory group, e.g. groups['lb_nodes']."""
+        return "groups['%s']" % self.names[role]
 
     def error(self, field, message):
         text = '%s: %s' % (field, message)
@@ -360,9 +375,10 @@ def _check_server(report, field, host, ip, groups, owners, vips):
                                           'schedule the DR-forwarded packet again, a loop between directors)%s'
                          % (fmt_value(host), hint))
         elif host not in groups.get('realservers', []):
-            report.error(field + '.host', '%s is not in the realservers group, so no play puts the VIPs on its lo '
-                                          'and sets its ARP sysctls; add it to realservers (or give only an address '
-                                          'for a real server managed elsewhere)' % fmt_value(host))
+            report.error(field + '.host', '%s is not in the %s group, so no play puts the VIPs on its lo and sets '
+                                          'its ARP sysctls; add it to %s (or give only an address for a real server '
+                                          'managed elsewhere)' % (fmt_value(host), report.names['realservers'],
+                                                                  report.names['realservers']))
     if ip is None:
         return
     if host is None:
@@ -468,14 +484,16 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
             peers = hostvars.get(director, {}).get('router_peers')
             if not routers and not peers:
                 report.error(_hv_field(director, 'router_peers'),
-                             '%s and the routers group is empty: with lvs_routing_protocol bgp director %s has no '
-                             'BGP neighbor to announce the VIPs to' % (fmt_value(peers), director))
+                             '%s and the %s group is empty: with lvs_routing_protocol bgp director %s has no '
+                             'BGP neighbor to announce the VIPs to' % (fmt_value(peers), report.names['routers'],
+                                                                        director))
 
     for director in directors:
         _check_peers(report, _hv_field(director, 'router_peers'), hostvars.get(director, {}).get('router_peers'))
 
     if not routers:
-        report.warn('the routers group is empty: the directors announce the VIPs to routers managed elsewhere')
+        report.warn('the %s group is empty: the directors announce the VIPs to routers managed elsewhere'
+                    % report.names['routers'])
     director_ips = set(addresses.get(d, {}).get('lvs_address') for d in directors) - set([None])
     for router in routers:
         hv = hostvars.get(router, {})
@@ -511,7 +529,8 @@ def _check_role_groups(report, groups):
         members = set(groups.get(second, []))
         both = [h for h in groups.get(first, []) if h in members]
         if both:
-            report.error("groups['%s']" % first, '%s also in the %s group: %s' % (', '.join(both), second, reason))
+            report.error(report.group(first), '%s also in the %s group: %s' % (', '.join(both), report.names[second],
+                                                                                reason))
 
 
 def _check_variable_names(report, hostvars, controller_vars):
@@ -669,7 +688,7 @@ def _check_config_strings(report, hostvars, groups):
         for host in groups.get(group, []):
             unset = [n for n in names if hostvars.get(host, {}).get(n) is None]
             if unset:
-                report.check(check_name, "groups['%s']: host %s" % (group, fmt_value(host)), host,
+                report.check(check_name, '%s: host %s' % (report.group(group), fmt_value(host)), host,
                              'a valid host name for %s (their default)' % ', '.join(unset))
 
 
@@ -684,29 +703,31 @@ def _check_drain(report, controller_vars):
 
 
 def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_width=DEFAULT_ECMP_WIDTH,
-                       drain=False):
+                       drain=False, group_names=None):
     """Validate a whole ecmp.lvs inventory.
 
     ``hostvars``: ``{host: {variable: value}}`` - plain values, only the variables a host defines (at least
     those of :data:`EXTRACTED_VARS`). ``groups``: ``{group: [host, ...]}``. ``controller_vars``: the global
     variables as the controller (localhost) sees them, used when no router/director/real server exists (and the
-    ``lvs_drain*`` variables, checked with ``drain``). Under :data:`DEFINED_KEY` a host (and ``controller_vars``)
+    ``lvs_drain*`` variables, checked with ``drain``). ``group_names``: ``{role: group}`` for the roles of
+    :data:`ROLE_GROUPS` whose inventory group has another name (``lvs_router_group``, ...): the validated cluster. Under :data:`DEFINED_KEY` a host (and ``controller_vars``)
     may list the ``lvs_*`` names it defines: unknown ones are reported with the closest known name.
 
     Returns ``{errors, warnings, services, vips, directors, routers, realservers}``: ``errors`` lists every
     problem (each ``<field path>: <value> <why>``), ``services`` the normalised services (empty on errors).
     """
-    report = _Report()
+    report = _Report(group_names)
     if not is_mapping(groups):
         groups = {}
-    groups = dict((name, list(members or [])) for name, members in groups.items())
+    # the role groups under their role's name (ROLE_GROUPS), whatever the inventory calls them
+    groups = dict((role, list(groups.get(report.names[role]) or [])) for role in ROLE_GROUPS)
     hostvars = dict(hostvars or {})
-    routers = groups.get('routers', [])
-    directors = groups.get('directors', [])
-    realservers = groups.get('realservers', [])
+    routers = groups['routers']
+    directors = groups['directors']
+    realservers = groups['realservers']
 
     if not directors:
-        report.error("groups['directors']", 'empty or missing: the inventory needs at least one director')
+        report.error(report.group('directors'), 'empty or missing: the inventory needs at least one director')
     _check_role_groups(report, groups)
 
     controller_vars = controller_vars or {}

@@ -33,12 +33,15 @@ SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 WRAPPER = os.path.join(HERE, 'site_first_play.yml')
 VALIDATE_ONLY = os.path.join(HERE, 'validate.yml')
 DRAIN = os.path.join(ROOT, 'playbooks', 'drain.yml')
+STATUS = os.path.join(ROOT, 'playbooks', 'status.yml')
+# the JSON report of the status run of valid_clusters
+STATUS_JSON = os.path.join(tempfile.gettempdir(), 'ecmp-negative-status-%d.json' % os.getpid())
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 WORKERS = int(os.environ.get('ECMP_NEGATIVE_WORKERS', '4'))
 TIMEOUT = 300
 
 CASES = sorted(name for name in os.listdir(HERE)
-               if os.path.isfile(os.path.join(HERE, name, 'hosts.yml')) and name != 'valid')
+               if os.path.isfile(os.path.join(HERE, name, 'hosts.yml')) and not name.startswith('valid'))
 # a few cases run again in check mode: the validation must not depend on it
 CHECK_MODE_CASES = ['vip_is_host_lvs_address', 'many_errors']
 
@@ -98,6 +101,9 @@ REACHING = ['limit-director', 'start-at-task', 'drain-limit']
 RUNS = dict([(case, (case, 'site', [])) for case in CASES]
             + [(case + '+check', (case, 'site', ['--check'])) for case in CHECK_MODE_CASES]
             + [('valid+validate', ('valid', 'validate', [])), ('valid+site', ('valid', 'site', []))]
+            + [('valid_clusters+validate', ('valid_clusters', 'validate', [])),
+               ('valid_clusters+site', ('valid_clusters', 'site', [])),
+               ('valid_clusters+status', ('valid_clusters', 'status', ['-e', 'lvs_status_json=' + STATUS_JSON]))]
             + [('many_errors@' + way, ('many_errors',) + BYPASSES[way]) for way in BYPASSES]
             + [('valid@' + way, ('valid',) + BYPASSES[way]) for way in REACHING]
             + [('valid@drain-bad-vars', ('valid', 'drain', [
@@ -119,7 +125,7 @@ def run_playbook(key, workdir):
         'ECMP_NEGATIVE_RECORD': record,
     })
     # site.yml itself (never the stand-in) for the runs that try to get past its validation
-    path = {'site': site_playbook(), 'site.yml': SITE, 'drain': DRAIN}.get(playbook, VALIDATE_ONLY)
+    path = {'site': site_playbook(), 'site.yml': SITE, 'drain': DRAIN, 'status': STATUS}.get(playbook, VALIDATE_ONLY)
     argv = [PLAYBOOK_BIN, '-i', os.path.join(HERE, case) + os.sep, path] + extra
     proc = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=TIMEOUT, check=False)
@@ -235,6 +241,47 @@ def test_valid_inventory_passes_validation(runs, run_key):
     assert result['rc'] == 0, describe(result)
     ok = [entry for entry in result['record']['results'] if entry['host'] == 'localhost' and entry['status'] == 'ok']
     assert len(ok) == 1 and ok[0]['msg'].startswith('inventory valid: 1 service(s) on VIP(s) 10.99.100.10'), ok
+
+
+@pytest.mark.parametrize('run_key', ['valid_clusters+validate'])
+def test_two_clusters_with_their_own_group_names_pass_validation(runs, run_key):
+    """valid_clusters: two load-balancer clusters, no group called routers/directors/realservers - each cluster
+    validated on its own, the report counts the hosts and services of both."""
+    result = runs[run_key]
+    assert result['rc'] == 0, describe(result)
+    ok = [entry for entry in result['record']['results'] if entry['host'] == 'localhost' and entry['status'] == 'ok']
+    assert len(ok) == 1 and ok[0]['msg'] == (
+        'inventory valid: 2 service(s) on VIP(s) 10.99.100.10, 10.99.101.53; 2 router(s), 3 director(s), '
+        '3 real server host(s)'), ok
+
+
+@pytest.mark.parametrize('run_key', ['valid_clusters+site'])
+def test_two_clusters_site_yml_reaches_every_host_of_both(runs, run_key):
+    """site.yml on valid_clusters: its plays find the hosts through the clusters' own groups (lookup
+    ecmp.lvs.role_hosts), so every host of both clusters is reached (unreachable by construction)."""
+    result = runs[run_key]
+    record = result['record']
+    assert record is not None, describe(result)
+    every = set(['a_router1', 'a_director1', 'a_director2', 'a_rs1', 'a_rs2', 'b_router1', 'b_director1', 'b_rs1'])
+    assert touched_hosts(record) - set(['localhost']) == every, describe(result)
+
+
+@pytest.mark.parametrize('run_key', ['valid_clusters+status'])
+def test_two_clusters_status_reports_each_cluster_apart(runs, run_key):
+    """status.yml on valid_clusters (every host unreachable): one report per cluster, each with its own VIPs,
+    directors and routers only (nothing of one cluster in the other's), the worst verdict and exit status 2."""
+    result = runs[run_key]
+    assert result['rc'] == 2, describe(result)
+    with open(STATUS_JSON) as handle:
+        report = json.load(handle)
+    os.unlink(STATUS_JSON)
+    assert report['verdict'] == 'down' and sorted(report['clusters']) == ['a_lb', 'b_lb'], report['summary']
+    a, b = report['clusters']['a_lb'], report['clusters']['b_lb']
+    assert (sorted(a['vips']), sorted(a['directors']), sorted(a['routers'])) == (
+        ['10.99.100.10'], ['a_director1', 'a_director2'], ['a_router1'])
+    assert (sorted(b['vips']), sorted(b['directors']), sorted(b['routers'])) == (
+        ['10.99.101.53'], ['b_director1'], ['b_router1'])
+    assert '=== cluster a_lb' in result['output'] and '=== cluster b_lb' in result['output']
 
 
 @pytest.mark.parametrize('run_key', ['valid+site'])

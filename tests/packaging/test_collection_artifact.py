@@ -11,21 +11,15 @@ artifact misses (build_ignore, plugin_utils, meta/runtime.yml) and anything that
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import glob
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# the ansible-core of the interpreter that runs the tests (make core-matrix: each supported version), else .venv's
-BIN = os.path.dirname(sys.executable)
-if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
-    BIN = os.path.join(ROOT, '.venv', 'bin')
+from conftest import BIN, ROOT, run as _run
+
 USER_PLAYBOOK = """
 - hosts: realservers
   roles: [ecmp.lvs.realserver]
@@ -36,35 +30,14 @@ USER_PLAYBOOK = """
 """
 
 
-def _run(argv, env, cwd, timeout=300):
-    proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=timeout, check=False)
-    return proc.returncode, proc.stdout
-
-
 @pytest.fixture(scope='module')
-def project(tmp_path_factory):
+def project(installed_collection):
     """A user's project directory with the built and installed collection (and nothing of this checkout)."""
-    if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
-        pytest.fail('run `make venv` first: %s/ansible-galaxy is missing' % BIN)
-    base = tmp_path_factory.mktemp('artifact')
-    env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
-    env.update({'ANSIBLE_COLLECTIONS_PATH': str(base / 'collections'), 'ANSIBLE_NOCOLOR': '1',
-                'ANSIBLE_HOME': str(base / 'ansible-home'), 'ANSIBLE_LOCAL_TEMP': str(base / 'tmp'),
-                'ANSIBLE_HOST_KEY_CHECKING': 'False', 'ANSIBLE_RETRY_FILES_ENABLED': '0'})
-    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', ROOT, '--output-path', str(base)],
-                   env, str(base))
-    assert rc == 0, out
-    artifacts = glob.glob(str(base / 'ecmp-lvs-*.tar.gz'))
-    assert len(artifacts) == 1, out
-    rc, out = _run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--no-deps', artifacts[0],
-                    '-p', str(base / 'collections')], env, str(base))
-    assert rc == 0, out
-    proj = base / 'project'
+    proj = installed_collection['base'] / 'project'
     proj.mkdir()
     shutil.copytree(os.path.join(ROOT, 'inventories', 'example'), str(proj / 'inventory'))
     (proj / 'lvs.yml').write_text(USER_PLAYBOOK)
-    return {'base': base, 'dir': str(proj), 'env': env, 'artifact': artifacts[0]}
+    return dict(installed_collection, dir=str(proj))
 
 
 def test_artifact_is_small_and_has_no_local_state(project):

@@ -268,3 +268,21 @@ def test_bad_input():
     assert report['verdict'] == 'down'   # nothing known to announce it
     assert any('no JSON' in p for p in report['problems'])
     assert any('ipvsadm -Ln --nosort' in p for p in report['problems'])
+
+
+def test_several_clusters_combine_into_one_report_with_the_worst_verdict():
+    """status.yml with two load-balancer clusters (issue 14): one report each, combined - the worst verdict, every
+    problem prefixed with its cluster, one table block per cluster; one cluster: its report unchanged."""
+    healthy = lvs_status.aggregate(healthy_fleet(), [router()], SERVICES)
+    down = lvs_status.aggregate(healthy_fleet(), [router(route='router-route-vip-none.json')], SERVICES)
+    assert lvs_status.combine([('a_lb', healthy)]) is healthy
+    report = lvs_status.combine([('a_lb', healthy), ('b_lb', down)])
+    assert report['verdict'] == down['verdict'] != 'ok'
+    assert report['summary'] == '%s: 2 cluster(s): a_lb OK; b_lb %s' % (down['verdict'].upper(),
+                                                                         down['verdict'].upper())
+    assert report['problems'] and all(p.startswith('cluster b_lb: VIP %s: ' % VIP) or p.startswith('cluster b_lb: ')
+                                      for p in report['problems']), report['problems']
+    assert report['clusters'] == {'a_lb': healthy, 'b_lb': down}
+    lines = lvs_status.table(report)
+    assert lines[0] == '=== cluster a_lb' and '=== cluster b_lb' in lines and lines[-1] == report['summary']
+    json.dumps(report)
