@@ -57,7 +57,7 @@ def test_filter_names_are_the_contract():
                                 'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
                                 'routers_routing_via', 'drain_check', 'drain_states', 'drain_refusal', 'drain_report',
-                                'lvs_status', 'lvs_status_table'])
+                                'lvs_status', 'lvs_status_table', 'lvs_status_combine'])
 
 
 # ---------------------------------------------------------------- host_prefix
