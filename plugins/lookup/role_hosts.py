@@ -11,8 +11,9 @@ short_description: The host pattern of the ecmp.lvs role groups, whatever the in
 version_added: "0.2.0"
 description:
   - "Turns the role words of a host pattern - C(routers), C(directors), C(realservers) - into the inventory groups
-    that the hosts name with O(lvs_router_group), O(lvs_director_group) and O(lvs_realserver_group) (default: the
-    role words themselves), for every load-balancer cluster of the inventory. Other terms of the pattern stay."
+    that the hosts name with the inventory variables C(lvs_router_group), C(lvs_director_group) and
+    C(lvs_realserver_group) (default: the role words themselves), for every load-balancer cluster of the
+    inventory. Other terms of the pattern stay."
   - "Used in the C(hosts) keyword of the collection's playbooks (C(playbooks/site.yml), C(drain.yml), C(status.yml),
     C(ospf-key-switch.yml)): play keywords cannot read inventory variables, a lookup can."
   - "A cluster is the three groups its hosts name; a host in the groups of two clusters, or a group variable that

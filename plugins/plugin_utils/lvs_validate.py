@@ -485,8 +485,8 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
             if not routers and not peers:
                 report.error(_hv_field(director, 'router_peers'),
                              '%s and the %s group is empty: with lvs_routing_protocol bgp director %s has no '
-                             'BGP neighbor to announce the VIPs to' % (fmt_value(peers), report.names['routers'],
-                                                                        director))
+                             'BGP neighbor to announce the VIPs to'
+                             % (fmt_value(peers), report.names['routers'], director))
 
     for director in directors:
         _check_peers(report, _hv_field(director, 'router_peers'), hostvars.get(director, {}).get('router_peers'))
@@ -529,8 +529,8 @@ def _check_role_groups(report, groups):
         members = set(groups.get(second, []))
         both = [h for h in groups.get(first, []) if h in members]
         if both:
-            report.error(report.group(first), '%s also in the %s group: %s' % (', '.join(both), report.names[second],
-                                                                                reason))
+            report.error(report.group(first), '%s also in the %s group: %s'
+                         % (', '.join(both), report.names[second], reason))
 
 
 def _check_variable_names(report, hostvars, controller_vars):
@@ -710,8 +710,9 @@ def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_widt
     those of :data:`EXTRACTED_VARS`). ``groups``: ``{group: [host, ...]}``. ``controller_vars``: the global
     variables as the controller (localhost) sees them, used when no router/director/real server exists (and the
     ``lvs_drain*`` variables, checked with ``drain``). ``group_names``: ``{role: group}`` for the roles of
-    :data:`ROLE_GROUPS` whose inventory group has another name (``lvs_router_group``, ...): the validated cluster. Under :data:`DEFINED_KEY` a host (and ``controller_vars``)
-    may list the ``lvs_*`` names it defines: unknown ones are reported with the closest known name.
+    :data:`ROLE_GROUPS` whose inventory group has another name (``lvs_router_group``, ...): the validated cluster.
+    Under :data:`DEFINED_KEY` a host (and ``controller_vars``) may list the ``lvs_*`` names it defines: unknown ones
+    are reported with the closest known name.
 
     Returns ``{errors, warnings, services, vips, directors, routers, realservers}``: ``errors`` lists every
     problem (each ``<field path>: <value> <why>``), ``services`` the normalised services (empty on errors).

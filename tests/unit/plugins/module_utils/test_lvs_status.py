@@ -278,8 +278,8 @@ def test_several_clusters_combine_into_one_report_with_the_worst_verdict():
     assert lvs_status.combine([('a_lb', healthy)]) is healthy
     report = lvs_status.combine([('a_lb', healthy), ('b_lb', down)])
     assert report['verdict'] == down['verdict'] != 'ok'
-    assert report['summary'] == '%s: 2 cluster(s): a_lb OK; b_lb %s' % (down['verdict'].upper(),
-                                                                         down['verdict'].upper())
+    verdict = down['verdict'].upper()
+    assert report['summary'] == '%s: 2 cluster(s): a_lb OK; b_lb %s' % (verdict, verdict)
     assert report['problems'] and all(p.startswith('cluster b_lb: VIP %s: ' % VIP) or p.startswith('cluster b_lb: ')
                                       for p in report['problems']), report['problems']
     assert report['clusters'] == {'a_lb': healthy, 'b_lb': down}
