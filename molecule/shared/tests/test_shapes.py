@@ -71,6 +71,26 @@ def _rs_weights(service, down=(), endpoint=None):
             for rs in service['real_servers']}
 
 
+def _answered_by_every_realserver(lab, service, what):
+    """`service` (one VIP and port) asked REQUESTS times from the client: every request answered, by every real
+    server, and the IPVS counters of every director grew (ECMP spread the requests). Returns (vip, port)."""
+    (vip, port, endpoint), = service_targets(service)
+    want = {rs['host'] for rs in service['real_servers']}
+    before = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
+    answers = _ask(lab, service, vip, port)
+    assert 'FAILED' not in answers, answers
+    assert set(answers) == want, '%s answered by %s, want every real server %s' % (
+        what, sorted(set(answers)), sorted(want))
+
+    def moved():
+        after = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
+        delta = {d: after[d] - before[d] for d in after}
+        assert sum(delta.values()) >= REQUESTS and all(v > 0 for v in delta.values()), delta
+        return delta
+    retry(moved, timeout=15)
+    return vip, port
+
+
 def _announce_status(lab, name):
     return json.loads(lab.host(name).check_output(ANNOUNCE + ' status'))
 
@@ -99,19 +119,7 @@ def test_dns_service_answered_by_every_realserver(lab):
     record), through both directors; with `ops` (one-packet scheduling) every query is scheduled on its own and
     leaves no UDP connection entry in any director's IPVS table."""
     service = _service(lab, _is_dns, 'UDP service with a dns health check')
-    (vip, port, endpoint), = service_targets(service)
-    want = {rs['host'] for rs in service['real_servers']}
-    before = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
-    answers = _ask(lab, service, vip, port)
-    assert 'FAILED' not in answers, answers
-    assert set(answers) == want, 'DNS answered by %s, want every real server %s' % (sorted(set(answers)), sorted(want))
-
-    def moved():
-        after = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
-        delta = {d: after[d] - before[d] for d in after}
-        assert sum(delta.values()) >= REQUESTS and all(v > 0 for v in delta.values()), delta
-        return delta
-    retry(moved, timeout=15)
+    vip, port = _answered_by_every_realserver(lab, service, 'DNS')
     if service.get('ops'):
         for name in lab.groups['directors']:
             entries = [line for line in lab.host(name).check_output('ipvsadm -L -n -c').splitlines()
@@ -388,19 +396,7 @@ def test_sctp_service_answered_by_every_realserver(lab):
     """An SCTP service (keepalived protocol SCTP): associations from the client through the VIP (socat) are all
     answered, by every real server (a socat listener sending its host's name), through both directors' IPVS."""
     service = _service(lab, lambda s: s['protocol'] == 'sctp', 'SCTP')
-    (vip, port, endpoint), = service_targets(service)
-    want = {rs['host'] for rs in service['real_servers']}
-    before = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
-    answers = _ask(lab, service, vip, port)
-    assert 'FAILED' not in answers, answers
-    assert set(answers) == want, 'SCTP answered by %s, want every real server %s' % (sorted(set(answers)), sorted(want))
-
-    def moved():
-        after = {d: ipvs_conns(lab.host(d), endpoint) for d in lab.groups['directors']}
-        delta = {d: after[d] - before[d] for d in after}
-        assert sum(delta.values()) >= REQUESTS and all(v > 0 for v in delta.values()), delta
-        return delta
-    retry(moved, timeout=15)
+    _answered_by_every_realserver(lab, service, 'SCTP')
 
 
 def test_service_shapes_selected(lab):

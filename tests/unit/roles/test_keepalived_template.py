@@ -165,28 +165,17 @@ PLAYBOOK = """\
       loop: "{{{{ cases | dict2items }}}}"
       loop_control:
         label: "{{{{ item.key }}}}"
-    - name: Render roles/director/templates/nftables-fwmark.nft.j2 per case with firewall-mark services
+    - name: Render the firewall marks per case with firewall-mark services and per backend (the role's table)
       ansible.builtin.template:
-        src: {role}/templates/nftables-fwmark.nft.j2
-        dest: "{{{{ out }}}}/{{{{ item.key }}}}.nft"
+        src: "{role}/templates/{{{{ __director_fwmark_backends[item.1].template }}}}"
+        dest: "{{{{ out }}}}/{{{{ item.0.key }}}}{{{{ __director_fwmark_backends[item.1].file | splitext | last }}}}"
         mode: "0600"
       vars:
-        lvs_services: "{{{{ item.value.services }}}}"
-      when: item.value.services | selectattr('fwmark', 'defined') | list | length > 0
-      loop: "{{{{ cases | dict2items }}}}"
+        lvs_services: "{{{{ item.0.value.services }}}}"
+      when: item.0.value.services | selectattr('fwmark', 'defined') | list | length > 0
+      loop: "{{{{ cases | dict2items | product(['nftables', 'iptables-legacy']) | list }}}}"
       loop_control:
-        label: "{{{{ item.key }}}}"
-    - name: Render roles/director/templates/iptables-fwmark.rules.j2 per case with firewall-mark services
-      ansible.builtin.template:
-        src: {role}/templates/iptables-fwmark.rules.j2
-        dest: "{{{{ out }}}}/{{{{ item.key }}}}.iptables"
-        mode: "0600"
-      vars:
-        lvs_services: "{{{{ item.value.services }}}}"
-      when: item.value.services | selectattr('fwmark', 'defined') | list | length > 0
-      loop: "{{{{ cases | dict2items }}}}"
-      loop_control:
-        label: "{{{{ item.key }}}}"
+        label: "{{{{ item.0.key }}}} {{{{ item.1 }}}}"
     - name: Render roles/director/templates/ecmp-lvs-fwmark.service.j2 per backend
       ansible.builtin.template:
         src: {role}/templates/ecmp-lvs-fwmark.service.j2
