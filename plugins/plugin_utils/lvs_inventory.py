@@ -161,15 +161,7 @@ def clusters(extracted, groups):
                           'per cluster' % (names['directors'], seen[names['directors']]['routers'], names['routers']))
         seen[names['directors']] = names
     found.sort(key=lambda names: names['directors'])
-    return (found or [dict(DEFAULT_GROUPS)]), _unique(errors)
-
-
-def _unique(items):
-    result = []
-    for item in items:
-        if item not in result:
-            result.append(item)
-    return result
+    return (found or [dict(DEFAULT_GROUPS)]), lvs_validate.unique(errors)
 
 
 def _per_cluster(results):
@@ -189,7 +181,7 @@ def cluster_groups(hostvars, groups):
     groups = dict(groups or {})
     extracted, errors = extract(hostvars, groups, names=tuple(sorted(lvs_validate.GROUP_VARS.values())))
     cluster_list, cluster_errors = clusters(extracted, groups)
-    return cluster_list, _unique(errors + cluster_errors)
+    return cluster_list, lvs_validate.unique(errors + cluster_errors)
 
 
 def inventory_view(variables, loader):
@@ -216,7 +208,7 @@ def rollout_hosts(role, cluster_list, groups):
     hosts = []
     for index in range(max([len(c) for c in columns] or [0])):
         hosts.extend(column[index] for column in columns if index < len(column))
-    return _unique(hosts)
+    return lvs_validate.unique(hosts)
 
 
 def rollout_serial(cluster_list):
@@ -233,7 +225,7 @@ def role_pattern(pattern, cluster_list):
             terms.extend(names[term] for names in cluster_list)
         else:
             terms.append(term)
-    return ':'.join(_unique(terms))
+    return ':'.join(lvs_validate.unique(terms))
 
 
 def validate(hostvars, groups, controller_vars, default_ecmp_width=lvs_validate.DEFAULT_ECMP_WIDTH,
@@ -260,8 +252,8 @@ def validate(hostvars, groups, controller_vars, default_ecmp_width=lvs_validate.
             found[key].append((names['directors'], report[key]))
         for key in ('services', 'vips', 'directors', 'routers', 'realservers'):
             merged[key].extend(report[key])
-    errors = _unique(errors + _per_cluster(found['errors']))
-    warnings = _unique(_per_cluster(found['warnings']))
+    errors = lvs_validate.unique(errors + _per_cluster(found['errors']))
+    warnings = lvs_validate.unique(_per_cluster(found['warnings']))
     merged.update(errors=errors, warnings=warnings, clusters=cluster_list)
     if errors:
         merged['services'] = []

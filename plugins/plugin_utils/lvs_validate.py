@@ -189,7 +189,8 @@ def _canonical(value):
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _unique(items):
+def unique(items):
+    """The items (hashable) without repeats, in their first order."""
     seen = set()
     result = []
     for item in items:
@@ -498,7 +499,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
     for router in routers:
         hv = hostvars.get(router, {})
         extra = _check_peers(report, _hv_field(router, 'director_peers'), hv.get('director_peers'))
-        extra = [ip for ip in _unique(extra) if ip not in director_ips]
+        extra = [ip for ip in unique(extra) if ip not in director_ips]
         expected = list(directors) + [str(ip) for ip in extra]
         for name in ('router_ecmp_width', 'router_maximum_paths'):
             field = _hv_field(router, name)
@@ -732,8 +733,8 @@ def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_widt
     _check_role_groups(report, groups)
 
     controller_vars = controller_vars or {}
-    role_hosts = _unique(directors + routers + realservers)
-    consumers = {'services': role_hosts, 'routing': _unique(directors + routers)}
+    role_hosts = unique(directors + routers + realservers)
+    consumers = {'services': role_hosts, 'routing': unique(directors + routers)}
     _check_variable_names(report, hostvars, controller_vars)
     values = report.guard('lvs_*', _global_values, report, hostvars, consumers, controller_vars)
     addresses = report.guard('lvs_address', _host_addresses, report, hostvars, groups, set(role_hosts)) or {}
