@@ -18,7 +18,7 @@ import tarfile
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, run as _run
+from packaging_env import BIN, ROOT, install, run as _run
 
 USER_PLAYBOOK = """
 - hosts: realservers
@@ -31,13 +31,14 @@ USER_PLAYBOOK = """
 
 
 @pytest.fixture(scope='module')
-def project(installed_collection):
+def project(tmp_path_factory):
     """A user's project directory with the built and installed collection (and nothing of this checkout)."""
-    proj = installed_collection['base'] / 'project'
+    installed = install(tmp_path_factory.mktemp('artifact'))
+    proj = installed['base'] / 'project'
     proj.mkdir()
     shutil.copytree(os.path.join(ROOT, 'inventories', 'example'), str(proj / 'inventory'))
     (proj / 'lvs.yml').write_text(USER_PLAYBOOK)
-    return dict(installed_collection, dir=str(proj))
+    return dict(installed, dir=str(proj))
 
 
 def test_artifact_is_small_and_has_no_local_state(project):

@@ -3,7 +3,7 @@
 """Use it from your infra repo (issue 14): the built and installed collection converges an inventory with its own
 group names and two load-balancer clusters.
 
-A project directory holds only the installed artifact (``installed_collection``) and a copy of
+A project directory holds only the installed artifact (``packaging_env.install``) and a copy of
 ``tests/packaging/infra_repo`` (groups ``edge_routers_a``, ``lb_nodes_a``, ``web_backends_a`` and the same for site
 B; site A on OSPF, site B on eBGP, each on a fabric segment of its own). A podman lab of it (``lab/ecmplab``,
 unique name) is converged with ``ansible-playbook ecmp.lvs.site`` from that directory - no ansible.cfg, no roles
@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, run
+from packaging_env import BIN, ROOT, install, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = os.path.join(ROOT, 'lab', 'ecmplab')
@@ -46,11 +46,12 @@ def lab_tool(inventory, *args, **kwargs):
 
 
 @pytest.fixture(scope='module')
-def infra(installed_collection):
+def infra(tmp_path_factory):
     """The project directory (inventory copied in, symlinks resolved) with its podman lab up."""
     if os.geteuid() != 0 or not shutil.which('podman'):
-        pytest.skip('needs root and podman')
-    proj = installed_collection['base'] / 'infra'
+        pytest.fail('needs root and podman (make deps installs podman)')
+    installed = install(tmp_path_factory.mktemp('artifact'))
+    proj = installed['base'] / 'infra'
     shutil.copytree(os.path.join(HERE, 'infra_repo'), str(proj / 'inventory'))
     inventory = str(proj / 'inventory')
     start = time.monotonic()
@@ -60,7 +61,7 @@ def infra(installed_collection):
         print('lab %s up in %.1f s' % (NAME, time.monotonic() - start))
         # the lab tool's state directory of the lab (lab/ecmplab_lib/facade.py state_dir)
         state = os.path.join(os.environ.get('ECMPLAB_STATE_ROOT') or os.path.join(ROOT, '.lab'), NAME)
-        env = dict(installed_collection['env'], ECMPLAB_NAME=NAME, ECMPLAB_BACKEND='podman', ECMPLAB_STATE_DIR=state)
+        env = dict(installed['env'], ECMPLAB_NAME=NAME, ECMPLAB_BACKEND='podman', ECMPLAB_STATE_DIR=state)
         yield {'dir': str(proj), 'inventory': inventory, 'env': env}
     finally:
         lab_tool(inventory, 'down', check=False)

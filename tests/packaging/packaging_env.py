@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection as a user of another repository gets it: built with ``ansible-galaxy collection build`` and
-installed into a temporary directory (the fixture ``installed_collection``), nothing of this checkout on the paths."""
+installed into a temporary directory (:func:`install`), nothing of this checkout on the paths. A module of its own,
+not a conftest.py: ``make unit`` collects tests/integration_host too, whose conftest.py would shadow this one."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
@@ -26,13 +27,11 @@ def run(argv, env, cwd, timeout=300):
     return proc.returncode, proc.stdout
 
 
-@pytest.fixture(scope='module')
-def installed_collection(tmp_path_factory):
-    """{'base': a temporary directory, 'env': an environment whose collections path is only the installed
-    artifact (no ANSIBLE_* of the caller), 'artifact': the built tarball}."""
+def install(base):
+    """Build the artifact and install it under ``base`` (a pathlib directory): {'base', 'env' (an environment whose
+    collections path is only the installed artifact, no ANSIBLE_* of the caller), 'artifact' (the tarball)}."""
     if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):
         pytest.fail('run `make venv` first: %s/ansible-galaxy is missing' % BIN)
-    base = tmp_path_factory.mktemp('artifact')
     env = {k: v for k, v in os.environ.items() if not k.startswith('ANSIBLE_')}
     env.update({'ANSIBLE_COLLECTIONS_PATH': str(base / 'collections'), 'ANSIBLE_NOCOLOR': '1',
                 'ANSIBLE_HOME': str(base / 'ansible-home'), 'ANSIBLE_LOCAL_TEMP': str(base / 'tmp'),
