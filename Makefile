@@ -32,12 +32,13 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
+.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety interop molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
-	@echo "make test                                                         - unit, sanity, lint, safety, molecule default (UML)"
+	@echo "make test                                                         - unit, sanity, lint, safety, interop, molecule default (UML)"
+	@echo "make interop                                                     - routers shared with their owner (podman labs)"
 	@echo "make test-long                                                    - the long lab scenarios (UML, ~25 min; CI runs it after make test)"
 	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
@@ -146,6 +147,11 @@ core-matrix: deps collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v
 safety: deps collection
 	$(PY) -m pytest -q -s tests/lab_safety $(INFRA_LAB_TEST)
 
+# routers this collection shares or does not manage (issue 14): a router whose FRR someone else runs
+# (router_frr_config: shared) in a podman lab
+interop: deps collection
+	$(PY) -m pytest -q -s tests/lab_interop
+
 # ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
 # the default scenario (`molecule test`): real IPVS kernels (UML), part of `make test`
 molecule-default: deps
@@ -177,7 +183,7 @@ molecule-long: deps
 
 test-long: molecule-long
 
-test: deps unit sanity lint safety molecule
+test: deps unit sanity lint safety interop molecule
 
 lab: deps
 	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) --name $(LAB_NAME) demo

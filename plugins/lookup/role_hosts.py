@@ -38,6 +38,13 @@ options:
         C([1, '50%']) for one cluster. Use with C(wantlist=true).
     type: bool
     default: false
+  clusters:
+    description:
+      - Return the load-balancer clusters instead - one dict per cluster naming its groups,
+        C({routers: <group>, directors: <group>, realservers: <group>}), sorted by director group (the terms are
+        not used). Use with C(wantlist=true).
+    type: bool
+    default: false
 notes:
   - "Example: with C(lvs_director_group: lb_nodes) in C(group_vars/all), C(directors) becomes C(lb_nodes); with
     two clusters (C(site_a_directors), C(site_b_directors)) it becomes C(site_a_directors:site_b_directors)."
@@ -61,7 +68,7 @@ RETURN = r'''
 _raw:
   description:
     - The host patterns with the role words replaced by group names (with O(rollout) and several clusters, the
-      hosts themselves, comma-separated; with O(serial) the batches).
+      hosts themselves, comma-separated; with O(serial) the batches; with O(clusters) one dict per cluster).
   type: list
   elements: raw
 '''
@@ -82,6 +89,8 @@ class LookupModule(LookupBase):
         cluster_list, errors = lvs_inventory.cluster_groups(hostvars, groups)
         if errors:
             raise AnsibleError(lvs_inventory.failure_message(errors))
+        if self.get_option('clusters'):
+            return [dict(cluster) for cluster in cluster_list]
         if self.get_option('serial'):
             return lvs_inventory.rollout_serial(cluster_list)
         if self.get_option('rollout') and len(cluster_list) > 1:

@@ -59,10 +59,7 @@ _raw:
 
 from ansible import context
 from ansible.errors import AnsibleError
-from ansible.inventory.manager import InventoryManager
 from ansible.plugins.lookup import LookupBase
-from ansible.vars.hostvars import HostVars
-from ansible.vars.manager import VariableManager
 
 from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_inventory
 
@@ -79,7 +76,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         cliargs = context.CLIARGS
         if self.get_option('always') or task_can_be_skipped(cliargs):
-            self._validate(cliargs, variables or {})
+            self._validate(variables or {})
         # the role words of the pattern -> the inventory's groups (as ecmp.lvs.role_hosts); an inventory whose
         # group variables are broken keeps the words (the validation task lists the errors)
         hostvars, groups = lvs_inventory.inventory_view(variables or {}, self._loader)
@@ -88,12 +85,8 @@ class LookupModule(LookupBase):
             return list(terms)
         return [lvs_inventory.role_pattern(term, cluster_list) for term in terms]
 
-    def _validate(self, cliargs, variables):
-        sources = list(cliargs.get('inventory') or [])
-        inventory = InventoryManager(loader=self._loader, sources=sources)
-        variable_manager = VariableManager(loader=self._loader, inventory=inventory)
-        hostvars = HostVars(inventory=inventory, variable_manager=variable_manager, loader=self._loader)
-        groups = inventory.get_groups_dict()
+    def _validate(self, variables):
+        variable_manager, hostvars, groups = lvs_inventory.command_line_inventory(self._loader)
         # the controller's view: extra vars and the play's variables visible here
         task_vars = dict(variable_manager.get_vars(include_hostvars=False))
         task_vars.update(variables)

@@ -39,6 +39,8 @@ _INSMOD = re.compile(r'^insmod\s+(\S+)', re.M)
 _BUILTIN = re.compile(r'^builtin\s+(\S+)', re.M)
 _SYSCTL_IFACE = re.compile(r'^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\.')
 # frr.conf lines that carry a secret: OSPF MD5 / simple keys, OSPFv3 keys, BGP and LDP/RIP passwords.
+_DAEMON_LINE = re.compile(r'^\s*([a-z0-9]+d)\s*=\s*(\S+)')
+_BGP_INSTANCE = re.compile(r'^router bgp (\d+)\s*$', re.M)
 _FRR_SECRET = re.compile(r'\b(?:message-digest-key|authentication-key|password|key-id\s+\d+.*\bkey)\b')
 
 
@@ -95,6 +97,21 @@ def config_has_secrets(text):
         if line and not line.startswith('!') and _FRR_SECRET.search(line):
             return True
     return False
+
+
+def enabled_daemons(text):
+    """The daemons an FRR ``/etc/frr/daemons`` file enables (``ospfd=yes``), as a set."""
+    enabled = set()
+    for line in _text(text).splitlines():
+        match = _DAEMON_LINE.match(line)
+        if match and match.group(2).strip('"\'').lower() == 'yes':
+            enabled.add(match.group(1))
+    return enabled
+
+
+def bgp_instances(text):
+    """The AS numbers of the default-VRF ``router bgp <asn>`` nodes of an frr.conf, as a set of strings."""
+    return set(match.group(1) for match in _BGP_INSTANCE.finditer(_text(text)))
 
 
 def version_tuple(version):
@@ -248,6 +265,24 @@ def msg_frr_too_old(version, minimum, zebra):
             'ships 8.4; older releases: the FRR project repository deb.frrouting.org), or lower the role '
             'variable router_frr_min_version / director_frr_min_version at your own risk.'
             % (version, zebra, minimum, FRR_MIN_VERSION_REASON))
+
+
+def msg_frr_daemons_disabled(missing, path):
+    return ('frr: %s does not enable %s, which the ecmp.lvs pieces of a shared FRR configuration need '
+            '(router_frr_config: shared leaves that file to you). Fix: set %s there and restart FRR, or use '
+            'router_frr_config: full.' % (path, ', '.join(missing), ', '.join('%s=yes' % d for d in missing)))
+
+
+def msg_frr_bgp_asn(found, asn, path):
+    return ('frr: %s runs BGP as AS %s, but the ecmp.lvs pieces would add "router bgp %s" (lvs_bgp_router_asn). '
+            'FRR has one BGP instance per VRF. Fix: set lvs_bgp_router_asn: %s for this router.'
+            % (path, ', '.join(sorted(found)), asn, sorted(found)[0]))
+
+
+def msg_frr_daemons_unreadable(path, error):
+    return ('frr: cannot read %s (%s): FRR is not installed or not set up, and router_frr_config: shared '
+            'expects an FRR that is already configured. Fix: set up FRR first, or use router_frr_config: full.'
+            % (path, error))
 
 
 def msg_frr_part_missing(what, package):

@@ -74,6 +74,24 @@ options:
         about to remove. An empty string skips it (so does null, with ansible-core 2.19 and later only).
     type: path
     default: /etc/frr/frr.conf
+  frr_daemons:
+    description:
+      - FRR daemons (C(ospfd), C(bgpd), C(bfdd), ...) that I(frr_daemons_file) must enable (C(ospfd=yes)); the
+        router role's C(router_frr_config=shared) checks this instead of writing that file. Checked whether or
+        not I(frr) is set; an unreadable file is a failure.
+    type: list
+    elements: str
+    default: []
+  frr_bgp_asn:
+    description:
+      - The AS number the BGP instance of I(frr_config) must have, where that file has a default-VRF
+        C(router bgp) node already (a shared FRR configuration, C(router_frr_config=shared)); a different AS is a
+        failure. Null skips the check.
+    type: int
+  frr_daemons_file:
+    description: The FRR daemons file read for I(frr_daemons).
+    type: path
+    default: /etc/frr/daemons
   sysctls:
     description:
       - The sysctls the role will set, C({key - value}) exactly as given to M(ecmp.lvs.sysctl_state).
@@ -152,6 +170,7 @@ frr:
     - FRR found on the host (null fields when absent or not checked).
     - C(config_has_secrets) is true when I(frr_config) exists and holds an authentication key or password
       (C(message-digest-key), C(authentication-key), C(password)).
+    - C(daemons) (only with I(frr_daemons)) lists the daemons I(frr_daemons_file) enables.
   returned: always
   type: dict
   sample: {version: 8.4.4, min_version: "8.2", zebra: /usr/lib/frr/zebra, vtysh: /usr/bin/vtysh,
@@ -354,6 +373,9 @@ def main():
             frr=dict(type='bool', default=False),
             frr_min_version=dict(type='str', default=pf.FRR_MIN_VERSION),
             frr_config=dict(type='path', default='/etc/frr/frr.conf'),
+            frr_daemons=dict(type='list', elements='str', default=[]),
+            frr_bgp_asn=dict(type='int'),
+            frr_daemons_file=dict(type='path', default='/etc/frr/daemons'),
             sysctls=dict(type='dict', default={}),
             interfaces=dict(type='dict', default={}),
         ),
@@ -382,9 +404,22 @@ def main():
     frr['config_has_secrets'] = False
     if params['frr_config'] and os.path.isfile(params['frr_config']):
         try:
-            frr['config_has_secrets'] = pf.config_has_secrets(_read(params['frr_config']))
+            config = _read(params['frr_config'])
+            frr['config_has_secrets'] = pf.config_has_secrets(config)
+            found = pf.bgp_instances(config)
+            if params['frr_bgp_asn'] is not None and found and str(params['frr_bgp_asn']) not in found:
+                failures.append(pf.msg_frr_bgp_asn(found, params['frr_bgp_asn'], params['frr_config']))
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot read %s: %s' % (params['frr_config'], to_native(exc)))
+    if params['frr_daemons']:
+        try:
+            enabled = pf.enabled_daemons(_read(params['frr_daemons_file']))
+            frr['daemons'] = sorted(enabled)
+            missing = [d for d in params['frr_daemons'] if d not in enabled]
+            if missing:
+                failures.append(pf.msg_frr_daemons_disabled(missing, params['frr_daemons_file']))
+        except (IOError, OSError) as exc:
+            failures.append(pf.msg_frr_daemons_unreadable(params['frr_daemons_file'], to_native(exc)))
 
     present = present_interfaces()
     sources = pf.interface_sources(params['interfaces'])

@@ -184,11 +184,8 @@ def cluster_groups(hostvars, groups):
     return cluster_list, lvs_validate.unique(errors + cluster_errors)
 
 
-def inventory_view(variables, loader):
-    """``(hostvars, groups)`` while a play's ``hosts`` is templated: the executor's own when the lookup got them,
-    else the inventory sources of the command line loaded again."""
-    if variables.get('hostvars') is not None and variables.get('groups') is not None:
-        return variables['hostvars'], variables['groups']
+def command_line_inventory(loader):
+    """``(variable_manager, hostvars, groups)`` of the inventory sources of the command line, loaded again."""
     # imported here: the unit tests of this module run without an inventory
     from ansible import context  # pylint: disable=import-outside-toplevel
     from ansible.inventory.manager import InventoryManager  # pylint: disable=import-outside-toplevel
@@ -196,8 +193,16 @@ def inventory_view(variables, loader):
     from ansible.vars.manager import VariableManager  # pylint: disable=import-outside-toplevel
     inventory = InventoryManager(loader=loader, sources=list(context.CLIARGS.get('inventory') or []))
     variable_manager = VariableManager(loader=loader, inventory=inventory)
-    return (HostVars(inventory=inventory, variable_manager=variable_manager, loader=loader),
+    return (variable_manager, HostVars(inventory=inventory, variable_manager=variable_manager, loader=loader),
             inventory.get_groups_dict())
+
+
+def inventory_view(variables, loader):
+    """``(hostvars, groups)`` while a play's ``hosts`` is templated: the executor's own when the lookup got them,
+    else the inventory sources of the command line loaded again (:func:`command_line_inventory`)."""
+    if variables.get('hostvars') is not None and variables.get('groups') is not None:
+        return variables['hostvars'], variables['groups']
+    return command_line_inventory(loader)[1:]
 
 
 def rollout_hosts(role, cluster_list, groups):

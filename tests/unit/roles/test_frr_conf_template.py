@@ -34,7 +34,7 @@ VIP = '10.99.100.10'
 # case -> (role, inventory variables over BASE); every case sets every variable (null as in an inventory)
 BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}],
         'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True, 'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1,
-        'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None}
+        'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None, 'router_frr_config': 'full'}
 OSPF_AUTH = {'lvs_ospf_auth_key': 'new-key', 'lvs_ospf_auth_key_id': 2,
              'lvs_ospf_auth_accept_keys': [{'id': 1, 'key': 'old-key'}]}
 BGP_PASSWORD = {'lvs_routing_protocol': 'bgp', 'lvs_bgp_password': 'bgp-S3cret'}
@@ -42,6 +42,8 @@ CASES = {
     'router-ospf-auth': ('router', OSPF_AUTH),
     'router-bgp-password': ('router', BGP_PASSWORD),
     'router-bgp-no-bfd': ('router', {'lvs_routing_protocol': 'bgp', 'lvs_bfd_enabled': False}),
+    'router-ospf-shared': ('router', dict(OSPF_AUTH, router_frr_config='shared')),
+    'router-bgp-shared': ('router', dict(BGP_PASSWORD, router_frr_config='shared')),
     'director-ospf-auth': ('director', OSPF_AUTH),
     'director-bgp-password': ('director', BGP_PASSWORD),
     'director-ospf-no-bfd': ('director', {'lvs_bfd_enabled': False}),
@@ -50,7 +52,7 @@ CASES = {
 ROLE_HOST = {
     'router': {'lvs_address': '10.99.0.1', 'router_fabric_interface': 'eth1', '__router_fabric_network': '10.99.0.0/24',
                'director_peers': ['10.99.0.11', '10.99.0.12']},
-    'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1',
+    'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1', 'router_frr_config': None,
                  '__director_fabric_network': '10.99.0.0/24', 'router_peers': ['10.99.0.1']},
 }
 
@@ -62,6 +64,7 @@ PLAY = """\
   vars_files:
     - {root}/roles/{role}/defaults/main.yml
     - {root}/roles/{role}/vars/main.yml
+    - {root}/roles/frr/vars/main.yml
   tasks:
     - name: Render roles/frr/templates/frr.conf.j2 per case
       ansible.builtin.template:
@@ -173,3 +176,49 @@ def test_router_and_director_pieces(rendered):
         text = read(rendered[case])
         assert 'bfd' not in text.replace('(disabled)', '').split('\n', 3)[3], case
         assert ' (disabled).\n' in text.split('frr defaults')[0], case
+
+
+OWNER = os.path.join(ROOT, 'tests', 'fixtures', 'frr', 'shared')
+SHARED = {'router-ospf-shared': 'owner-ospf.conf', 'router-bgp-shared': 'owner-bgp.conf'}
+
+
+def shared_file(rendered, case, tmp_path):
+    """The owner's frr.conf with the rendered block where the role's blockinfile puts it (before the final end)."""
+    owner = read(os.path.join(OWNER, SHARED[case]))
+    head, tail = owner.rsplit('end\n', 1)
+    path = tmp_path / ('%s.conf' % case)
+    path.write_text(head + '! BEGIN ecmp.lvs\n' + read(rendered[case]).strip() + '\n! END ecmp.lvs\nend\n' + tail)
+    return path
+
+
+@needs_tools
+@pytest.mark.parametrize('checker', sorted(CHECKERS))
+@pytest.mark.parametrize('case', sorted(SHARED))
+def test_frr_accepts_the_shared_block_inside_an_owners_frr_conf(rendered, case, checker, tmp_path):
+    path = shared_file(rendered, case, tmp_path)
+    rc, out = vtysh_dryrun(path, CHECKERS[checker])
+    assert rc == 0, '%s: vtysh --dryrun (%s) rc %s:\n%s\n--- frr.conf:\n%s' % (case, checker, rc, out, read(path))
+
+
+@needs_tools
+def test_the_shared_block_holds_only_the_ecmp_lvs_pieces(rendered):
+    """router_frr_config: shared - no header, router-id, "ip protocol" route map or global BGP setting (they are
+    the owner's); the pieces the directors need are all there."""
+    ospf, bgp = read(rendered['router-ospf-shared']), read(rendered['router-bgp-shared'])
+    for text in (ospf, bgp):
+        config = '\n'.join(line for line in text.splitlines() if not line.startswith('!'))
+        for owner_line in ('frr defaults', 'hostname ', 'log syslog', 'service integrated-vtysh-config',
+                           'ip protocol', 'router-id', 'log-adjacency-changes', 'log-neighbor-changes',
+                           'no bgp default', 'multipath-relax'):
+            assert owner_line not in config, owner_line
+        assert 'ansible' not in text.lower()
+        assert 'ip prefix-list LVS_VIPS seq 10 permit %s/32\n' % VIP in text
+        assert '\nbfd\n profile lvs\n' in text
+    assert ' ip ospf message-digest-key 2 md5 new-key\n ip ospf bfd\n' in ospf
+    assert 'router ospf\n maximum-paths 16\n timers lsa min-arrival 0\n network 10.99.0.0/24 area 0.0.0.0\n' in ospf
+    assert 'route-map' not in ospf
+    assert 'router bgp 65000\n neighbor DIRECTORS peer-group\n' in bgp
+    assert '  neighbor DIRECTORS route-map LVS_INSTALL in\n  neighbor DIRECTORS route-map LVS_DENY_ALL out\n' in bgp
+    assert '  maximum-paths 16\n' in bgp
+    # the full file of the same inventory keeps what shared leaves out
+    assert 'ip protocol ospf route-map LVS_INSTALL\n' in read(rendered['router-ospf-auth'])

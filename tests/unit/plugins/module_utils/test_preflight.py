@@ -198,3 +198,26 @@ def test_platform_list_is_a_parameter():
     trixie = pf.parse_os_release(fixture('os-release-debian-13.txt'))
     assert 'support Debian 12 (bookworm) only' in pf.check_platform(trixie, ('debian-12',))
     assert pf.check_platform(pf.parse_os_release('ID=ubuntu\nVERSION_ID="24.04"\n'), ('ubuntu-24',)) is None
+
+
+def test_enabled_daemons_of_the_debian_package_default_and_an_owners_file():
+    """router_frr_config: shared only reads /etc/frr/daemons: the package's own file enables no routing daemon."""
+    default = fixture('frr-daemons-debian12-default')
+    assert pf.enabled_daemons(default) == set()
+    owner = default.replace('ospfd=no', 'ospfd=yes').replace('bfdd=no', 'bfdd="yes"')
+    assert pf.enabled_daemons(owner) == {'ospfd', 'bfdd'}
+    # options lines and comments never count as daemons
+    assert pf.enabled_daemons('# bgpd=yes\nbgpd_options="  -A 127.0.0.1"\nvtysh_enable=yes\n') == set()
+
+
+def test_bgp_instances_of_an_frr_conf():
+    text = 'router bgp 65000\n bgp router-id 1.1.1.1\nexit\nrouter bgp 65010 vrf blue\nexit\n!\n router bgp 1\n'
+    assert pf.bgp_instances(text) == {'65000'}
+    assert pf.bgp_instances('router ospf\nexit\n') == set()
+
+
+def test_shared_frr_messages_name_the_public_variables():
+    msg = pf.msg_frr_daemons_disabled(['ospfd', 'bfdd'], '/etc/frr/daemons')
+    assert 'ospfd=yes, bfdd=yes' in msg and 'router_frr_config' in msg
+    msg = pf.msg_frr_bgp_asn({'64512'}, 65000, '/etc/frr/frr.conf')
+    assert 'AS 64512' in msg and 'lvs_bgp_router_asn: 64512' in msg

@@ -143,3 +143,25 @@ def test_rollout_order_gives_every_cluster_a_canary_and_never_a_whole_cluster_in
         # every cluster's canary went alone (in its cluster) in the first batch
         assert members[0] in batches[0]
     assert lvs_inventory.rollout_serial([lvs_inventory.DEFAULT_GROUPS]) == [1, '50%']
+
+
+def test_the_role_hosts_lookup_returns_the_clusters_the_playbooks_read():
+    """ecmp.lvs.role_hosts clusters=true (playbooks/status.yml): the groups of every cluster, from the same
+    cluster_groups() as the host patterns; rollout order and batches from the same list."""
+    from ansible_collections.ecmp.lvs.plugins.lookup.role_hosts import LookupModule
+
+    class Lookup(LookupModule):
+        """The plugin without Ansible's option loader (its DOCUMENTATION is checked by ansible-test sanity)."""
+        def set_options(self, task_keys=None, var_options=None, direct=None):
+            self._direct = direct or {}
+
+        def get_option(self, option, hostvars=None):
+            return self._direct.get(option, False)
+
+    hostvars, groups = two_sites()
+    lookup = Lookup()
+    variables = {'hostvars': hostvars, 'groups': groups}
+    assert lookup.run(['directors'], variables, clusters=True) == [A_NAMES, B_NAMES]
+    assert lookup.run(['routers:directors'], variables) == ['a_edge:b_edge:a_lb:b_lb']
+    assert lookup.run(['directors'], variables, serial=True) == [2, '50%']
+    assert lookup.run(['directors'], variables, rollout=True) == ['a_director1,b_director1,a_director2']
