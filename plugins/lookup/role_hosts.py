@@ -40,9 +40,9 @@ options:
     default: false
   clusters:
     description:
-      - Return the load-balancer clusters instead - one dict per cluster naming its groups,
+      - "Return the load-balancer clusters instead - one dict per cluster naming its groups,
         C({routers: <group>, directors: <group>, realservers: <group>}), sorted by director group (the terms are
-        not used). Use with C(wantlist=true).
+        not used). Use with C(wantlist=true)."
     type: bool
     default: false
 notes:

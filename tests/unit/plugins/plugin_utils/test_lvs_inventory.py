@@ -161,7 +161,11 @@ def test_the_role_hosts_lookup_returns_the_clusters_the_playbooks_read():
     hostvars, groups = two_sites()
     lookup = Lookup()
     variables = {'hostvars': hostvars, 'groups': groups}
-    assert lookup.run(['directors'], variables, clusters=True) == [A_NAMES, B_NAMES]
-    assert lookup.run(['routers:directors'], variables) == ['a_edge:b_edge:a_lb:b_lb']
-    assert lookup.run(['directors'], variables, serial=True) == [2, '50%']
-    assert lookup.run(['directors'], variables, rollout=True) == ['a_director1,b_director1,a_director2']
+
+    def resolve(term, **options):
+        return lookup.run([term], variables, **options)
+
+    assert resolve('directors', clusters=True) == [A_NAMES, B_NAMES]
+    assert resolve('routers:directors') == ['a_edge:b_edge:a_lb:b_lb']
+    assert resolve('directors', serial=True) == [2, '50%']
+    assert resolve('directors', rollout=True) == ['a_director1,b_director1,a_director2']
