@@ -8,15 +8,42 @@ state.json) counts only while /proc/<pid>/cmdline is still this guest's linux.um
 lab's>): a PID reused by another process after the guest died is never signalled.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
+import threading
 import time
 
 from . import image, netns
 from .util import LabError, log, parallel, pid_alive, process_args, safe_rmtree
 
 UML_BIN = 'linux.uml'
+XSTATE_SHIM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'uml', 'xstate_shim.c')
+_SHIM_LOCK = threading.Lock()   # the guests start in parallel threads: one build
+
+
+def xstate_shim():
+    """The LD_PRELOAD library every linux.uml runs with (lab/uml/xstate_shim.c: UML's FPU restore on hosts with a
+    larger XSAVE area, e.g. AMX), built with the host's gcc into the lab cache once per source version."""
+    with open(XSTATE_SHIM, 'rb') as handle:
+        source = handle.read()
+    path = os.path.join(image.cache_dir(), 'uml-xstate-shim-%s.so' % hashlib.sha256(source).hexdigest()[:12])
+    with _SHIM_LOCK:
+        if not os.path.exists(path):
+            _build_shim(path)
+    return path
+
+
+def _build_shim(path):
+    if not shutil.which('gcc'):
+        raise LabError('gcc is missing: the UML backend builds lab/uml/xstate_shim.c (make deps installs gcc)')
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    build = subprocess.run(['gcc', '-O2', '-Wall', '-shared', '-fPIC', '-o', tmp, XSTATE_SHIM],
+                           capture_output=True, text=True, check=False)
+    if build.returncode != 0:
+        raise LabError('cannot build %s: %s' % (XSTATE_SHIM, build.stderr.strip()[-2000:]))
+    os.replace(tmp, path)
 
 
 class UmlBackend:
@@ -103,7 +130,7 @@ class UmlBackend:
         cmd += host.cmdline_words(self.lab.mgmt_net.prefixlen, self.state.pubkey())
         console = os.path.join(self.state.dir, 'console', '%s.log' % host.name)
         os.makedirs(os.path.dirname(console), exist_ok=True)
-        env = dict(os.environ, TMPDIR='/dev/shm')
+        env = dict(os.environ, TMPDIR='/dev/shm', LD_PRELOAD=xstate_shim())
         with open(console, 'ab') as out:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     env=env, cwd=self.state.dir, start_new_session=True)
