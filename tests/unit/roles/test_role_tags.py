@@ -145,8 +145,8 @@ def check_file(role, path):
     for task in walk(role, path, follow=False):
         unknown = task.tags - KNOWN_TAGS
         if unknown:
-            problems.append('%s: unknown tags %s (vocabulary: %s)' % (task.where(), sorted(unknown),
-                                                                     sorted(KNOWN_TAGS)))
+            problems.append('%s: unknown tags %s (vocabulary: %s)'
+                            % (task.where(), sorted(unknown), sorted(KNOWN_TAGS)))
         if ROLE_TAG[role] not in task.tags:
             problems.append('%s: no role tag %s' % (task.where(), ROLE_TAG[role]))
         if task.kind == 'import':
@@ -164,8 +164,8 @@ def check_file(role, path):
         if task.module in HOST_STATE_MODULES and 'install' in task.tags:
             problems.append('%s: %s is configuration, not install' % (task.where(), task.module))
         if task.module in ('template', 'copy') and 'install' in task.tags:
-            dest = str(task.args.get('dest', '')) + ''.join(str(item.get('dest', '')) for item in
-                                                           task.data.get('loop') or [] if isinstance(item, dict))
+            loop = [item for item in task.data.get('loop') or [] if isinstance(item, dict)]
+            dest = str(task.args.get('dest', '')) + ''.join(str(item.get('dest', '')) for item in loop)
             if CONFIG_DEST.search(dest):
                 problems.append('%s: a configuration file or unit (%s) tagged install' % (task.where(), dest))
         read_only = task.module in READ_ONLY_MODULES or (
@@ -398,7 +398,7 @@ def test_verify_lists_the_waits_and_the_guards_only(listings):
 
 def test_skip_verify_lists_everything_but_the_waits(listings):
     plays, _task_tags = listings['skip-verify']
-    everything, _ = listings['all']
+    everything = listings['all'][0]
     names = _names(plays)
     assert not [name for name in names if name.startswith(('Wait until', 'Rollout gate'))]
     assert {'Render frr.conf', 'Install the packages (FRR and those of the calling role)'} <= names
@@ -408,7 +408,7 @@ def test_skip_verify_lists_everything_but_the_waits(listings):
 
 def test_a_role_tag_runs_that_role_and_the_always_tasks_elsewhere(listings):
     plays, _task_tags = listings['router']
-    everything, _ = listings['all']
+    everything = listings['all'][0]
     assert plays[5] == everything[5]
     for number in (3, 4):
         assert all('always' in tags for _name, tags in plays[number]), plays[number]
@@ -426,7 +426,7 @@ def test_the_frr_tag_runs_the_frr_layer_of_routers_and_directors(listings):
 def test_the_always_tasks_run_with_every_selection(listings, way):
     """The guards and the facts other tasks and hosts need (lvs_address, lvs_drained) run with any --tags."""
     plays, _task_tags = listings[way]
-    everything, _ = listings['all']
+    everything = listings['all'][0]
     assert _always(everything) <= _always(plays)
     for number, role in SITE_ROLES.items():
         names = [name for name, _tags in plays[number]]
