@@ -83,9 +83,11 @@ class Task:
     """One task as Ansible sees it after the walk: where it is, what it runs, its effective tags; ``listed`` False
     when --list-tasks does not show it (brought in by an include, or in a block's rescue/always)."""
 
-    def __init__(self, role, path, data, tags, kind, listed=True):
+    def __init__(self, role, path, data, tags, kind, listed=True, scope=()):
         self.role, self.path, self.data, self.tags, self.kind = role, path, data, frozenset(tags), kind
         self.listed = listed
+        # the vars of the imports and blocks around the task (Ansible templates them for the task)
+        self.scope = tuple(scope)
         self.name = data.get('name', '')
         self.module, self.args = _action(data)
 
@@ -93,35 +95,37 @@ class Task:
         return '%s: %s' % (os.path.relpath(self.path, ROOT), self.name)
 
 
-def walk(role, path, inherited=frozenset(), follow=True, listed=True):
+def walk(role, path, inherited=frozenset(), follow=True, listed=True, scope=()):
     """Every task of a tasks file, with the tags Ansible gives it (blocks, import_*, include_* ... apply).
 
     Yields the runtime tasks (modules, meta, include_*) and the imports (kind 'import'); ``follow`` False stays in
     the file."""
-    yield from _walk_list(role, path, _load(path), frozenset(inherited), follow, listed)
+    yield from _walk_list(role, path, _load(path), frozenset(inherited), follow, listed, tuple(scope))
 
 
-def _walk_list(role, path, tasks, inherited, follow, listed):
+def _walk_list(role, path, tasks, inherited, follow, listed, scope):
     for data in tasks:
         tags = inherited | _tags(data.get('tags'))
+        inner = scope + ((data['vars'],) if data.get('vars') else ())
         if 'block' in data:
             for part in ('block', 'rescue', 'always'):
-                yield from _walk_list(role, path, data.get(part) or [], tags, follow, listed and part == 'block')
+                yield from _walk_list(role, path, data.get(part) or [], tags, follow, listed and part == 'block',
+                                      inner)
             continue
         module, args = _action(data)
         if module in IMPORTS:
-            yield Task(role, path, data, tags, 'import', listed)
+            yield Task(role, path, data, tags, 'import', listed, scope)
             if follow:
                 target_role, target = _target(role, path, module, args)
-                yield from walk(target_role, target, tags, follow, listed)
+                yield from walk(target_role, target, tags, follow, listed, inner)
         elif module in INCLUDES:
-            yield Task(role, path, data, tags, 'include', listed)
+            yield Task(role, path, data, tags, 'include', listed, scope)
             if follow:
                 apply = _tags(((args if isinstance(args, dict) else {}).get('apply') or {}).get('tags'))
                 target_role, target = _target(role, path, module, args)
-                yield from walk(target_role, target, apply, follow, False)
+                yield from walk(target_role, target, apply, follow, False, inner)
         else:
-            yield Task(role, path, data, tags, 'task', listed)
+            yield Task(role, path, data, tags, 'task', listed, scope)
 
 
 def _task_files(role):
@@ -475,3 +479,63 @@ def test_the_top_readme_shows_a_tagged_run():
     part = text[text.index('## Use the roles from your own repository'):]
     part = part[:part.index('\n## ', 4)]
     assert re.search(r'ansible-playbook \S+ -i \S+ --tags install', part), 'no --tags example'
+
+
+# --- registered results across tags -------------------------------------------------------------------------------
+
+def _unguarded(name, text):
+    """Whether ``text`` reads the registered ``name`` without a default / is defined guard."""
+    for found in re.finditer(r'(?<![\w.])%s\b' % re.escape(name), text):
+        rest = text[found.end():]
+        if re.match(r'(?:\.[\w.]+)?\s*(?:\|\s*default\b|is\s+(?:not\s+)?defined\b)', rest):
+            continue
+        if re.match(r'\s*\)\s*(?:\.[\w.]+)?\s*\|\s*default\b', rest) or re.match(r'\s*\|\s*default\b', rest):
+            continue
+        return True
+    return False
+
+
+def registered_problems(tasks):
+    """A task that reads a result registered by an earlier task must run only when that task ran: the producer is
+    always, or both carry the same tags (--tags / --skip-tags select both or neither); else it guards the read."""
+    problems, producers = [], {}
+    for task in tasks:
+        if task.kind == 'import':
+            continue
+        data = {key: value for key, value in task.data.items() if key not in ('register', 'name', 'tags')}
+        text = yaml.safe_dump([data, list(task.scope)], width=10000)
+        for name, producer in producers.items():
+            if producer is task or 'always' in producer.tags or producer.tags == task.tags:
+                continue
+            if _unguarded(name, text):
+                problems.append('%s reads %s of %r (tags %s) with tags %s: guard it with default'
+                                % (task.where(), name, producer.name, sorted(producer.tags), sorted(task.tags)))
+        if task.data.get('register'):
+            producers[task.data['register']] = task
+    return problems
+
+
+@pytest.mark.parametrize('role', PUBLIC_ROLES)
+def test_registered_results_are_read_only_when_their_task_ran(role):
+    problems = registered_problems(_main(role))
+    assert not problems, '\n'.join(problems)
+
+
+@pytest.mark.parametrize('entry', ['drain.yml', 'conn_sync.yml'])
+def test_registered_results_of_the_director_entry_points(entry):
+    problems = registered_problems(list(walk('director', os.path.join(ROOT, 'roles', 'director', 'tasks', entry))))
+    assert not problems, '\n'.join(problems)
+
+
+def test_the_registered_check_finds_what_it_looks_for():
+    path = os.path.join(ROOT, 'roles', 'director', 'tasks', 'main.yml')
+    producer = Task('director', path, {'name': 'p', 'register': 'reg_x', 'ansible.builtin.stat': {'path': '/x'}},
+                    ['config', 'ecmp_lvs_director'], 'task')
+    reader = Task('director', path, {'name': 'r', 'ansible.builtin.debug': {'msg': '{{ reg_x is changed }}'}},
+                  ['config', 'ecmp_lvs_director', 'ecmp_lvs_frr'], 'task')
+    guarded = Task('director', path, {'name': 'g', 'ansible.builtin.debug': {'msg': '{{ reg_x | default({}) }}'},
+                                      'when': 'reg_x.stat is defined'},
+                   ['verify', 'ecmp_lvs_director'], 'task')
+    assert registered_problems([producer, reader, guarded]) == [
+        "roles/director/tasks/main.yml: r reads reg_x of 'p' (tags ['config', 'ecmp_lvs_director']) with tags "
+        "['config', 'ecmp_lvs_director', 'ecmp_lvs_frr']: guard it with default"]
