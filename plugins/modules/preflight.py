@@ -292,7 +292,9 @@ def check_frr(module, minimum, failures):
     try:
         pf.version_tuple(minimum)
     except ValueError:
-        module.fail_json(msg='frr_min_version %r is not a version (e.g. "8.2")' % (minimum,))
+        # the roles pass router_frr_min_version / director_frr_min_version: name what the user sets
+        module.fail_json(msg='frr_min_version (router_frr_min_version / director_frr_min_version of the roles) %r is '
+                             'not a version (e.g. "8.2")' % (minimum,))
     zebra = next((os.path.join(d, 'zebra') for d in FRR_DIRS if os.path.isfile(os.path.join(d, 'zebra'))), None)
     if zebra is None:
         failures.append(pf.msg_frr_missing(FRR_DIRS))
