@@ -164,8 +164,8 @@ class Lab:
 @pytest.fixture(scope='module', params=PROTOCOLS)
 def lab(request):
     protocol = request.param
-    if os.geteuid() != 0 or not shutil.which('podman'):
-        pytest.fail('needs root and podman (make deps installs podman)')
+    if os.geteuid() != 0 or not shutil.which(BACKEND if BACKEND == 'podman' else 'linux.uml'):
+        pytest.fail('needs root and %s (make deps installs it)' % BACKEND)
     lab = Lab(protocol)
     start = time.monotonic()
     up = lab.tool('--backend', BACKEND, 'up', check=False)
