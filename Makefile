@@ -1,6 +1,6 @@
 # ecmp.lvs — the two commands a newcomer needs:
 #   make lab    build the lab image if needed, start the lab from $(INVENTORY), run playbooks/site.yml, show the result
-#   make test   every test: unit, sanity, lint, safety (secrets), molecule default (real IPVS kernels in UML)
+#   make test   every test: unit, sanity, lint, safety (secrets), interop (BIRD), molecule default (real IPVS kernels in UML)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -32,12 +32,13 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
+.PHONY: test-long molecule-long contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety interop molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
-	@echo "make test                                                         - unit, sanity, lint, safety, molecule default (UML)"
+	@echo "make test                                                         - unit, sanity, lint, safety, interop, molecule default (UML)"
+	@echo "make interop                                                      - BIRD 2 as the router in front of the directors (podman lab)"
 	@echo "make test-long                                                    - the long lab scenarios (UML, ~25 min; CI runs it after make test)"
 	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
@@ -146,6 +147,12 @@ core-matrix: deps collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v
 safety: deps collection
 	$(PY) -m pytest -q -s tests/lab_safety $(INFRA_LAB_TEST)
 
+# a router this collection does not manage (issue 14 §4): BIRD 2 running the shipped examples (files/bird/) in front of
+# two directors converged by site.yml, OSPF then eBGP, both with BFD (a podman lab per protocol, ~5 min):
+# one kernel nexthop per director, BFD up, the route follows the announcement, drain, failover (timed, -s prints it)
+interop: deps collection
+	$(PY) -m pytest -q -s tests/lab_interop
+
 # ansible runs with mitogen_linear when mitogen is installed (lab/ecmplab ansible-env; ECMP_LVS_MITOGEN=0: plain linear)
 # the default scenario (`molecule test`): real IPVS kernels (UML), part of `make test`
 molecule-default: deps
@@ -177,7 +184,7 @@ molecule-long: deps
 
 test-long: molecule-long
 
-test: deps unit sanity lint safety molecule
+test: deps unit sanity lint safety interop molecule
 
 lab: deps
 	$(PY) lab/ecmplab --inventory $(INVENTORY) --backend $(LAB_BACKEND) --name $(LAB_NAME) demo
