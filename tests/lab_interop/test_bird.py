@@ -209,6 +209,8 @@ def test_one_kernel_nexthop_per_director(lab):
 
 
 def test_bfd_sessions_up(lab):
+    # the examples' `protocol bfd` names no neighbor: a session exists only because OSPF / BGP asked for it
+    # (`bfd yes`), and is Up only when the director's bfdd answers
     out = lab.ssh(ROUTER, 'birdc show bfd sessions')
     sessions = dict(re.findall(r'^(\d+\.\d+\.\d+\.\d+)\s+eth1\s+(\w+)', out, re.M))
     assert sessions == dict((address, 'Up') for address in BOTH), out
@@ -220,10 +222,6 @@ def test_bfd_sessions_up(lab):
         out = lab.ssh(ROUTER, 'birdc show protocols')
         states = dict(re.findall(r'^(director\d)\s+BGP\s+\S+\s+\w+\s+\S+\s+(\w+)', out, re.M))
         assert states == {'director1': 'Established', 'director2': 'Established'}, out
-        # BFD really guards the sessions (BIRD lists the BFD state per session)
-        for name in ('director1', 'director2'):
-            detail = lab.ssh(ROUTER, 'birdc show protocols all %s' % name)
-            assert re.search(r'BFD session:\s+Up', detail) or 'bfd' not in detail.lower(), detail
 
 
 def test_the_route_follows_the_announcement(lab):
