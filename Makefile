@@ -1,6 +1,6 @@
 # ecmp.lvs — the two commands a newcomer needs:
 #   make lab    build the lab image if needed, start the lab from $(INVENTORY), run playbooks/site.yml, show the result
-#   make test   every test: unit, sanity, lint, safety (secrets), molecule default (real IPVS kernels in UML)
+#   make test   every test: unit, sanity, lint, safety (secrets), interop (BIRD), molecule default (real IPVS kernels in UML)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -38,7 +38,7 @@ help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
 	@echo "make lab-down                                                     - remove every lab resource"
 	@echo "make test                                                         - unit, sanity, lint, safety, interop, molecule default (UML)"
-	@echo "make interop                                                     - routers shared with their owner (podman labs)"
+	@echo "make interop                                                      - routers in front of the directors: BIRD 2, an FRR shared with its owner (podman labs)"
 	@echo "make test-long                                                    - the long lab scenarios (UML, ~25 min; CI runs it after make test)"
 	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
@@ -147,8 +147,12 @@ core-matrix: deps collection $(foreach v,$(CORE_VERSIONS),$(ROOT)/.venv-core-$(v
 safety: deps collection
 	$(PY) -m pytest -q -s tests/lab_safety $(INFRA_LAB_TEST)
 
-# routers this collection shares or does not manage (issue 14): a router whose FRR someone else runs
-# (router_frr_config: shared) in a podman lab
+# routers this collection shares or does not manage (issue 14), podman labs (-s prints the timings):
+# - BIRD 2 running the shipped examples (files/bird/) in front of two directors converged by site.yml, OSPF then
+#   eBGP, both with BFD (~5 min): one kernel nexthop per director, BFD up, the route follows the announcement,
+#   drain, failover
+# - a router whose FRR someone else runs (router_frr_config: shared, ~6 min): its other OSPF/BGP routes stay in
+#   the kernel, the VIP gets its multipath route, FRR is never restarted, reruns change nothing
 interop: deps collection
 	$(PY) -m pytest -q -s tests/lab_interop
 

@@ -38,10 +38,10 @@ debootstrap --variant=minbase --cache-dir="$debcache/$suite" --include="$pkgs" "
 cp -a "$here/overlay/." "$tree/"
 # shellcheck disable=SC2016  # the script below runs inside the chroot, unexpanded on purpose
 chroot "$tree" /bin/sh -ec '
-    # lab-net runs early at every boot; daemons the roles (or a lab playbook: prometheus, dnsmasq, nftables)
+    # lab-net runs early at every boot; daemons the roles (or a lab playbook: prometheus, dnsmasq, nftables, bird)
     # configure stay off until they enable them
     systemctl enable lab-net.service
-    systemctl disable frr.service keepalived.service prometheus.service dnsmasq.service nftables.service \
+    systemctl disable frr.service keepalived.service prometheus.service dnsmasq.service nftables.service bird.service \
         >/dev/null 2>&1 || true
     # ctrl-alt-del (uml_mconsole cad) = clean poweroff
     ln -sf /lib/systemd/system/poweroff.target /etc/systemd/system/ctrl-alt-del.target

@@ -57,7 +57,8 @@ def test_lab_inventory_turns_it_off_for_the_lab_only():
     assert lab['ansible_host_key_checking'] is False
     assert lab['ansible_ssh_common_args'] == '-F {{ lab_state_dir }}/ssh_config'
     # the other lab inventories read the same file
-    for path in ('tests/lab_safety/inventory/group_vars/all/lab.yml', 'inventories/lab-mixed/group_vars/all/lab.yml',
+    for path in ('tests/lab_safety/inventory/group_vars/all/lab.yml', 'tests/lab_interop/inventory/group_vars/all/lab.yml',
+                 'inventories/lab-mixed/group_vars/all/lab.yml',
                  'inventories/lab-trixie/group_vars/all/lab.yml'):
         assert os.path.realpath(os.path.join(ROOT, path)) == \
             os.path.realpath(os.path.join(ROOT, 'inventories/lab/group_vars/all/lab.yml')), path
