@@ -31,32 +31,33 @@ PACKAGE = 'ansible_collections.ecmp.lvs.roles.director.files.ecmp_lvs_announce'
 LIB_VAR = '__director_announce_lib'
 
 
-def _role_yaml(*parts):
-    with open(os.path.join(ROLE, *parts), encoding='utf-8') as handle:
+def _role_yaml(role, *parts):
+    with open(os.path.join(role, *parts), encoding='utf-8') as handle:
         return yaml.safe_load(handle)
 
 
-def copy_tasks():
+def copy_tasks(role=ROLE):
     """The copy tasks of tasks/announce.yml that install the program under __director_announce_lib."""
     tasks = []
-    for task in _role_yaml('tasks', 'announce.yml'):
+    for task in _role_yaml(role, 'tasks', 'announce.yml'):
         args = task.get('ansible.builtin.copy')
         if args and args['dest'].startswith('{{ %s }}/' % LIB_VAR):
             tasks.append(task)
     return tasks
 
 
-def installed_files(lib):
-    """[(source path, installed path)] of the program's copy tasks, `lib` standing for __director_announce_lib."""
+def installed_files(lib, role=ROLE):
+    """[(source path, installed path)] of the program's copy tasks, `lib` standing for __director_announce_lib;
+    `role`: the role directory (role_path), this checkout's or an installed collection's."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     files = []
-    for task in copy_tasks():
+    for task in copy_tasks(role):
         args = task['ansible.builtin.copy']
         for item in task['loop']:
-            variables = {'item': item, 'role_path': ROLE, LIB_VAR: lib}
+            variables = {'item': item, 'role_path': role, LIB_VAR: lib}
             src = env.from_string(args['src']).render(variables)
-            # a relative src is the role's files/ directory (in a checkout as in an installed collection)
-            src = os.path.normpath(os.path.join(ROLE, 'files', src))
+            # a relative src is in the role's files/ directory
+            src = os.path.normpath(os.path.join(role, 'files', src))
             files.append((src, env.from_string(args['dest']).render(variables)))
     return files
 
@@ -75,14 +76,15 @@ def load():
     return package
 
 
-def install(directory):
-    """Install the program into `directory` like the role does; returns the path of the command."""
+def install(directory, role=ROLE):
+    """Install the program into `directory` like the role does (from `role`: this checkout's by default); returns
+    the path of the command."""
     lib = os.path.join(str(directory), 'lib')
-    for src, dest in installed_files(lib):
+    for src, dest in installed_files(lib, role):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         shutil.copyfile(src, dest)
-    variables = _role_yaml('vars', 'main.yml')
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, 'templates')),
+    variables = _role_yaml(role, 'vars', 'main.yml')
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(role, 'templates')),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     command = os.path.join(str(directory), 'ecmp-lvs-announce')
     with open(command, 'w', encoding='utf-8') as handle:
