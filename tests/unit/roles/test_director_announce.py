@@ -106,7 +106,7 @@ class FakeHost:
     # keepalived's side: what `ecmp-lvs-announce quorum up|down KEY` stores
     def quorum(self, state, key, writer=None, seq=None):
         new = ann.records.merge_record(self.records_.get(key), state, self.clock(), writer or CHECKER,
-                               seq or [int(self.clock() * 100), len(self.actions) + 2])
+                                       seq or [int(self.clock() * 100), len(self.actions) + 2])
         if new is not None:
             self.records_[key] = new
 
@@ -213,7 +213,7 @@ def test_merge_record_new_writer_wins_regardless_of_seq():
 def decide(records, announced=(), drained=False, running=True, alive=(tuple(CHECKER),), now=100.0, pending=(),
            conf=None):
     return ann.reconciler.decide(conf or config(), records, drained, running, lambda w: tuple(w) in alive, now,
-                      set(announced), set(pending))
+                                 set(announced), set(pending))
 
 
 def test_decide_nothing_reported_yet_is_withdrawn():
@@ -537,8 +537,8 @@ def test_config_for_test_runs_the_quorum_scripts_as_root():
     text = ('    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s" ecmp-lvs-quorum\n'
             '    quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down %s" ecmp-lvs-quorum grp\n' % (HTTP, HTTP))
     assert ann.commands.config_for_test(text) == ('    quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up %s"\n'
-                                         '    quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down %s"\n'
-                                         % (HTTP, HTTP))
+                                                  '    quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down %s"\n'
+                                                  % (HTTP, HTTP))
 
 
 def test_waiter_wakes_on_a_file_event_and_a_process_end(tmp_path):
@@ -643,8 +643,8 @@ def test_kernel_record_fwmark_and_group():
 
 def test_load_config_members():
     config = ann.config.load_config(json.dumps({'vips': {VIP: ['group:web', 'fwmark:10']},
-                                         'quorum': {'group:web': 1, 'fwmark:10': 2},
-                                         'members': {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}}))
+                                                'quorum': {'group:web': 1, 'fwmark:10': 2},
+                                                'members': {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}}))
     assert config['members']['group:web'][1] == 'tcp:10.99.100.11:80'
     for bad in ({'fwmark:10': ['tcp:%s:80' % VIP]}, {'group:web': []}, {'group:web': ['fwmark:1']},
                 {'group:web': 'tcp:%s:80' % VIP}):
@@ -744,7 +744,8 @@ def _fake_wait(monkeypatch, announced_at):
     monkeypatch.setattr(time, 'sleep', lambda s: clock.__setitem__('t', clock['t'] + s))
     monkeypatch.setattr(ann.waits, 'read_status', lambda config: {'pid': 1, 'vips': {VIP: {
         'announced': announced_at(clock['t']), 'reason': 'quorum lost: %s down' % HTTP}}})
-    monkeypatch.setattr(ann.host.Host, 'present', staticmethod(lambda config: {VIP} if announced_at(clock['t']) else set()))
+    monkeypatch.setattr(ann.host.Host, 'present',
+                        staticmethod(lambda config: {VIP} if announced_at(clock['t']) else set()))
     return clock
 
 

@@ -272,7 +272,8 @@ def test_read_record_and_parse_record_edges(tmp_path):
     assert ann.host.read_record(str(path), owners={os.getuid()}) is not None
     assert ann.host.read_record(str(path), owners={os.getuid() + 1}) is None
     assert ann.host.read_record(str(tmp_path / 'missing')) is None
-    assert ann.records.parse_record('up 1.5 10 20 30 40') == {'state': 'up', 'at': 1.5, 'writer': [10, 20], 'seq': [30, 40]}
+    assert ann.records.parse_record('up 1.5 10 20 30 40') == {'state': 'up', 'at': 1.5, 'writer': [10, 20],
+                                                              'seq': [30, 40]}
     for text in ('up nan 1 2 3 4', 'up inf 1 2 3 4', 'up -1 1 2 3 4', 'up 1 0 2 3 4', 'up 1 1 -2 3 4',
                  'up 1 4194305 2 3 4', 'up 1 1 2 3 0', None, ''):
         assert ann.records.parse_record(text) is None, text
@@ -363,8 +364,8 @@ def test_runner_survives_any_exception_and_withdraws_after_the_bound():
     clock = Clock()
     host = FakeHost()
     notes = []
-    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/nonexistent/announce.json', clock=clock,
-                        notify=lambda m: notes.append(m) or True)
+    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/nonexistent/announce.json',
+                               clock=clock, notify=lambda m: notes.append(m) or True)
     runner.watchdog = None
     assert runner.reconcile() <= 1.0 and host.addresses == {VIP}
     assert notes == ['READY=1', 'WATCHDOG=1']
@@ -387,7 +388,8 @@ def test_runner_withdraws_directly_when_the_reconciler_cannot():
     """`ip -j` itself broken: the fail-safe removes the addresses with plain calls (Host.withdraw_everything)."""
     clock = Clock()
     host = FakeHost()
-    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/x', clock=clock, notify=lambda m: True)
+    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/x', clock=clock,
+                               notify=lambda m: True)
     runner.reconcile()
     host.present_fails = True           # noticed at the next resync (5 s), withdrawn 3 s later
     for dummy in range(20):
@@ -421,7 +423,8 @@ def test_parse_withdraw_targets():
         {'family': 'inet', 'local': '10.99.100.30', 'prefixlen': 32, 'label': 'lo:lvs'},
         {'family': 'inet', 'local': '192.0.2.1', 'prefixlen': 32, 'label': 'lo'},
         {'family': 'inet', 'local': '10.99.100.40', 'prefixlen': 24, 'label': 'lo'}]}])
-    assert ann.parsers.parse_withdraw_targets(text, 'lo:lvs', [VIP, VIP2, '10.99.100.40']) == [VIP, VIP2, '10.99.100.30']
+    targets = ann.parsers.parse_withdraw_targets(text, 'lo:lvs', [VIP, VIP2, '10.99.100.40'])
+    assert targets == [VIP, VIP2, '10.99.100.30']
 
 
 def test_withdraw_all_with_stub_ip(director):
@@ -687,8 +690,8 @@ def test_wait_announced_once_with_a_broken_ip_still_leaves_the_marker(director):
 
 def test_wait_announced_once_leaves_the_marker_when_killed_by_timeout(director):
     """coreutils `timeout` (the unit's bound) sends SIGTERM: the marker is still written."""
-    proc = subprocess.Popen(COMMAND + ['--config', str(director.conf), 'wait-announced', '--once',
-                             '--timeout', '60'], env=director.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(COMMAND + ['--config', str(director.conf), 'wait-announced', '--once', '--timeout', '60'],
+                            env=director.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=10)

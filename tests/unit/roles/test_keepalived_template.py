@@ -37,7 +37,8 @@ ROLE = os.path.join(ROOT, 'roles', 'director')
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 ANN = announce_package.load()
 # the installed program run from the directory named by its first argument (a chroot sees the copy at another path)
-RUN_FROM_LIB = 'import sys; sys.path.insert(0, sys.argv.pop(1)); import ecmp_lvs_announce; sys.exit(ecmp_lvs_announce.main())'
+RUN_FROM_LIB = ('import sys; sys.path.insert(0, sys.argv.pop(1)); import ecmp_lvs_announce; '
+                'sys.exit(ecmp_lvs_announce.main())')
 
 RS = [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]
 
