@@ -6,6 +6,10 @@
 Nothing in here runs a command: callers hand in ``ipvsadm`` output and get back plain data, or hand in
 a current and a desired table and get back the ``ipvsadm`` argv lists that turn one into the other.
 
+Standard library only (and ``lvs_model``): the director's host program ecmp-lvs-announce
+(``roles/director/files/ecmp_lvs_announce``) reads the IPVS table with ``parse_list`` on the directors, where the
+role installs this file and ``lvs_model.py`` beside it (``tests/unit/roles/test_director_announce_package.py``).
+
 Canonical service (what ``parse_save`` returns and ``normalize_services`` produces)::
 
     {'protocol': 'tcp'|'udp'|'sctp'|None, 'vip': '10.0.0.1'|'2001:db8::1'|None, 'port': int|None,

@@ -20,6 +20,10 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# helpers of tests/unit are imported as ansible_collections.ecmp.lvs.tests.unit... (`make collection` links it there)
+COLLECTIONS = os.path.join(ROOT, '.ansible', 'collections')
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
 ANSIBLE = os.path.join(ROOT, '.venv', 'bin', 'ansible')
 # what a managed host runs: the system python, stdlib only
 MODULE_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable

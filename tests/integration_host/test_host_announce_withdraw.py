@@ -11,10 +11,11 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# what a director runs: the system python, stdlib only
+from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package
+
+# what a director runs: the system python, stdlib only, the program as the role installs it
 MODULE_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
-SCRIPT = os.path.join(ROOT, 'roles', 'director', 'files', 'ecmp_lvs_announce.py')
+COMMAND = announce_package.argv(MODULE_PYTHON)
 VIP = '10.99.100.10'
 VIP2 = '10.99.100.20'
 KEY = 'tcp:10.99.100.10:80'
@@ -32,18 +33,18 @@ def test_withdraw_all_removes_every_vip_and_labelled_address(netns, tmp_path):
     netns.ip('address', 'add', VIP2 + '/32', 'dev', 'lo')                          # a VIP without the label
     netns.ip('address', 'add', '10.99.100.30/32', 'dev', 'lo', 'label', 'lo:lvs')  # announced, VIP since removed
     netns.ip('address', 'add', '192.0.2.1/32', 'dev', 'lo')                        # not ours
-    res = netns.exec_(MODULE_PYTHON, SCRIPT, '--config', str(conf), 'withdraw-all', check=False)
+    res = netns.exec_(*COMMAND, '--config', str(conf), 'withdraw-all', check=False)
     assert res.returncode == 0, res.stderr
     assert lo_addresses(netns) == [('127.0.0.1', 8, 'lo'), ('192.0.2.1', 32, 'lo')]
     assert '10.99.100.10, 10.99.100.20, 10.99.100.30 withdrawn' in res.stdout
     # nothing left: still success
-    res = netns.exec_(MODULE_PYTHON, SCRIPT, '--config', str(conf), 'withdraw-all', check=False)
+    res = netns.exec_(*COMMAND, '--config', str(conf), 'withdraw-all', check=False)
     assert res.returncode == 0 and 'nothing withdrawn' in res.stdout
 
 
 def test_withdraw_all_without_a_readable_configuration(netns, tmp_path):
     netns.ip('address', 'add', VIP + '/32', 'dev', 'lo', 'label', 'lo:lvs')
-    res = netns.exec_(MODULE_PYTHON, SCRIPT, '--config', str(tmp_path / 'missing.json'), 'withdraw-all', check=False)
+    res = netns.exec_(*COMMAND, '--config', str(tmp_path / 'missing.json'), 'withdraw-all', check=False)
     assert res.returncode == 0, res.stderr
     assert lo_addresses(netns) == [('127.0.0.1', 8, 'lo')]
 
@@ -57,17 +58,17 @@ def test_quorum_down_on_a_full_tmpfs_removes_the_stale_record(tmp_path):
 set -e
 mount -t tmpfs -o size=4k tmpfs "$1"
 mkdir "$1/quorum"
-"$2" "$3" quorum up "$4" --state-dir "$1"
+"$2" -I -S "$3" quorum up "$4" --state-dir "$1"
 # fill what is left of the page budget
 dd if=/dev/zero of="$1/fill" bs=1k count=64 2>/dev/null || true
 set +e
-"$2" "$3" quorum down "$4" --state-dir "$1"
+"$2" -I -S "$3" quorum down "$4" --state-dir "$1"
 echo "rc=$?"
 ls -A "$1/quorum"
 '''
-    res = subprocess.run(['unshare', '--mount', '--', 'sh', '-c', script, 'sh', str(state), sys.executable, SCRIPT,
-                          KEY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
-                         check=False)
+    res = subprocess.run(['unshare', '--mount', '--', 'sh', '-c', script, 'sh', str(state), MODULE_PYTHON,
+                          announce_package.installed()[0], KEY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=60, check=False)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.split()
     assert 'rc=1' in lines, res.stdout

@@ -14,6 +14,10 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# helpers of tests/unit are imported as ansible_collections.ecmp.lvs.tests.unit... (`make collection` links it there)
+COLLECTIONS = os.path.join(ROOT, '.ansible', 'collections')
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
 # the ansible-core of the interpreter that runs the tests (make core-matrix: each supported version), else .venv's
 BIN = os.path.dirname(sys.executable)
 if not os.path.exists(os.path.join(BIN, 'ansible-galaxy')):

@@ -34,7 +34,8 @@ SHIPPED_TREES = ('plugins', 'roles', 'playbooks', 'meta', 'changelogs', 'invento
 NEEDED = ('README.md', 'CHANGELOG.md', 'COPYING', 'docs/architecture.md', 'meta/runtime.yml',
           'meta/execution-environment.yml', 'meta/ee-requirements.txt', 'changelogs/changelog.yaml',
           'changelogs/config.yaml', 'playbooks/site.yml', 'playbooks/drain.yml',
-          'roles/director/files/ecmp_lvs_announce.py', 'inventories/example/hosts.yml')
+          'roles/director/files/ecmp_lvs_announce/__init__.py', 'plugins/module_utils/ipvs.py',
+          'inventories/example/hosts.yml')
 FORBIDDEN_PREFIXES = ('lab/', 'benchmarks/', 'molecule/', 'tests/', 'tools/', '.ci/', 'inventories/lab/',
                       'docs/figures/', '.venv', '.lab', '.ansible', '.cache', '.git', '.pytest_cache')
 FORBIDDEN_NAMES = ('Makefile', 'ansible.cfg', 'requirements.txt', 'requirements-*.txt', '.ansible-lint',

@@ -11,14 +11,17 @@ artifact misses (build_ignore, plugin_utils, meta/runtime.yml) and anything that
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import shutil
+import sys
 import tarfile
 
 import pytest
 import yaml
 
 from packaging_env import BIN, ROOT, install, run as _run
+from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package
 
 USER_PLAYBOOK = """
 - hosts: realservers
@@ -85,3 +88,25 @@ def test_collection_playbook_validates_before_any_host(project, tmp_path):
     assert rc != 0, out
     assert '70000' in out and 'port' in out, out
     assert 'UNREACHABLE' not in out and 'Gathering Facts' not in out, out
+
+
+def test_the_director_host_program_installs_from_the_collection(project, tmp_path):
+    """ecmp.lvs.director installs its host program ecmp-lvs-announce from the installed collection: the copy tasks
+    of tasks/announce.yml find every file (the module_utils it imports through role_path/../..), and the program
+    runs on the system python with the standard library only (-I -S, as the command's shebang)."""
+    role = os.path.join(str(project['base']), 'collections', 'ansible_collections', 'ecmp', 'lvs', 'roles', 'director')
+    command = announce_package.install(tmp_path, role)
+    python = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+    conf = tmp_path / 'announce.json'
+    conf.write_text(json.dumps({'vips': {'10.99.100.10': ['tcp:10.99.100.10:80']}}))
+    rc, out = _run([python, '-I', '-S', command, '--config', str(conf), 'check-config'], project['env'], project['dir'])
+    assert rc == 0 and '1 VIP(s), 1 health-gated service(s)' in out, out
+    code = ('import sys; sys.path.insert(0, sys.argv[1]); from ecmp_lvs_announce import parsers; '
+            'from ansible_collections.ecmp.lvs.plugins.module_utils import ipvs; print(ipvs.__file__); '
+            'print(parsers.parse_ipvs_weights(open(sys.argv[2]).read()))')
+    rc, out = _run([python, '-I', '-S', '-c', code, str(tmp_path / 'lib'),
+                    os.path.join(ROOT, 'tests', 'fixtures', 'ipvsadm', 'keepalived-start-Ln-nosort.txt')],
+                   project['env'], project['dir'])
+    assert rc == 0, out
+    ipvs = tmp_path / 'lib' / 'ansible_collections' / 'ecmp' / 'lvs' / 'plugins' / 'module_utils' / 'ipvs.py'
+    assert out.splitlines() == [str(ipvs), "{('tcp', '10.99.100.10', 80): 3}"]

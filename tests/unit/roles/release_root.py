@@ -37,8 +37,9 @@ def checkers():
 
 
 def run(root, argv, files=()):
-    """``argv`` on the controller (root None) or in ``root`` through chroot; ``files`` (paths in argv) are copied
-    into the tree first. Returns (rc, output) with the copies' paths replaced by the originals."""
+    """``argv`` on the controller (root None) or in ``root`` through chroot; ``files`` (paths in argv: files or
+    directories) are copied into the tree first. Returns (rc, output) with the copies' paths replaced by the
+    originals."""
     if root is None:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                               timeout=120, check=False, start_new_session=True)
@@ -49,7 +50,7 @@ def run(root, argv, files=()):
     try:
         for path in files:
             path = str(path)
-            shutil.copy(path, os.path.join(work, os.path.basename(path)))
+            (shutil.copytree if os.path.isdir(path) else shutil.copy)(path, os.path.join(work, os.path.basename(path)))
             mapping[path] = inside + '/' + os.path.basename(path)
         argv = [mapping.get(str(word), str(word)) for word in argv]
         proc = subprocess.run(['chroot', root] + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

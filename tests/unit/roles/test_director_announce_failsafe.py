@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fail-safe tests of roles/director/files/ecmp_lvs_announce.py (issue 12 section 2).
+"""Fail-safe tests of the package roles/director/files/ecmp_lvs_announce (issue 12 section 2).
 
 The real program runs against temporary directories; `ip` and `ipvsadm` are stubs on PATH (tests/unit keeps off
 the host's network): the stub `ip` keeps the addresses of lo in a JSON file, the stub `ipvsadm -L -n` prints a
@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import importlib.util
 import json
 import os
 import shutil
@@ -24,13 +23,14 @@ import time
 import jinja2
 import pytest
 
+from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SCRIPT = os.path.join(ROOT, 'roles', 'director', 'files', 'ecmp_lvs_announce.py')
 TEMPLATES = os.path.join(ROOT, 'roles', 'director', 'templates')
 
-_SPEC = importlib.util.spec_from_file_location('ecmp_lvs_announce', SCRIPT)
-ann = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(ann)
+ann = announce_package.load()
+# the installed command, run as its shebang does
+COMMAND = announce_package.argv()
 
 VIP = '10.99.100.10'
 VIP2 = '10.99.100.20'
@@ -117,10 +117,10 @@ class Director:
         shutil.copy(shutil.which('sleep'), str(exe))
         self.keepalived = subprocess.Popen([str(exe), '120'])
         deadline = time.monotonic() + 5
-        while (ann.process_stat(self.keepalived.pid) or ('',))[0] != 'keepalived' and time.monotonic() < deadline:
+        while (ann.host.process_stat(self.keepalived.pid) or ('',))[0] != 'keepalived' and time.monotonic() < deadline:
             time.sleep(0.01)
         (self.dir / 'keepalived.pid').write_text('%d\n' % self.keepalived.pid)
-        return [self.keepalived.pid, ann.process_stat(self.keepalived.pid)[2]]
+        return [self.keepalived.pid, ann.host.process_stat(self.keepalived.pid)[2]]
 
     def stop(self):
         if self.keepalived is not None:
@@ -144,23 +144,22 @@ class Director:
 
     def program(self, *args, **kwargs):
         """Run the program (a subprocess, `timeout` seconds at most: a hang fails the test)."""
-        return subprocess.run([sys.executable, SCRIPT, '--config', str(self.conf)] + list(args), env=self.env,
+        return subprocess.run(COMMAND + ['--config', str(self.conf)] + list(args), env=self.env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                               timeout=kwargs.pop('timeout', 20), preexec_fn=limit_memory, check=False, **kwargs)
 
     def step(self, steps=1):
         """Reconciler.step() of the real Host `steps` times in a subprocess; the last decisions (JSON)."""
         code = textwrap.dedent('''
-            import importlib.util, json, sys, time
-            spec = importlib.util.spec_from_file_location('a', %r)
-            ann = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(ann)
-            reconciler = ann.Reconciler(ann.Host(%r))
+            import json, sys
+            sys.path.insert(0, %r)
+            from ecmp_lvs_announce import host, reconciler
+            rec = reconciler.Reconciler(host.Host(%r))
             for n in range(%d):
-                decisions = reconciler.step()
+                decisions = rec.step()
             print(json.dumps(decisions))
-            ''' % (SCRIPT, str(self.conf), steps))
-        res = subprocess.run([sys.executable, '-c', code], env=self.env, stdout=subprocess.PIPE,
+            ''' % (announce_package.installed()[1], str(self.conf), steps))
+        res = subprocess.run([sys.executable, '-I', '-S', '-c', code], env=self.env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, universal_newlines=True, timeout=20, preexec_fn=limit_memory,
                              check=False)
         assert res.returncode == 0, res.stderr
@@ -225,7 +224,7 @@ HOSTILE = {
     'pid-zero': lambda p, w: p.write_text('up 1.0 0 %d 1 2\n' % w[1]),
     'pid-negative': lambda p, w: p.write_text('up 1.0 -1 %d 1 2\n' % w[1]),
     'pid-huge': lambda p, w: p.write_text('up 1.0 %d %d 1 2\n' % (2 ** 64, w[1])),
-    'another-process': lambda p, w: p.write_text(good_record([1, ann.process_stat(1)[2]])),
+    'another-process': lambda p, w: p.write_text(good_record([1, ann.host.process_stat(1)[2]])),
     'garbage': lambda p, w: p.write_text('up up up up up up\n'),
     'empty': lambda p, w: p.write_text(''),
 }
@@ -269,18 +268,19 @@ def test_unknown_script_user_trusts_root_only(director):
 def test_read_record_and_parse_record_edges(tmp_path):
     path = tmp_path / 'rec'
     path.write_text('up 1.5 10 20 30 40\n')
-    assert ann.read_record(str(path)) == 'up 1.5 10 20 30 40\n'
-    assert ann.read_record(str(path), owners={os.getuid()}) is not None
-    assert ann.read_record(str(path), owners={os.getuid() + 1}) is None
-    assert ann.read_record(str(tmp_path / 'missing')) is None
-    assert ann.parse_record('up 1.5 10 20 30 40') == {'state': 'up', 'at': 1.5, 'writer': [10, 20], 'seq': [30, 40]}
+    assert ann.host.read_record(str(path)) == 'up 1.5 10 20 30 40\n'
+    assert ann.host.read_record(str(path), owners={os.getuid()}) is not None
+    assert ann.host.read_record(str(path), owners={os.getuid() + 1}) is None
+    assert ann.host.read_record(str(tmp_path / 'missing')) is None
+    assert ann.records.parse_record('up 1.5 10 20 30 40') == {'state': 'up', 'at': 1.5, 'writer': [10, 20],
+                                                              'seq': [30, 40]}
     for text in ('up nan 1 2 3 4', 'up inf 1 2 3 4', 'up -1 1 2 3 4', 'up 1 0 2 3 4', 'up 1 1 -2 3 4',
                  'up 1 4194305 2 3 4', 'up 1 1 2 3 0', None, ''):
-        assert ann.parse_record(text) is None, text
+        assert ann.records.parse_record(text) is None, text
 
 
 def test_waiter_follows_no_impossible_pid():
-    waiter = ann.Waiter()
+    waiter = ann.runner.Waiter()
     waiter.follow([2 ** 64, 0, -1])
     assert not waiter.pidfds
 
@@ -291,7 +291,7 @@ class FakeHost:
     """Enough of a host for Runner: one VIP announced, records that can be made to raise."""
 
     def __init__(self):
-        self.conf = ann.load_config(json.dumps({'vips': {VIP: [HTTP]}, 'holddown': 0, 'interval': 1}))
+        self.conf = ann.config.load_config(json.dumps({'vips': {VIP: [HTTP]}, 'holddown': 0, 'interval': 1}))
         self.addresses = {VIP}
         self.fail = None
         self.present_fails = False
@@ -364,8 +364,8 @@ def test_runner_survives_any_exception_and_withdraws_after_the_bound():
     clock = Clock()
     host = FakeHost()
     notes = []
-    runner = ann.Runner(host, ann.Reconciler(host, clock), NoWaiter(), '/nonexistent/announce.json', clock=clock,
-                        notify=lambda m: notes.append(m) or True)
+    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/nonexistent/announce.json',
+                               clock=clock, notify=lambda m: notes.append(m) or True)
     runner.watchdog = None
     assert runner.reconcile() <= 1.0 and host.addresses == {VIP}
     assert notes == ['READY=1', 'WATCHDOG=1']
@@ -376,7 +376,7 @@ def test_runner_survives_any_exception_and_withdraws_after_the_bound():
         clock.now += runner.reconcile()
         if VIP not in host.addresses and withdrawn_at is None:
             withdrawn_at = clock.now
-    assert ann.failsafe_bound(host.conf) == 3.0
+    assert ann.runner.failsafe_bound(host.conf) == 3.0
     assert withdrawn_at is not None and withdrawn_at - ok_at <= 3.0 + 1.0 + 1e-6, withdrawn_at - ok_at
     assert host.deleted == [VIP] and notes.count('WATCHDOG=1') == 21 and notes.count('READY=1') == 1
     host.fail = None
@@ -388,7 +388,8 @@ def test_runner_withdraws_directly_when_the_reconciler_cannot():
     """`ip -j` itself broken: the fail-safe removes the addresses with plain calls (Host.withdraw_everything)."""
     clock = Clock()
     host = FakeHost()
-    runner = ann.Runner(host, ann.Reconciler(host, clock), NoWaiter(), '/x', clock=clock, notify=lambda m: True)
+    runner = ann.runner.Runner(host, ann.reconciler.Reconciler(host, clock), NoWaiter(), '/x', clock=clock,
+                               notify=lambda m: True)
     runner.reconcile()
     host.present_fails = True           # noticed at the next resync (5 s), withdrawn 3 s later
     for dummy in range(20):
@@ -400,18 +401,18 @@ def test_sd_notify_plain_and_abstract_socket(tmp_path):
     path = str(tmp_path / 'notify')
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(path)
-        assert ann.sd_notify('READY=1', {'NOTIFY_SOCKET': path}) is True
+        assert ann.runner.sd_notify('READY=1', {'NOTIFY_SOCKET': path}) is True
         assert sock.recv(100) == b'READY=1'
     name = 'ecmp-lvs-test-%d' % os.getpid()
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind('\0' + name)
-        assert ann.sd_notify('WATCHDOG=1', {'NOTIFY_SOCKET': '@' + name}) is True
+        assert ann.runner.sd_notify('WATCHDOG=1', {'NOTIFY_SOCKET': '@' + name}) is True
         assert sock.recv(100) == b'WATCHDOG=1'
-    assert ann.sd_notify('READY=1', {}) is False
-    assert ann.sd_notify('READY=1', {'NOTIFY_SOCKET': str(tmp_path / 'nobody')}) is False
-    assert ann.watchdog_interval({'WATCHDOG_USEC': '15000000'}) == 7.5
-    assert ann.watchdog_interval({'WATCHDOG_USEC': '15000000', 'WATCHDOG_PID': '1'}) is None
-    assert ann.watchdog_interval({}) is None
+    assert ann.runner.sd_notify('READY=1', {}) is False
+    assert ann.runner.sd_notify('READY=1', {'NOTIFY_SOCKET': str(tmp_path / 'nobody')}) is False
+    assert ann.runner.watchdog_interval({'WATCHDOG_USEC': '15000000'}) == 7.5
+    assert ann.runner.watchdog_interval({'WATCHDOG_USEC': '15000000', 'WATCHDOG_PID': '1'}) is None
+    assert ann.runner.watchdog_interval({}) is None
 
 
 def test_parse_withdraw_targets():
@@ -422,7 +423,8 @@ def test_parse_withdraw_targets():
         {'family': 'inet', 'local': '10.99.100.30', 'prefixlen': 32, 'label': 'lo:lvs'},
         {'family': 'inet', 'local': '192.0.2.1', 'prefixlen': 32, 'label': 'lo'},
         {'family': 'inet', 'local': '10.99.100.40', 'prefixlen': 24, 'label': 'lo'}]}])
-    assert ann.parse_withdraw_targets(text, 'lo:lvs', [VIP, VIP2, '10.99.100.40']) == [VIP, VIP2, '10.99.100.30']
+    targets = ann.parsers.parse_withdraw_targets(text, 'lo:lvs', [VIP, VIP2, '10.99.100.40'])
+    assert targets == [VIP, VIP2, '10.99.100.30']
 
 
 def test_withdraw_all_with_stub_ip(director):
@@ -477,7 +479,7 @@ def test_announce_unit_is_fail_safe():
     assert head['StartLimitIntervalSec'] == '60' and head['StartLimitBurst'] == '5'
     assert 'StartLimitIntervalSec' not in service
     # the watchdog outlasts the slowest iteration: every command call is bounded by COMMAND_TIMEOUT
-    assert int(service['WatchdogSec']) >= 2 * ann.COMMAND_TIMEOUT
+    assert int(service['WatchdogSec']) >= 2 * ann.host.COMMAND_TIMEOUT
 
 
 def test_frr_start_unit_can_never_keep_frr_down():
@@ -509,7 +511,7 @@ def test_announce_json_names_the_script_user():
                   __director_announce_quorum={HTTP: 1}, director_keepalived_script_user='keepalived_script',
                   director_quorum_script_user='ecmp-lvs-quorum')
     # the owner of the quorum records is the quorum scripts' user, not the MISC_CHECK user
-    assert ann.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
+    assert ann.config.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
     assert 'members' not in json.loads(text)      # only with a virtual_server_group
     members = {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}
     text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
@@ -518,9 +520,9 @@ def test_announce_json_names_the_script_user():
                   __director_announce_vips={VIP: ['group:web'], '10.99.100.11': ['group:web']},
                   __director_announce_quorum={'group:web': 1}, __director_announce_members=members,
                   director_quorum_script_user='ecmp-lvs-quorum')
-    assert ann.load_config(text)['members'] == members
-    with pytest.raises(ann.AnnounceError, match='script_user'):
-        ann.load_config(json.dumps({'script_user': ''}))
+    assert ann.config.load_config(text)['members'] == members
+    with pytest.raises(ann.config.AnnounceError, match='script_user'):
+        ann.config.load_config(json.dumps({'script_user': ''}))
 
 
 # --- the daemon itself: hostile records, watchdog pings, withdrawal within 1 s, SIGTERM -------------------------
@@ -537,7 +539,7 @@ def test_daemon_withdraws_within_one_interval_when_quorum_down_is_not_stored(dir
     sock.bind(sock_path)
     sock.settimeout(10)
     env = dict(director.env, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC='2000000')
-    proc = subprocess.Popen([sys.executable, SCRIPT, '--config', str(director.conf), 'run'], env=env,
+    proc = subprocess.Popen(COMMAND + ['--config', str(director.conf), 'run'], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                             preexec_fn=limit_memory)
     try:
@@ -580,7 +582,7 @@ def test_daemon_survives_a_broken_ip_and_withdraws(director):
                                      'exec %s "$@"\n' % (director.bin / 'ip-real'))
     (director.bin / 'ip-real').write_text(IP_STUB % {'python': sys.executable})
     (director.bin / 'ip-real').chmod(0o755)
-    proc = subprocess.Popen([sys.executable, SCRIPT, '--config', str(director.conf), 'run'], env=director.env,
+    proc = subprocess.Popen(COMMAND + ['--config', str(director.conf), 'run'], env=director.env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                             preexec_fn=limit_memory)
     try:
@@ -608,7 +610,7 @@ def test_write_atomic_removes_its_temp_file_on_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'write', full)
     with pytest.raises(OSError):
-        ann.write_atomic(str(tmp_path / 'rec'), 'down 1 2 3 4 6\n')
+        ann.host.write_atomic(str(tmp_path / 'rec'), 'down 1 2 3 4 6\n')
     monkeypatch.undo()
     assert os.listdir(str(tmp_path)) == ['rec']
     assert (tmp_path / 'rec').read_text() == 'up 1 2 3 4 5\n'
@@ -618,7 +620,7 @@ def test_quorum_down_not_stored_removes_the_stale_up_record(tmp_path, monkeypatc
     qdir = tmp_path / 'quorum'
     qdir.mkdir()
     (qdir / '.lock').write_text('')
-    (qdir / HTTP).write_text(good_record([os.getppid(), ann.process_stat(os.getppid())[2]]))
+    (qdir / HTTP).write_text(good_record([os.getppid(), ann.host.process_stat(os.getppid())[2]]))
     real_write = os.write
 
     def full(fd, data):
@@ -627,7 +629,7 @@ def test_quorum_down_not_stored_removes_the_stale_up_record(tmp_path, monkeypatc
         return real_write(fd, data)
 
     monkeypatch.setattr(os, 'write', full)
-    assert ann.cmd_quorum('down', HTTP, str(tmp_path)) == 1
+    assert ann.quorum.cmd_quorum('down', HTTP, str(tmp_path)) == 1
     monkeypatch.undo()
     assert 'stale record removed' in capsys.readouterr().err
     assert sorted(os.listdir(str(qdir))) == ['.lock']
@@ -647,14 +649,14 @@ def test_up_record_is_not_believed_below_quorum_in_ipvs(director):
 
 def test_cross_check_holddown_after_the_table_was_below_quorum():
     rec = {'state': 'up', 'at': 10.0, 'writer': [1, 2], 'seq': [3, 4]}
-    assert ann.cross_check(rec, 'up', None) is rec
-    assert ann.cross_check(rec, 'down', 20.0)['kernel'] == 'down'
-    assert ann.cross_check(rec, 'up', 20.0)['at'] == 20.0           # hold-down from the last time below quorum
-    assert ann.cross_check(rec, 'up', 5.0) is rec
+    assert ann.records.cross_check(rec, 'up', None) is rec
+    assert ann.records.cross_check(rec, 'down', 20.0)['kernel'] == 'down'
+    assert ann.records.cross_check(rec, 'up', 20.0)['at'] == 20.0           # hold-down from the last time below quorum
+    assert ann.records.cross_check(rec, 'up', 5.0) is rec
     down = dict(rec, state='down')
-    assert ann.cross_check(down, 'up', None) is down                 # a down record stays down
-    assert ann.service_status(dict(rec, kernel='down'), lambda w: True, 100.0, 5.0)[0] == 'down'
-    assert ann.service_status(dict(rec, at=98.0), lambda w: True, 100.0, 5.0)[0] == 'holddown'
+    assert ann.records.cross_check(down, 'up', None) is down                 # a down record stays down
+    assert ann.reconciler.service_status(dict(rec, kernel='down'), lambda w: True, 100.0, 5.0)[0] == 'down'
+    assert ann.reconciler.service_status(dict(rec, at=98.0), lambda w: True, 100.0, 5.0)[0] == 'holddown'
 
 
 def test_keepalived_stop_withdraws_before_writing(director):
@@ -683,15 +685,15 @@ def test_wait_announced_once_with_a_broken_ip_still_leaves_the_marker(director):
     assert res.returncode == 1, res.stderr
     report = json.loads(res.stdout)
     assert report['result'] == 'timeout' and 'CalledProcessError' in report['error']
-    assert (director.state / ann.ONCE_MARKER).read_text().endswith('ended with 1\n')
+    assert (director.state / ann.config.ONCE_MARKER).read_text().endswith('ended with 1\n')
 
 
 def test_wait_announced_once_leaves_the_marker_when_killed_by_timeout(director):
     """coreutils `timeout` (the unit's bound) sends SIGTERM: the marker is still written."""
-    proc = subprocess.Popen([sys.executable, SCRIPT, '--config', str(director.conf), 'wait-announced', '--once',
-                             '--timeout', '60'], env=director.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(COMMAND + ['--config', str(director.conf), 'wait-announced', '--once', '--timeout', '60'],
+                            env=director.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=10)
     assert proc.returncode == 128 + signal.SIGTERM
-    assert (director.state / ann.ONCE_MARKER).read_text().endswith('ended with an error\n')
+    assert (director.state / ann.config.ONCE_MARKER).read_text().endswith('ended with an error\n')

@@ -10,7 +10,7 @@ none) and each of their options, several checkers per real server and per-real-s
 persistence_granularity, the seeds' local sorry server, firewall-mark services and virtual_server_group, with and
 without the announcement gate, inhibit_on_failure, ``director_ipvs_owner: module`` (and the announce.json and
 nftables files of each case). Every file is then checked the way the role validates it before writing it:
-``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce.py), i.e. the real
+``ecmp-lvs-announce keepalived-config-test`` (roles/director/files/ecmp_lvs_announce/), i.e. the real
 ``keepalived --config-test`` (2.2.7 on Debian 12) on a copy with ``script_user root``; with ``ECMP_DEBIAN13_ROOT``
 naming a Debian 13 root tree also keepalived 2.3.3 (the script run by Debian 13's Python 3.13 there,
 tests/unit/roles/release_root.py).
@@ -22,7 +22,6 @@ There is deliberately no private copy of the template here: a test of a copy pas
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib.util
 import json
 import os
 import shutil
@@ -31,22 +30,15 @@ import sys
 
 import pytest
 
-from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
+from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package, release_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(ROOT, 'roles', 'director')
-ANNOUNCE = os.path.join(ROLE, 'files', 'ecmp_lvs_announce.py')
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-
-
-def _load_announce():
-    spec = importlib.util.spec_from_file_location('ecmp_lvs_announce_for_template_test', ANNOUNCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ANN = _load_announce()
+ANN = announce_package.load()
+# the installed program run from the directory named by its first argument (a chroot sees the copy at another path)
+RUN_FROM_LIB = ('import sys; sys.path.insert(0, sys.argv.pop(1)); import ecmp_lvs_announce; '
+                'sys.exit(ecmp_lvs_announce.main())')
 
 RS = [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]
 
@@ -230,8 +222,10 @@ def config_test(path, root=None):
     """The role's validation command: ``ecmp-lvs-announce keepalived-config-test FILE`` (in a Debian 13 tree with
     ``root``: its python3 and keepalived)."""
     if root is None:
-        return release_root.run(None, [sys.executable, ANNOUNCE, 'keepalived-config-test', str(path)])
-    return release_root.run(root, ['python3', ANNOUNCE, 'keepalived-config-test', str(path)], [ANNOUNCE, path])
+        return release_root.run(None, announce_package.argv() + ['keepalived-config-test', str(path)])
+    lib = announce_package.installed()[1]
+    return release_root.run(root, ['python3', '-I', '-S', '-c', RUN_FROM_LIB, lib, 'keepalived-config-test', str(path)],
+                            [lib, path])
 
 
 def block(text, keyword):
@@ -365,8 +359,8 @@ def test_fwmark_and_group_services(rendered):
     assert announce['vips'] == {'10.99.100.10': ['group:shared'], '10.99.100.11': ['group:shared']}
     assert announce['members'] == {'group:shared': ['tcp:10.99.100.10:80', 'tcp:10.99.100.11:80']}
     # the announce program accepts what the role renders
-    assert ANN.load_config(rendered['group.json'])['members'] == announce['members']
-    assert ANN.load_config(rendered['fwmark.json'])['vips'] == announce_vips(rendered['fwmark.json'])
+    assert ANN.config.load_config(rendered['group.json'])['members'] == announce['members']
+    assert ANN.config.load_config(rendered['fwmark.json'])['vips'] == announce_vips(rendered['fwmark.json'])
 
 
 def announce_vips(text):

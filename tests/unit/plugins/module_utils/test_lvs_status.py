@@ -10,7 +10,6 @@ turned into route_info's shape by module_utils/iproute.py like ecmp.lvs.route_in
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import importlib.util
 import json
 import os
 import re
@@ -20,13 +19,11 @@ import pytest
 from ansible_collections.ecmp.lvs.plugins.module_utils import iproute
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status
 from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_net
+from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 FIX = os.path.join(ROOT, 'tests', 'fixtures')
-_SPEC = importlib.util.spec_from_file_location(
-    'ecmp_lvs_announce_for_status', os.path.join(ROOT, 'roles', 'director', 'files', 'ecmp_lvs_announce.py'))
-ann = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(ann)
+ann = announce_package.load()
 
 VIP = '10.99.100.10'
 HTTP = 'tcp:10.99.100.10:80'
@@ -82,12 +79,12 @@ class Host:
 
 def announce_status(quorum='up', since=900.0, drained=False, keepalived=True, now=1000.0, service_running=True):
     """stdout of `ecmp-lvs-announce status`: the Reconciler's status() plus what cmd_status adds."""
-    conf = ann.load_config(json.dumps({'holddown': 5.0, 'vips': {VIP: [HTTP]}}))
+    conf = ann.config.load_config(json.dumps({'holddown': 5.0, 'vips': {VIP: [HTTP]}}))
     host = Host(conf)
     host.records_ = {} if quorum is None else {
         HTTP: {'state': quorum, 'at': since, 'writer': CHECKER, 'seq': [1, 2]}}
     host.drained_, host.running = drained, keepalived
-    reconciler = ann.Reconciler(host, clock=lambda: now)
+    reconciler = ann.reconciler.Reconciler(host, clock=lambda: now)
     decisions = reconciler.step()
     status = json.loads(json.dumps(reconciler.status(decisions, drained, keepalived, now)))
     if not service_running:
