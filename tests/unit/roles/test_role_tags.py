@@ -371,7 +371,7 @@ def test_install_lists_packages_and_programs_no_configuration(listings):
     plays, _task_tags = listings['install']
     names = _names(plays)
     assert 'Install the packages (FRR and those of the calling role)' in names
-    assert 'Install the ecmp-lvs-announce program' in names
+    assert 'Install the ecmp-lvs-announce program (package)' in names
     for number in SITE_ROLES:
         for name, tags in plays[number]:
             assert tags & {'install', 'always'}, (name, tags)
