@@ -161,6 +161,9 @@ def test_router_and_director_pieces(rendered):
     assert 'ip protocol ospf route-map LVS_INSTALL\n' in router_ospf and ' ip ospf priority 1\n' in router_ospf
     assert ' maximum-paths 16\n timers lsa min-arrival 0\n' in router_ospf
     assert 'ip protocol ospf route-map LVS_DENY_ALL\n' in director_ospf and ' ip ospf priority 0\n' in director_ospf
+    # a director's dropped LSA comes again after 1 s (director_ospf_retransmit_interval); the router keeps FRR's
+    assert ' ip ospf cost 10\n ip ospf retransmit-interval 1\n' in director_ospf
+    assert 'retransmit-interval' not in router_ospf
     assert 'interface lo\n ip ospf passive\nexit\n' in director_ospf
     assert ' network %s/32 area 0.0.0.0\n' % VIP in director_ospf
     # BGP with a password: the router peers with both directors, the director announces the VIP
