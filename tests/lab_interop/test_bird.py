@@ -97,11 +97,12 @@ class Lab:
         return res
 
     def ssh(self, host, command, check=True, timeout=30):
-        res = subprocess.run(facade.ssh_cmd(self.ssh_config, host, command, master=True), stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True, timeout=timeout, check=False)
+        argv = facade.ssh_cmd(self.ssh_config, host, command, master=True)
+        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                             check=False)
         if check:
-            assert res.returncode == 0, '%s: %s: rc %d\n%s%s' % (host, command, res.returncode, res.stdout[-2000:],
-                                                                res.stderr[-2000:])
+            assert res.returncode == 0, '%s: %s: rc %d\n%s%s' % (
+                host, command, res.returncode, res.stdout[-2000:], res.stderr[-2000:])
         return res.stdout
 
     def playbook(self, playbook, *args):
