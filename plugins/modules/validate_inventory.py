@@ -50,8 +50,10 @@ description:
   - "Routing: C(lvs_routing_protocol) is C(ospf) or C(bgp), C(lvs_bfd_enabled) a boolean. OSPF: C(lvs_ospf_area)
     a dotted quad or 0..4294967295, hello and dead intervals 1..65535 with dead greater than hello. BGP: both ASNs
     1..4294967295 (equal ASNs mean iBGP, supported by the router role with C(maximum-paths ibgp)); every director
-    has a neighbor (group C(routers) or its C(router_peers)). Every router's C(router_ecmp_width) and
-    C(router_maximum_paths) hold all directors (the C(directors) group plus its C(director_peers))."
+    has a neighbor (group C(routers) or its C(director_router_peers)). Every router's C(router_ecmp_width) and
+    C(router_maximum_paths) hold all directors (the C(directors) group plus its C(router_director_peers)). The
+    deprecated names C(router_peers) and C(director_peers) are read while the new ones are empty, with a
+    warning."
   - "Accepted on purpose: several services on one VIP with different ports or protocols, with different
     real-server sets, schedulers or persistence (IPVS keeps persistence per service, so it never spans two
     services of a VIP)."

@@ -30,8 +30,9 @@ bad service is reported. On top of them this file checks what needs the whole in
 * routing: ``lvs_routing_protocol`` ospf|bgp, ``lvs_bfd_enabled`` boolean; OSPF: area, hello 1..65535,
   dead 1..65535 and dead > hello; BGP: both ASNs 1..4294967295 (equal ASNs mean iBGP, which the router role
   supports with ``maximum-paths ibgp``), every director has a BGP neighbor (group ``routers`` or
-  ``router_peers``); every router's ``router_ecmp_width`` and ``router_maximum_paths`` (default 16, as in
-  roles/router/defaults) hold all directors (group plus that router's ``director_peers``).
+  ``director_router_peers``); every router's ``router_ecmp_width`` and ``router_maximum_paths`` (default 16, as in
+  roles/router/defaults) hold all directors (group plus that router's ``router_director_peers``). The deprecated
+  names ``router_peers`` / ``director_peers`` are read while the new ones are empty, with a warning.
 
 What is NOT unsafe and therefore accepted: several services on one VIP with different ports or protocols,
 different real-server sets, schedulers or persistence per port (IPVS keeps persistence templates per
@@ -114,8 +115,11 @@ CONFIG_STRING_VARS = {
 HOSTNAME_VARS = {'directors': ('director_keepalived_router_id', 'director_frr_hostname'),
                  'routers': ('router_frr_hostname',)}
 # Per-host variables the validator reads (router defaults as in roles/router/defaults/main.yml).
-HOST_VARS = ('lvs_address', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'director_peers',
-             'router_peers')
+HOST_VARS = ('lvs_address', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'router_director_peers',
+             'director_router_peers', 'director_peers', 'router_peers')
+# The peer lists by their names and their deprecated names (read while the new one is empty, as the roles do).
+PEER_VARS = {'director': ('director_router_peers', 'router_peers'),
+             'router': ('router_director_peers', 'director_peers')}
 DEFAULT_ECMP_WIDTH = 16
 # Every variable the action plugin extracts from hostvars.
 EXTRACTED_VARS = (GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(GROUP_VARS.values()))
@@ -437,7 +441,7 @@ def _check_services(report, pairs, addresses, groups):
 
 
 def _check_peers(report, field, value):
-    """A list of IPv4 fabric addresses (director_peers / router_peers); returns the valid ones."""
+    """A list of IPv4 fabric addresses (router_director_peers / director_router_peers); returns the valid ones."""
     if value is None:
         return []
     if not is_list(value):
@@ -453,6 +457,17 @@ def _check_peers(report, field, value):
             else:
                 result.append(ip)
     return result
+
+
+def _peers(report, role, host, hostvars):
+    """``(field, value)`` of the peer list a host of ``role`` uses: the new name, else its deprecated name (with a
+    warning)."""
+    name, old = PEER_VARS[role]
+    hv = hostvars.get(host, {})
+    if not hv.get(name) and hv.get(old):
+        report.warn('%s is deprecated: rename it to %s' % (_hv_field(host, old), name))
+        return _hv_field(host, old), hv.get(old)
+    return _hv_field(host, name), hv.get(name)
 
 
 def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_width):
@@ -482,15 +497,15 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
         for name in ('lvs_bgp_router_asn', 'lvs_bgp_director_asn'):
             report.check(to_int, name, values[name], 1, ASN_MAX)
         for director in directors:
-            peers = hostvars.get(director, {}).get('router_peers')
+            field, peers = _peers(report, 'director', director, hostvars)
             if not routers and not peers:
-                report.error(_hv_field(director, 'router_peers'),
+                report.error(field,
                              '%s and the %s group is empty: with lvs_routing_protocol bgp director %s has no '
                              'BGP neighbor to announce the VIPs to'
                              % (fmt_value(peers), report.names['routers'], director))
 
     for director in directors:
-        _check_peers(report, _hv_field(director, 'router_peers'), hostvars.get(director, {}).get('router_peers'))
+        _check_peers(report, *_peers(report, 'director', director, hostvars))
 
     if not routers:
         report.warn('the %s group is empty: the directors announce the VIPs to routers managed elsewhere'
@@ -498,7 +513,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
     director_ips = set(addresses.get(d, {}).get('lvs_address') for d in directors) - set([None])
     for router in routers:
         hv = hostvars.get(router, {})
-        extra = _check_peers(report, _hv_field(router, 'director_peers'), hv.get('director_peers'))
+        extra = _check_peers(report, *_peers(report, 'router', router, hostvars))
         extra = [ip for ip in unique(extra) if ip not in director_ips]
         expected = list(directors) + [str(ip) for ip in extra]
         for name in ('router_ecmp_width', 'router_maximum_paths'):

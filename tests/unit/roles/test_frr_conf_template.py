@@ -34,7 +34,8 @@ VIP = '10.99.100.10'
 # case -> (role, inventory variables over BASE); every case sets every variable (null as in an inventory)
 BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}],
         'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True, 'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1,
-        'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None, 'router_frr_config': 'full'}
+        'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None, 'router_frr_config': 'full',
+        'director_peers': None, 'router_peers': None}
 OSPF_AUTH = {'lvs_ospf_auth_key': 'new-key', 'lvs_ospf_auth_key_id': 2,
              'lvs_ospf_auth_accept_keys': [{'id': 1, 'key': 'old-key'}]}
 BGP_PASSWORD = {'lvs_routing_protocol': 'bgp', 'lvs_bgp_password': 'bgp-S3cret'}
@@ -47,13 +48,18 @@ CASES = {
     'director-ospf-auth': ('director', OSPF_AUTH),
     'director-bgp-password': ('director', BGP_PASSWORD),
     'director-ospf-no-bfd': ('director', {'lvs_bfd_enabled': False}),
+    # the deprecated names of router_director_peers / director_router_peers still work while the new ones are empty
+    'router-bgp-deprecated-peers': ('router', dict(BGP_PASSWORD, router_director_peers=[],
+                                                   director_peers=['10.99.0.11', '10.99.0.12'])),
+    'director-bgp-deprecated-peers': ('director', dict(BGP_PASSWORD, director_router_peers=None,
+                                                       router_peers=['10.99.0.1'])),
 }
 # per role: this host's address, the fabric facts (interface, network) and the peers
 ROLE_HOST = {
     'router': {'lvs_address': '10.99.0.1', 'router_fabric_interface': 'eth1', '__router_fabric_network': '10.99.0.0/24',
-               'director_peers': ['10.99.0.11', '10.99.0.12']},
+               'router_director_peers': ['10.99.0.11', '10.99.0.12']},
     'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1', 'router_frr_config': None,
-                 '__director_fabric_network': '10.99.0.0/24', 'router_peers': ['10.99.0.1']},
+                 '__director_fabric_network': '10.99.0.0/24', 'director_router_peers': ['10.99.0.1']},
 }
 
 PLAY = """\
@@ -174,6 +180,10 @@ def test_router_and_director_pieces(rendered):
     assert 'router bgp 65001\n' in director_bgp and ' neighbor ROUTERS password bgp-S3cret\n' in director_bgp
     assert '  network %s/32\n' % VIP in director_bgp
     assert '  neighbor ROUTERS route-map LVS_DENY_ALL in\n  neighbor ROUTERS route-map LVS_EXPORT out\n' in director_bgp
+    assert ' neighbor 10.99.0.1 peer-group ROUTERS\n' in director_bgp
+    # the deprecated peer names give the same neighbors
+    assert read(rendered['router-bgp-deprecated-peers']) == router_bgp
+    assert read(rendered['director-bgp-deprecated-peers']) == director_bgp
     # BFD off: no profile, no bfd on the interface / peer group, and the header says so
     for case in ('router-bgp-no-bfd', 'director-ospf-no-bfd'):
         text = read(rendered[case])

@@ -149,7 +149,7 @@ def test_plugin_strings_name_no_private_variable(path):
 def test_the_checks_find_what_they_look_for():
     assert message_problems('{{ inventory_hostname }}: __director_router_peers is empty')
     assert message_problems('no router to announce to: set router_peer (the group {{ __director_router_group }})')
-    assert not message_problems('{{ inventory_hostname }}: set router_peers or the group {{ __director_router_group }}')
+    assert not message_problems('{{ inventory_hostname }}: set director_router_peers or the group {{ __director_router_group }}')
     assert not message_problems('lvs_routing_protocol is bgp; director_vips ({{ director_vips | join(", ") }})')
     assert condition_problems("__router_director_peers | length > 0")
     assert not condition_problems("director_vips | length > 0")

@@ -108,7 +108,7 @@ def test_ibgp_equal_asns_and_router_peers_are_accepted():
     groups['routers'] = []
     result = validate(groups=groups, all__lvs_routing_protocol='bgp', all__lvs_bgp_router_asn=65000,
                       all__lvs_bgp_director_asn='65000',
-                      director1={'router_peers': ['10.99.0.1']}, director2={'router_peers': ['10.99.0.1']})
+                      director1={'director_router_peers': ['10.99.0.1']}, director2={'director_router_peers': ['10.99.0.1']})
     assert result['errors'] == []
     assert result['warnings'] == ['the routers group is empty: the directors announce the VIPs to routers '
                                   'managed elsewhere']
@@ -319,18 +319,18 @@ def test_routing_globals(globals_, expected):
 def test_bgp_needs_a_neighbor_for_every_director():
     groups = copy.deepcopy(GROUPS)
     groups['routers'] = []
-    errors = errors_of(groups=groups, all__lvs_routing_protocol='bgp', director2={'router_peers': ['10.99.0.1']})
-    assert errors == ["hostvars['director1'].router_peers: None and the routers group is empty: with "
+    errors = errors_of(groups=groups, all__lvs_routing_protocol='bgp', director2={'director_router_peers': ['10.99.0.1']})
+    assert errors == ["hostvars['director1'].director_router_peers: None and the routers group is empty: with "
                       "lvs_routing_protocol bgp director director1 has no BGP neighbor to announce the VIPs to"]
 
 
 @pytest.mark.parametrize('peers, expected', [
-    ('10.99.0.1', "hostvars['director1'].router_peers: '10.99.0.1' is not a list of addresses"),
-    (['10.99.0.300'], "hostvars['director1'].router_peers[0]: '10.99.0.300' is not an IP address"),
-    (['2001:db8::1'], "hostvars['director1'].router_peers[0]: '2001:db8::1' is IPv6; the fabric sessions are IPv4"),
+    ('10.99.0.1', "hostvars['director1'].director_router_peers: '10.99.0.1' is not a list of addresses"),
+    (['10.99.0.300'], "hostvars['director1'].director_router_peers[0]: '10.99.0.300' is not an IP address"),
+    (['2001:db8::1'], "hostvars['director1'].director_router_peers[0]: '2001:db8::1' is IPv6; the fabric sessions are IPv4"),
 ])
 def test_router_peers_must_be_ipv4_addresses(peers, expected):
-    errors = errors_of(director1={'router_peers': peers})
+    errors = errors_of(director1={'director_router_peers': peers})
     assert len(errors) == 1 and errors[0].startswith(expected), errors
 
 
@@ -339,14 +339,14 @@ def test_router_peers_must_be_ipv4_addresses(peers, expected):
                                 "director2): router router1 installs at most 1 equal-cost path(s)"]),
     ({'router_maximum_paths': '1'}, ["hostvars['router1'].router_maximum_paths: '1' is less than the 2 directors"]),
     ({'router_ecmp_width': 2}, []),
-    # director_peers count, but an address that is already a director of the group counts once
-    ({'router_ecmp_width': 3, 'director_peers': ['10.99.0.12', '10.99.0.13', '10.99.0.13']}, []),
-    ({'router_ecmp_width': 3, 'director_peers': ['10.99.0.13', '10.99.0.14']},
+    # router_director_peers count, but an address that is already a director of the group counts once
+    ({'router_ecmp_width': 3, 'router_director_peers': ['10.99.0.12', '10.99.0.13', '10.99.0.13']}, []),
+    ({'router_ecmp_width': 3, 'router_director_peers': ['10.99.0.13', '10.99.0.14']},
      ["hostvars['router1'].router_ecmp_width: 3 is less than the 4 directors (director1, director2, 10.99.0.13, "
       "10.99.0.14)"]),
     ({'router_ecmp_width': 0}, ["hostvars['router1'].router_ecmp_width: 0 is out of range (minimum 1)"]),
     ({'router_ecmp_width': 'wide'}, ["hostvars['router1'].router_ecmp_width: 'wide' is not an integer"]),
-    ({'director_peers': ['fe80::1']}, ["hostvars['router1'].director_peers[0]: 'fe80::1' is not a unicast host "
+    ({'router_director_peers': ['fe80::1']}, ["hostvars['router1'].router_director_peers[0]: 'fe80::1' is not a unicast host "
                                        "address: it is link-local"]),
 ])
 def test_ecmp_width(router_vars, expected):
@@ -354,6 +354,31 @@ def test_ecmp_width(router_vars, expected):
     assert len(errors) == len(expected), errors
     for error, prefix in zip(errors, expected):
         assert error.startswith(prefix), errors
+
+
+@pytest.mark.parametrize('host, old, new, value, error', [
+    ('director1', 'router_peers', 'director_router_peers', ['10.99.0.300'],
+     "hostvars['director1'].router_peers[0]: '10.99.0.300' is not an IP address"),
+    ('router1', 'director_peers', 'router_director_peers', ['fe80::1'],
+     "hostvars['router1'].director_peers[0]: 'fe80::1' is not a unicast host address"),
+])
+def test_deprecated_peer_names_still_count_and_warn(host, old, new, value, error):
+    """router_peers / director_peers (the names before 0.2.0) are read while the new names are empty: validated
+    under the name the inventory uses, with a warning naming the new one; the new name wins when both are set."""
+    result = validate(**{host: {old: value}})
+    assert len(result['errors']) == 1 and result['errors'][0].startswith(error), result['errors']
+    assert result['warnings'] == ["hostvars['%s'].%s is deprecated: rename it to %s" % (host, old, new)]
+    result = validate(**{host: {old: value, new: ['10.99.0.13']}})
+    assert result['errors'] == [] and result['warnings'] == []
+
+
+def test_deprecated_router_peers_give_a_bgp_director_its_neighbor():
+    groups = copy.deepcopy(GROUPS)
+    groups['routers'] = []
+    result = validate(groups=groups, all__lvs_routing_protocol='bgp', director1={'router_peers': ['10.99.0.1']},
+                      director2={'director_router_peers': ['10.99.0.1']})
+    assert result['errors'] == []
+    assert "hostvars['director1'].router_peers is deprecated: rename it to director_router_peers" in result['warnings']
 
 
 def test_default_ecmp_width():

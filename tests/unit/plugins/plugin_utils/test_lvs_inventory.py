@@ -118,9 +118,9 @@ def test_messages_name_the_inventory_groups():
     _errors, warnings, _report = lvs_inventory.validate(hostvars, groups, {})
     assert warnings == ['cluster b_lb: the b_edge group is empty: the directors announce the VIPs to routers managed '
                         'elsewhere']
-    # BGP needs a router (b_edge) or router_peers: the error names the cluster's group
+    # BGP needs a router (b_edge) or director_router_peers: the error names the cluster's group
     errors, _warnings, _report = lvs_inventory.validate(hostvars, groups, {})
-    assert any("router_peers: None and the b_edge group is empty" in e for e in errors), errors
+    assert any("director_router_peers: None and the b_edge group is empty" in e for e in errors), errors
 
 
 def test_rollout_order_gives_every_cluster_a_canary_and_never_a_whole_cluster_in_one_batch():
