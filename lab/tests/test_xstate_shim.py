@@ -64,7 +64,7 @@ def test_the_shim_is_cheap_per_restore(tracer, tmp_path, monkeypatch):
     """Median of 5 runs of 5000 restores each; measured 3.3 us here (a host call, a read and a write of ~11 KiB)."""
     monkeypatch.setenv('ECMPLAB_CACHE', str(tmp_path))
     shim = uml.xstate_shim()
-    costs = sorted(run_tracer(tracer, shim, repeat=5000) for _ in range(5))
+    costs = sorted(run_tracer(tracer, shim, repeat=5000) for _run in range(5))
     print('one FPU restore through the shim: median %.2f us (min %.2f, max %.2f)' % (costs[2], costs[0], costs[-1]))
     assert costs[2] < 40, 'one FPU restore costs %.1f us through the shim: guests boot and run slowly' % costs[2]
 
