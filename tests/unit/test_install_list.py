@@ -59,6 +59,7 @@ HOST_PROGRAMS = {
     'bird': 'bird2',                    # the BIRD router examples (tests/unit/test_bird_examples.py)
     'readelf': 'binutils',              # lab/image/build.sh: a release's own UML kernel and what it links
     'gcc': 'gcc',                       # lab/ecmplab_lib/uml.py builds lab/uml/xstate_shim.c (needs libc6-dev too)
+    'shellcheck': 'shellcheck',         # ansible-test sanity (make sanity): its shellcheck test is skipped without it
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked

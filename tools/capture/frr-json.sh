@@ -23,7 +23,7 @@ mkdir -p "$OUT"
 cleanup() {
   for ns in "$R" "$D1" "$D2"; do
     for pidfile in /run/frr/"$ns"/*.pid; do
-      [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+      if [ -e "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
     done
   done
   sleep 0.5
