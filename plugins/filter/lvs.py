@@ -77,6 +77,11 @@ def keepalived_virtual_servers(services):
 
 
 @_filter
+def announce_gates(virtual_servers, vips, gated=True):
+    return lvs_model.announce_gates(virtual_servers, vips, gated)
+
+
+@_filter
 def ipvs_services(services):
     return lvs_model.ipvs_services(services)
 
@@ -165,6 +170,7 @@ class FilterModule(object):
             'lvs_services': lvs_services,
             'lvs_vips': lvs_vips,
             'keepalived_virtual_servers': keepalived_virtual_servers,
+            'announce_gates': announce_gates,
             'health_settle_seconds': health_settle_seconds,
             'vips_not_routed_via': vips_not_routed_via,
             'routers_routing_via': routers_routing_via,

@@ -616,6 +616,28 @@ def keepalived_virtual_servers(services):
     return result
 
 
+def announce_gates(virtual_servers, vips, gated=True):
+    """What ``ecmp-lvs-announce`` gates each VIP on (its ``announce.json`` and the quorum commands of
+    keepalived.conf), from :func:`keepalived_virtual_servers` output and the director's VIPs.
+
+    A virtual server gates the announcement of its VIPs when it is health-checked (its real servers have a checker)
+    and has no sorry server (below quorum keepalived puts the sorry server in: the director still serves). Nothing
+    gates when ``gated`` is false (director_announce_when_healthy off, or no IPVS): every VIP is announced unless
+    drained. Returns ``{gating, quorum, members, vips}``: the gating keys in service order (not named ``keys``,
+    a dict method in Jinja), ``{key: quorum}``, ``{group key: [key of each member VIP]}`` (virtual_server_group
+    services only) and ``{vip: [gating keys]}`` for every VIP (an empty list: announced unless drained).
+    """
+    services = [vs for vs in virtual_servers if gated and vs.get('sorry_server') is None
+                and vs.get('real_servers') and vs['real_servers'][0].get('check')]
+    return {
+        'gating': [vs['key'] for vs in services],
+        'quorum': dict((vs['key'], vs['quorum']) for vs in services),
+        'members': dict((vs['key'], [member['key'] for member in vs['group']['members']])
+                        for vs in services if vs.get('group')),
+        'vips': dict((vip, [vs['key'] for vs in services if vip in vs['vips']]) for vip in vips),
+    }
+
+
 def service_key(service):
     """The identity of a service everywhere it is named: ``proto:vip:port`` (lower-case protocol), e.g.
     ``tcp:10.99.100.10:80`` - the argument of ``ecmp-lvs-announce quorum up|down``, the keys of its

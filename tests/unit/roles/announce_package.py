@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 ROLE = os.path.join(ROOT, 'roles', 'director')
 PACKAGE_DIR = os.path.join(ROLE, 'files', 'ecmp_lvs_announce')
 PACKAGE = 'ansible_collections.ecmp.lvs.roles.director.files.ecmp_lvs_announce'
-LIB_VAR = '__director_announce_lib'
+LIB_VAR = '__director_announce_paths.lib'
 
 
 def _role_yaml(role, *parts):
@@ -37,7 +37,7 @@ def _role_yaml(role, *parts):
 
 
 def copy_tasks(role=ROLE):
-    """The copy tasks of tasks/announce.yml that install the program under __director_announce_lib."""
+    """The copy tasks of tasks/announce.yml that install the program under __director_announce_paths.lib."""
     tasks = []
     for task in _role_yaml(role, 'tasks', 'announce.yml'):
         args = task.get('ansible.builtin.copy')
@@ -47,14 +47,14 @@ def copy_tasks(role=ROLE):
 
 
 def installed_files(lib, role=ROLE):
-    """[(source path, installed path)] of the program's copy tasks, `lib` standing for __director_announce_lib;
+    """[(source path, installed path)] of the program's copy tasks, `lib` standing for __director_announce_paths.lib;
     `role`: the role directory (role_path), this checkout's or an installed collection's."""
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     files = []
     for task in copy_tasks(role):
         args = task['ansible.builtin.copy']
         for item in task['loop']:
-            variables = {'item': item, 'role_path': role, LIB_VAR: lib}
+            variables = {'item': item, 'role_path': role, '__director_announce_paths': {'lib': lib}}
             src = env.from_string(args['src']).render(variables)
             # a relative src is in the role's files/ directory
             src = os.path.normpath(os.path.join(role, 'files', src))
@@ -89,8 +89,8 @@ def install(directory, role=ROLE):
     command = os.path.join(str(directory), 'ecmp-lvs-announce')
     with open(command, 'w', encoding='utf-8') as handle:
         handle.write(env.get_template('ecmp-lvs-announce.j2').render(
-            ansible_managed='managed', __director_announce_shebang=variables['__director_announce_shebang'],
-            __director_announce_lib=lib))
+            ansible_managed='managed',
+            __director_announce_paths=dict(variables['__director_announce_paths'], lib=lib)))
     os.chmod(command, 0o755)
     return command
 

@@ -22,6 +22,7 @@ import time
 
 import jinja2
 import pytest
+import yaml
 
 from ansible_collections.ecmp.lvs.tests.unit.roles import announce_package
 
@@ -446,9 +447,9 @@ def render(name, **variables):
                              keep_trailing_newline=True)
     env.filters['bool'] = bool
     env.filters['to_nice_json'] = lambda value, indent=4: json.dumps(value, indent=indent, sort_keys=True)
-    base = {'ansible_managed': 'managed', '__director_announce_bin': '/usr/local/sbin/ecmp-lvs-announce',
-            '__director_announce_config': '/etc/ecmp-lvs/announce.json',
-            '__director_announce_state_dir': '/run/ecmp-lvs'}
+    with open(os.path.join(TEMPLATES, '..', 'vars', 'main.yml'), encoding='utf-8') as handle:
+        paths = yaml.safe_load(handle)['__director_announce_paths']
+    base = {'ansible_managed': 'managed', '__director_announce_paths': paths}
     base.update(variables)
     return env.get_template(name).render(**base)
 
@@ -507,8 +508,8 @@ def test_frr_start_unit_reloads_what_a_slow_start_left_out():
 def test_announce_json_names_the_script_user():
     text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
                   director_announce_stop_delay=1, __director_announce_gated_effective=True,
-                  __director_announce_drain_file='/var/lib/ecmp-lvs/drained', __director_announce_vips={VIP: [HTTP]},
-                  __director_announce_quorum={HTTP: 1}, director_keepalived_script_user='keepalived_script',
+                  __director_announce={'vips': {VIP: [HTTP]}, 'quorum': {HTTP: 1}, 'members': {}},
+                  director_keepalived_script_user='keepalived_script',
                   director_quorum_script_user='ecmp-lvs-quorum')
     # the owner of the quorum records is the quorum scripts' user, not the MISC_CHECK user
     assert ann.config.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
@@ -516,9 +517,8 @@ def test_announce_json_names_the_script_user():
     members = {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}
     text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
                   director_announce_stop_delay=1, __director_announce_gated_effective=True,
-                  __director_announce_drain_file='/var/lib/ecmp-lvs/drained',
-                  __director_announce_vips={VIP: ['group:web'], '10.99.100.11': ['group:web']},
-                  __director_announce_quorum={'group:web': 1}, __director_announce_members=members,
+                  __director_announce={'vips': {VIP: ['group:web'], '10.99.100.11': ['group:web']},
+                                       'quorum': {'group:web': 1}, 'members': members},
                   director_quorum_script_user='ecmp-lvs-quorum')
     assert ann.config.load_config(text)['members'] == members
     with pytest.raises(ann.config.AnnounceError, match='script_user'):

@@ -112,7 +112,7 @@ def test_the_byte_compile_handler_compiles_what_the_role_installs():
     handlers = yaml.safe_load(open(os.path.join(announce_package.ROLE, 'handlers', 'main.yml'), encoding='utf-8'))
     handler = [h for h in handlers if h.get('name') == 'Byte-compile ecmp-lvs-announce'][0]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    argv = [env.from_string(word).render({announce_package.LIB_VAR: LIB})
+    argv = [env.from_string(word).render({'__director_announce_paths': {'lib': LIB}})
             for word in handler['ansible.builtin.command']['argv']]
     assert argv[:4] == ['python3', '-m', 'compileall', '-q']
     assert sorted(argv[4:]) == sorted(set(os.path.join(LIB, path.split('/')[0]) for path in installed()))

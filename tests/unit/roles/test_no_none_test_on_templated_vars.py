@@ -10,7 +10,7 @@ import os
 import re
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-NONE_TEST = re.compile(r'\b(__[a-z][a-z0-9_]*)(?:\s*\|\s*[a-z_]+(?:\([^)]*\))?)*\s+is\s+(?:not\s+)?none\b')
+NONE_TEST = re.compile(r'\b(__[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:\s*\|\s*[a-z_]+(?:\([^)]*\))?)*\s+is\s+(?:not\s+)?none\b')
 
 
 def _role_files():
@@ -36,5 +36,6 @@ def test_no_none_test_on_a_private_variable():
 def test_the_check_finds_what_it_looks_for():
     assert NONE_TEST.search("{{ [] if __director_ospf_auth_key is none else x }}")
     assert NONE_TEST.search("allow_switch: '{{ __frr_ospf_key_switch_at | default(none) is not none }}'")
+    assert NONE_TEST.search("when: __frr.ospf_key_switch_at is not none")
     assert not NONE_TEST.search("{% if check.path is not none %}")
     assert not NONE_TEST.search("{{ lvs_ospf_auth_key | default(none) is not none }}")

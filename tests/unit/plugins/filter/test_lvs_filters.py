@@ -53,7 +53,7 @@ def lvs_error(*services, **kwargs):
 
 def test_filter_names_are_the_contract():
     assert sorted(F) == sorted(['host_prefix', 'network_of', 'interface_for_address', 'lvs_services', 'lvs_vips',
-                                'keepalived_virtual_servers', 'ipvs_services', 'ipvs_missing', 'fwmark_rules', 'interface_sysctls',
+                                'keepalived_virtual_servers', 'announce_gates', 'ipvs_services', 'ipvs_missing', 'fwmark_rules', 'interface_sysctls',
                                 'bgp_neighbors', 'ospf_networks',
                                 'ipvs_order_drift', 'health_settle_seconds', 'vips_not_routed_via',
                                 'routers_routing_via', 'drain_check', 'drain_states', 'drain_refusal', 'drain_report',
@@ -479,6 +479,28 @@ def test_lvs_vips_errors():
     assert 'lvs_services[0].vip: missing' in error_of('lvs_vips', [{'port': 80}])
     assert "lvs_services[0]: 'x' is not a dictionary" in error_of('lvs_vips', ['x'])
     assert 'is not a list of services' in error_of('lvs_vips', {'vip': '10.0.0.1'})
+
+
+# ---------------------------------------------------------------- announce_gates
+def test_announce_gates():
+    """Health-checked services without sorry server gate their VIPs; a group gates each of its VIPs and names its
+    members; a VIP nothing gates gets an empty list; gated=False: nothing gates."""
+    vs = F['keepalived_virtual_servers'](normalise(
+        service(),
+        service(name='dns', port=53, protocol='udp', health_check={'type': 'tcp'},
+                sorry_server={'address': '10.99.0.30'}),
+        service(name='plain', vip='10.99.100.12', health_check={'type': 'none'}),
+        dict((k, v) for k, v in service(name='multi', vips=['10.99.100.13', '10.99.100.14'], port=443,
+                                        quorum=2).items() if k != 'vip')))
+    vips = ['10.99.100.10', '10.99.100.12', '10.99.100.13', '10.99.100.14']
+    assert F['announce_gates'](vs, vips) == {
+        'gating': ['tcp:10.99.100.10:80', 'group:multi'],
+        'quorum': {'tcp:10.99.100.10:80': 1, 'group:multi': 2},
+        'members': {'group:multi': ['tcp:10.99.100.13:443', 'tcp:10.99.100.14:443']},
+        'vips': {'10.99.100.10': ['tcp:10.99.100.10:80'], '10.99.100.12': [],
+                 '10.99.100.13': ['group:multi'], '10.99.100.14': ['group:multi']}}
+    assert F['announce_gates'](vs, vips, False) == {'gating': [], 'quorum': {}, 'members': {},
+                                                     'vips': dict((vip, []) for vip in vips)}
 
 
 # ---------------------------------------------------------------- keepalived_virtual_servers

@@ -35,9 +35,9 @@ def inventory(director2_announce, route='router-route-vip-two.json'):
                                     ('director2', '10.99.0.12', director2_announce)):
         directors[name] = {
             'lvs_address': address, 'ansible_host': address,
-            '__lvs_status_announce': result(announce),
-            '__lvs_status_ipvs': result(fixture('ipvsadm', 'keepalived-restart-Ln-nosort.txt')),
-            '__lvs_status_daemons': result(fixture('ipvsadm', 'daemon-both.txt'))}
+            '__status_announce': result(announce),
+            '__status_ipvs': result(fixture('ipvsadm', 'keepalived-restart-Ln-nosort.txt')),
+            '__status_daemons': result(fixture('ipvsadm', 'daemon-both.txt'))}
     return {'all': {
         'vars': {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80,
                                    'real_servers': [{'address': '10.99.0.2%d' % i} for i in range(4)]}]},
@@ -46,9 +46,9 @@ def inventory(director2_announce, route='router-route-vip-two.json'):
             'directors': {'hosts': directors},
             'routers': {'hosts': {'router1': {
                 'lvs_address': '10.99.0.1', 'ansible_host': '10.99.0.1',
-                '__lvs_status_routes': {'routes': routes, 'changed': False},
-                '__lvs_status_sessions': result(fixture('frr', 'router-ospf-neighbor-full.json')),
-                '__lvs_status_bfd': result(fixture('frr', 'router-bfd-peers-up.json'))}}}}}}
+                '__status_routes': {'routes': routes, 'changed': False},
+                '__status_sessions': result(fixture('frr', 'router-ospf-neighbor-full.json')),
+                '__status_bfd': result(fixture('frr', 'router-bfd-peers-up.json'))}}}}}}
 
 
 def run(tmp_path, inv, *args):
