@@ -69,7 +69,7 @@ BASE_PROGRAMS = {
     'tar': 'tar', 'rm': 'coreutils', 'du': 'coreutils', 'cp': 'coreutils', 'mkdir': 'coreutils',
     'chroot': 'coreutils', 'paste': 'coreutils', 'ls': 'coreutils', 'basename': 'coreutils', 'dirname': 'coreutils', 'date': 'coreutils', 'true': 'coreutils',
     'head': 'coreutils', 'tail': 'coreutils', 'cut': 'coreutils', 'tr': 'coreutils', 'sleep': 'coreutils', 'timeout': 'coreutils', 'touch': 'coreutils',
-    'mktemp': 'coreutils', 'find': 'findutils', 'diff': 'diffutils',
+    'mktemp': 'coreutils', 'tee': 'coreutils', 'find': 'findutils', 'diff': 'diffutils',
     'grep': 'grep', 'sed': 'sed', 'umount': 'mount', 'unshare': 'util-linux', 'nsenter': 'util-linux',
     'dpkg': 'dpkg', 'dpkg-query': 'dpkg', 'apt-get': 'apt',
     'python3': None,  # the interpreter that runs the tests (not necessarily Debian's)
