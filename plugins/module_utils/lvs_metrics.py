@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+from ansible_collections.ecmp.lvs.plugins.module_utils import fileio
 from ansible_collections.ecmp.lvs.plugins.module_utils import frr
 from ansible_collections.ecmp.lvs.plugins.module_utils import iproute
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_status
@@ -111,30 +112,6 @@ def error_text(exc, now):
             % (lvs_status._escape(type(exc).__name__), float(now)))  # pylint: disable=protected-access
 
 
-def write_atomic(path, text):
-    """Replace `path` (0644) by a temporary file in the same directory, renamed over it after fsync: node_exporter
-    never reads a half-written file. The temporary file is removed on any error."""
-    directory = os.path.dirname(path) or '.'
-    tmp = os.path.join(directory, '.%s.%d.tmp' % (os.path.basename(path), os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        try:
-            os.fchmod(fd, 0o644)
-            data = text.encode('utf-8')
-            if os.write(fd, data) != len(data):
-                raise OSError('short write to %s' % tmp)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def main(argv=None, runner=run):
     argv = sys.argv[1:] if argv is None else list(argv)
     config_path = argv[0] if argv else CONFIG
@@ -151,7 +128,7 @@ def main(argv=None, runner=run):
         sys.stderr.write('ecmp-lvs-metrics: %s: %s\n' % (type(exc).__name__, exc))
         text, rc = error_text(exc, time.time()), 1
     try:
-        write_atomic(output, text)
+        fileio.write_atomic(output, text)
     except OSError as err:
         sys.stderr.write('ecmp-lvs-metrics: %s not written (%s): removing it\n' % (output, err))
         try:

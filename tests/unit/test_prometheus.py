@@ -224,10 +224,10 @@ def test_main_removes_the_file_it_cannot_replace(tmp_path):
 
     def broken_write(path, text):
         raise OSError('No space left on device')
-    original = lvs_metrics.write_atomic
-    lvs_metrics.write_atomic = broken_write
+    original = lvs_metrics.fileio.write_atomic
+    lvs_metrics.fileio.write_atomic = broken_write
     try:
         assert lvs_metrics.main([str(conf)], runner=director_runner()) == 1
     finally:
-        lvs_metrics.write_atomic = original
+        lvs_metrics.fileio.write_atomic = original
     assert not out.exists()

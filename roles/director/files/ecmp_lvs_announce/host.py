@@ -9,6 +9,8 @@ __metaclass__ = type
 # pylint: disable=import-outside-toplevel
 import os
 
+from ansible_collections.ecmp.lvs.plugins.module_utils.fileio import write_atomic  # noqa: F401 (re-exported)
+
 from .config import STOPPING, AnnounceError, load_config
 from .parsers import parse_ip_addresses, parse_ipvs_weights, parse_withdraw_targets, proc_stat_fields
 from .records import RECORD_MAX, cross_check, kernel_record, parse_record
@@ -49,31 +51,6 @@ def read_record(path, owners=None):
         return data.decode('ascii')
     except UnicodeDecodeError:
         return None
-
-
-def write_atomic(path, text, mode=0o644):
-    """Replace `path` by a file with `text` (a temporary file renamed over it); on any error the temporary file
-    is removed and the error raised (a full /run keeps no half-written leftovers)."""
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    try:
-        try:
-            # whatever the umask (keepalived runs its scripts with 077): the root service reads the records
-            # without CAP_DAC_OVERRIDE
-            os.fchmod(fd, mode)
-            data = text.encode('utf-8')
-            if os.write(fd, data) != len(data):
-                raise OSError('short write to %s' % tmp)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def fsync_dir(path):
