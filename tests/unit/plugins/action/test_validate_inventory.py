@@ -346,8 +346,8 @@ def test_router_peers_must_be_ipv4_addresses(peers, expected):
       "10.99.0.14)"]),
     ({'router_ecmp_width': 0}, ["hostvars['router1'].router_ecmp_width: 0 is out of range (minimum 1)"]),
     ({'router_ecmp_width': 'wide'}, ["hostvars['router1'].router_ecmp_width: 'wide' is not an integer"]),
-    ({'router_director_peers': ['fe80::1']}, ["hostvars['router1'].router_director_peers[0]: 'fe80::1' is not a unicast host "
-                                       "address: it is link-local"]),
+    ({'router_director_peers': ['fe80::1']},
+     ["hostvars['router1'].router_director_peers[0]: 'fe80::1' is not a unicast host address: it is link-local"]),
 ])
 def test_ecmp_width(router_vars, expected):
     errors = errors_of(router1=router_vars)

@@ -499,8 +499,8 @@ def test_announce_gates():
         'members': {'group:multi': ['tcp:10.99.100.13:443', 'tcp:10.99.100.14:443']},
         'vips': {'10.99.100.10': ['tcp:10.99.100.10:80'], '10.99.100.12': [],
                  '10.99.100.13': ['group:multi'], '10.99.100.14': ['group:multi']}}
-    assert F['announce_gates'](vs, vips, False) == {'gating': [], 'quorum': {}, 'members': {},
-                                                     'vips': dict((vip, []) for vip in vips)}
+    assert F['announce_gates'](vs, vips, False) == {
+        'gating': [], 'quorum': {}, 'members': {}, 'vips': dict((vip, []) for vip in vips)}
 
 
 # ---------------------------------------------------------------- keepalived_virtual_servers
