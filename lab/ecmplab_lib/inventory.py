@@ -3,7 +3,8 @@
 """Read the lab description from an Ansible inventory (via ansible-inventory, so group_vars apply).
 
 Per host: `ansible_host` (management address, eth0), `lab_links` ([{segment, address}] -> eth1, eth2, ...),
-optional `lab_gateway`, optional `lab_release` (the Debian release of its image: bookworm (default) or trixie;
+optional `lab_gateway` (an address, or a list of addresses: one multipath default route over all of them, e.g. a
+client behind two routers), optional `lab_release` (the Debian release of its image: bookworm (default) or trixie;
 set it per host or for a group / the whole lab through group_vars). Global: optional `lab_mgmt_network` (default: ansible_host/24; the lab's end of the
 management bridge is its first address), optional `lab_range` (default: the smallest prefix holding every
 lab address and VIP; kept `unreachable` on the host while the lab is up), optional `lab_memory` (UML, MiB).
@@ -51,8 +52,13 @@ class Host:
             iface = _address('%s: lab_links[%d].address' % (name, i - 1), address, ipaddress.ip_interface)
             check_name('%s: lab_links[%d].segment' % (name, i - 1), segment, SEGMENT_NAME_MAX)
             self.links.append((segment, iface))
-        gateway = hostvars.get('lab_gateway')
-        self.gateway = _address('%s: lab_gateway' % name, gateway) if gateway else None
+        gateway = hostvars.get('lab_gateway') or []
+        if not isinstance(gateway, list):
+            gateway = [gateway]
+        self.gateways = [_address('%s: lab_gateway[%d]' % (name, i) if len(gateway) > 1 else '%s: lab_gateway' % name,
+                                  value) for i, value in enumerate(gateway)]
+        if len(set(self.gateways)) != len(self.gateways):
+            raise LabError('%s: lab_gateway names an address twice: %s' % (name, ', '.join(map(str, gateway))))
         self.release = hostvars.get('lab_release') or DEFAULT_RELEASE
         if self.release not in RELEASES:
             raise LabError('%s: lab_release %r is not accepted: one of %s'
@@ -66,8 +72,8 @@ class Host:
         words = ['lab.host=%s' % self.name, 'lab.eth0=%s/%d' % (self.mgmt, mgmt_prefix)]
         for i, (_segment, iface) in enumerate(self.links, start=1):
             words.append('lab.eth%d=%s' % (i, iface.with_prefixlen))
-        if self.gateway:
-            words.append('lab.gw=%s' % self.gateway)
+        if self.gateways:
+            words.append('lab.gw=%s' % ','.join(str(gw) for gw in self.gateways))
         keytype, blob = pubkey.split()[:2]
         words.append('lab.key=%s,%s' % (keytype, blob))
         return words

@@ -47,6 +47,23 @@ def test_lab_model():
     assert len({h.mac(i) for h in lab.hosts for i in range(3)}) == 9
 
 
+def test_a_gateway_list_is_one_multipath_default_route():
+    """lab_gateway: [A, B] (a client behind two routers) -> lab.gw=A,B: lab-net installs one default route with a
+    nexthop per gateway."""
+    data = _data()
+    data['_meta']['hostvars']['client1']['lab_gateway'] = ['10.99.1.1', '10.99.1.2']
+    client = inventory.Lab('t', 'inv', data).host('client1')
+    assert [str(gw) for gw in client.gateways] == ['10.99.1.1', '10.99.1.2']
+    assert 'lab.gw=10.99.1.1,10.99.1.2' in client.cmdline_words(24, 'ssh-ed25519 AAAAkey comment')
+    assert 'lab.gw=10.99.0.1' in inventory.Lab('t', 'inv', _data()).host('director1').cmdline_words(24, 'k b')
+    for bad, message in ((['10.99.1.1', '10.99.1.1'], 'twice'), (['10.99.1.1', 'router1'], r'lab_gateway\[1\]')):
+        data['_meta']['hostvars']['client1']['lab_gateway'] = bad
+        with pytest.raises(LabError, match=message):
+            inventory.Lab('t', 'inv', data)
+    with open(os.path.join(ROOT, 'lab', 'image', 'overlay', 'usr', 'local', 'sbin', 'lab-net'), encoding='utf-8') as handle:
+        assert 'nexthop via $hop' in handle.read()
+
+
 def test_lab_range_override_and_errors():
     assert str(inventory.Lab('t', 'inv', _data(lab_range='10.0.0.0/8')).range) == '10.0.0.0/8'
     bad = _data()
@@ -65,7 +82,7 @@ def test_default_lab_inventory():
     assert [h.name for h in lab.hosts] == ['client1', 'director1', 'director2', 'router1', 'rs1', 'rs2']
     assert str(lab.range) == '10.99.0.0/16' and lab.vips == ['10.99.100.10']
     assert [h.name for h in lab.group('clients')] == ['client1']
-    assert all(h.gateway for h in lab.hosts if h.name != 'router1')
+    assert all(h.gateways for h in lab.hosts if h.name != 'router1')
     # host key checking is off for the lab through its inventory (ansible.cfg keeps it on everywhere else)
     assert all(h.vars['ansible_host_key_checking'] is False for h in lab.hosts)
 
