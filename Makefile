@@ -86,12 +86,13 @@ $(ROOT)/.venv-sanity/.stamp: tests/sanity/requirements.txt
 collection:
 	@mkdir -p $(dir $(COLL_LINK)) && ln -sfn ../../../.. $(COLL_LINK)
 
-# unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host
+# unit tests (parsers, diff logic, filters) and real-kernel module tests in throwaway namespaces on this host, one
+# pytest worker per core (pytest-xdist; a file's tests stay in one worker: their module fixtures are built once)
 # the podman lab of the installed collection (tests/packaging/test_infra_repo.py) runs in `make safety`
 INFRA_LAB_TEST := tests/packaging/test_infra_repo.py
 unit: venv collection
-	$(PY) -m pytest -q tests/unit tests/negative tests/packaging lab/tests $(wildcard tests/integration_host) \
-	  --deselect $(INFRA_LAB_TEST)
+	$(PY) -m pytest -q -n auto --dist loadfile tests/unit tests/negative tests/packaging lab/tests \
+	  $(wildcard tests/integration_host) --deselect $(INFRA_LAB_TEST)
 
 sanity: $(ROOT)/.venv-sanity/.stamp
 	bash tests/sanity/run.sh

@@ -121,6 +121,7 @@ def test_status_and_metrics_of_a_healthy_lab(lab, metrics_on):  # pylint: disabl
     retry(check_prometheus, timeout=30)
 
 
+@pytest.mark.long   # ~100 s: test_drain_playbook drains in the default scenario; this reads the drain in the metrics
 def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
     name = lab.groups['directors'][0]
     router = lab.host(lab.groups['routers'][0])
