@@ -236,9 +236,11 @@ def interface_for_address(facts, address, field='interface_for_address'):
     return sorted(matches)[0][2]
 
 
-def host_address(field, hostvars, name):
-    """The fabric address of inventory host ``name``: ``lvs_address``, else ``ansible_host``, else the
-    inventory name itself when it is an IP address. Returns a plain address string."""
+def host_address(field, hostvars, name, family=4):
+    """The fabric address of inventory host ``name``: for IPv4 ``lvs_address``, else ``ansible_host``, else the
+    inventory name itself when it is an IP address; for IPv6 (``family`` 6: a real server of an IPv6 service)
+    ``lvs_address6``, else ``lvs_address``, ``ansible_host`` or the name when they are IPv6 addresses. Returns a
+    plain address string."""
     if not isinstance(name, str) or not name:
         fail(field, '%s is not an inventory host name' % fmt_value(name))
     if hostvars is None or not is_mapping(hostvars):
@@ -247,14 +249,26 @@ def host_address(field, hostvars, name):
     if name not in hostvars:
         fail(field, '%s is not a host of the inventory' % fmt_value(name))
     host = hostvars[name]
-    for key in ('lvs_address', 'ansible_host'):
+    keys = ('lvs_address', 'ansible_host') if family == 4 else ('lvs_address6', 'lvs_address', 'ansible_host')
+    for key in keys:
         value = host.get(key) if is_mapping(host) else None
         if value is not None and value != '':
-            return str(parse_unicast("%s (hostvars['%s'].%s)" % (field, name, key), value, any_prefix=True))
+            ip = parse_unicast("%s (hostvars['%s'].%s)" % (field, name, key), value, any_prefix=True)
+            if family == 6 and key != 'lvs_address6' and ip.version != 6:
+                continue
+            if family == 6 and ip.version != 6:
+                fail(field, "%s (hostvars['%s'].%s) is not an IPv6 address" % (fmt_value(value), name, key))
+            return str(ip)
     try:
-        return str(parse_unicast(field, name))
+        ip = parse_unicast(field, name)
+        if ip.version == family:
+            return str(ip)
     except LvsModelError:
-        fail(field, 'host %s has no address: set lvs_address (or ansible_host) for it' % fmt_value(name))
+        pass
+    if family == 6:
+        fail(field, 'host %s has no IPv6 address (this is an IPv6 service): set lvs_address6 for it'
+             % fmt_value(name))
+    fail(field, 'host %s has no address: set lvs_address (or ansible_host) for it' % fmt_value(name))
 
 
 def _server_address(field, raw, hostvars, vip):
@@ -269,7 +283,7 @@ def _server_address(field, raw, hostvars, vip):
         ip = parse_unicast(field + '.address', raw['address'])
         address_field = field + '.address'
     elif host:
-        ip = netaddr.IPAddress(host_address(field + '.host', hostvars, host))
+        ip = netaddr.IPAddress(host_address(field + '.host', hostvars, host, vip.version if vip is not None else 4))
         address_field = field + '.host'
     else:
         fail(field, 'needs host (an inventory name) or address, got %s' % fmt_value(dict(raw)))

@@ -277,6 +277,17 @@ def _host_addresses(report, hostvars, groups, role_hosts):
                     seen[ip] = host
         elif host in role_hosts:
             missing.append(host)
+        value = hv.get('lvs_address6')
+        if value is not None and value != '':
+            ok, ip = report.check(lvs_net.parse_unicast, _hv_field(host, 'lvs_address6'), value, any_prefix=True)
+            if ok and ip.version != 6:
+                report.error(_hv_field(host, 'lvs_address6'), '%s is not an IPv6 address' % fmt_value(value))
+            elif ok and ip in seen:
+                report.error(_hv_field(host, 'lvs_address6'), '%s is also the address of host %s - two hosts cannot '
+                             'share a fabric address' % (fmt_value(value), seen[ip]))
+            elif ok:
+                seen[ip] = host
+                found['lvs_address6'] = ip
         value = hv.get('ansible_host')
         if value is not None and value != '':
             try:
@@ -411,7 +422,7 @@ def _server_ref(raw):
 def _check_services(report, pairs, addresses, groups):
     owners = {}   # IPAddress -> [(host, var)]
     for host in sorted(addresses):
-        for var in ('lvs_address', 'ansible_host'):
+        for var in ('lvs_address', 'lvs_address6', 'ansible_host'):
             ip = addresses[host].get(var)
             if ip is not None:
                 owners.setdefault(ip, []).append((host, var))
@@ -424,9 +435,6 @@ def _check_services(report, pairs, addresses, groups):
         for index, vip_text in enumerate(service['vips']):
             vip_field = field + ('.vips[%d]' % index if is_mapping(raw) and raw.get('vips') is not None else '.vip')
             vip = lvs_net.parse_unicast(vip_field, vip_text)
-            if vip.version != 4:
-                report.error(vip_field, '%s is IPv6, but the directors announce and the routers route IPv4 VIPs '
-                                        'only (OSPFv2, BGP IPv4 unicast)' % fmt_value(vip_text))
             for host, var in owners.get(vip, ()):
                 report.error(vip_field, '%s is the address of host %s (%s) - a VIP must not be a host address '
                                         '(that host would answer ARP for the VIP and take its traffic)'

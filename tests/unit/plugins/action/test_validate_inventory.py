@@ -199,10 +199,41 @@ def test_vip_must_not_be_a_host_address(vip, host, var):
         "would answer ARP for the VIP and take its traffic)" % (vip, host, var)]
 
 
-def test_ipv6_vip_is_rejected():
-    errors = errors_of([service(vip='2001:db8::10', real_servers=[{'address': '2001:db8::21'}])])
-    assert errors == ["lvs_services[web].vip: '2001:db8::10' is IPv6, but the directors announce and the routers "
-                      "route IPv4 VIPs only (OSPFv2, BGP IPv4 unicast)"]
+def test_ipv6_service_beside_an_ipv4_one():
+    hosts = dict((h, {'lvs_address6': '2001:db8:99::%d' % n}) for n, h in enumerate(sorted(HOSTVARS), 1))
+    result = validate([service(), service(name='web6', vip='2001:db8:100::10', real_servers=[
+        {'host': 'rs1'}, {'address': '2001:db8:99::99'}])], **hosts)
+    assert result['errors'] == [], result['errors']
+    assert result['vips'] == ['10.99.100.10', '2001:db8:100::10']
+    web6 = [svc for svc in result['services'] if svc['name'] == 'web6'][0]
+    assert [rs['address'] for rs in web6['real_servers']] == ['2001:db8:99::5', '2001:db8:99::99']
+
+
+@pytest.mark.parametrize('vip, reason', [
+    ('fe80::10', 'link-local'), ('ff02::10', 'multicast'), ('::1', 'loopback'), ('::', 'the unspecified address'),
+    ('::ffff:10.99.100.10', 'IPv4-mapped (write the IPv4 address instead)'),
+])
+def test_special_ipv6_vips_are_refused(vip, reason):
+    assert errors_of([service(vip=vip, real_servers=[{'address': '2001:db8:99::21'}])]) == [
+        "lvs_services[web].vip: '%s' is not a unicast host address: it is %s" % (vip, reason)]
+
+
+def test_ipv6_service_checks_name_the_field():
+    errors = errors_of([service(vip='2001:db8:100::10', real_servers=[{'host': 'rs1'}, {'address': '10.99.0.50'}])],
+                       rs2={'lvs_address6': '2001:db8:100::10'})
+    assert errors == [
+        "lvs_services[web].real_servers[0].host: host 'rs1' has no IPv6 address (this is an IPv6 service): set "
+        "lvs_address6 for it",
+        "lvs_services[web].real_servers[1].address: '10.99.0.50' is IPv4 but the VIP 2001:db8:100::10 is IPv6 (direct "
+        "routing cannot change the family)",
+    ]
+    errors = errors_of([service(vip='2001:db8:100::10', real_servers=[{'address': '2001:db8:99::21'}])],
+                       rs2={'lvs_address6': '2001:db8:100::10'}, rs1={'lvs_address6': '10.99.0.77'})
+    assert errors == [
+        "hostvars['rs1'].lvs_address6: '10.99.0.77' is not an IPv6 address",
+        "lvs_services[web].vip: '2001:db8:100::10' is the address of host rs2 (lvs_address6) - a VIP must not be a "
+        "host address (that host would answer ARP for the VIP and take its traffic)",
+    ]
 
 
 def test_real_and_sorry_servers_must_not_be_vips_or_directors():
