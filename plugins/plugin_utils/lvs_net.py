@@ -547,6 +547,11 @@ def _normalise_service(index, raw, hostvars):
     fwmark = None
     if svc.get('fwmark') is not None:
         fwmark = errors.run(to_int, field + '.fwmark', svc['fwmark'], 1, FWMARK_MAX)
+        if fwmark is not None and vips and vips[0].version == 6:
+            errors.run(fail, field + '.fwmark', '%s with IPv6 VIPs: firewall-mark services are IPv4 only (their '
+                       'marking rules are nftables "ip" / iptables rules); give each IPv6 port its own service, or '
+                       'vips with one port' % fmt_value(svc['fwmark']))
+            fwmark = None
     port, ports = _ports(errors, field, svc, fwmark)
     if vips and len(vips) > 1 and fwmark is None and name is None and raw.get('name') is None:
         errors.run(fail, field + '.name', 'missing: a service of several VIPs (a keepalived virtual_server_group) '

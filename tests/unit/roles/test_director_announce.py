@@ -129,7 +129,8 @@ def run(clock, reconciler, until, step=0.1):
 # --- keys, configuration ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('key', ['tcp:10.99.100.10:80', 'udp:1.2.3.4:53', 'sctp:10.0.0.1:65535', 'fwmark:1',
-                                 'fwmark:4294967295', 'group:web', 'group:a.b_c-d:e'])
+                                 'fwmark:4294967295', 'group:web', 'group:a.b_c-d:e', 'tcp:2001:db8:100::10:80',
+                                 'udp:2001:db8::1:2:53', 'tcp:2001:db8:100::1:8'])
 def test_check_key_accepts(key):
     assert ann.config.check_key(key) == key
 
@@ -138,7 +139,8 @@ def test_check_key_accepts(key):
                                  'tcp:1.2.3.400:80', 'tcp:01.2.3.4:80', 'tcp:1.2.3.4:080', 'tcp:../../etc:80',
                                  'tcp:1.2.3.4:80/x', 'tcp:[::1]:80', 'tcp:1.2.3.4:\u0661', 'fwmark:0', 'fwmark:01',
                                  'fwmark:4294967296', 'fwmark:', 'group:', 'group:../x', 'group:a/b', 'group:' + 'x' * 65,
-                                 'group:\u00e9'])
+                                 'group:\u00e9', 'tcp:2001:DB8::10:80', 'tcp:2001:db8:0::10:80', 'tcp:::ffff:1.2.3.4:80',
+                                 'tcp:2001:db8::10', 'tcp:2001:db8::g:80', 'tcp:2001:db8:100::10:080'])
 def test_check_key_rejects(key):
     with pytest.raises(ann.config.AnnounceError, match='invalid service key'):
         ann.config.check_key(key)
@@ -159,6 +161,8 @@ def test_load_config_fills_defaults():
     ('{"interval": 0}', 'interval must be > 0'),
     ('{"vips": []}', 'vips must be an object'),
     ('{"vips": {"10.99.100.300": []}}', 'invalid VIP'),
+    ('{"vips": {"2001:DB8::10": []}}', 'invalid VIP'),
+    ('{"vips": {"2001:db8:0:0::10": []}}', 'invalid VIP'),
     ('{"vips": {"10.99.100.10": "tcp:10.99.100.10:80"}}', 'must be a list'),
     ('{"vips": {"10.99.100.10": ["tcp:10.99.100.10:0"]}}', 'invalid service key'),
 ])
@@ -432,6 +436,23 @@ def test_status_written_only_on_change(env):
 
 
 # --- parsers on real output ----------------------------------------------------------------------------------------
+
+def test_ipv6_keys_and_config():
+    key = 'tcp:2001:db8:100::10:80'
+    assert ann.config.kernel_keys(key, {}) == [('tcp', '2001:db8:100::10', 80)]
+    conf = ann.config.load_config(json.dumps({'vips': {VIP: [HTTP], '2001:db8:100::10': [key]}, 'quorum': {key: 1}}))
+    assert conf['vips']['2001:db8:100::10'] == [key]
+
+
+def test_parse_ip_addresses_dual_stack_real_output():
+    """IPv6 addresses carry no label: ours are the IPv6 VIPs given, as /128 only."""
+    text = fixture('announce', 'ip-j-addr-lo-dual.json')
+    vips6 = {'2001:db8:100::10', '2001:db8:100::99'}
+    assert ann.parsers.parse_ip_addresses(text, 'lo:lvs', vips6) == {VIP, '2001:db8:100::10'}
+    assert ann.parsers.parse_ip_addresses(text, 'lo:lvs') == {VIP}
+    assert ann.parsers.parse_withdraw_targets(text, 'lo:lvs', {'2001:db8:100::10': [], '127.0.0.1': []}) == [
+        VIP, '2001:db8:100::10']
+
 
 def test_parse_ip_addresses_real_output():
     text = fixture('announce', 'ip-j-4-addr-lo.json')

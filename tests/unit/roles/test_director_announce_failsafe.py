@@ -50,13 +50,17 @@ with open(os.path.join(d, 'ip.log'), 'a') as log:
 if os.path.exists(os.path.join(d, 'ip.fail')):
     sys.exit('ip: stub failure')
 addrs = json.load(open(path)) if os.path.exists(path) else []
-if args[:2] == ['-j', '-4'] and args[2:4] == ['address', 'show']:
-    print(json.dumps([{'ifname': 'lo', 'addr_info': [dict(family='inet', **a) for a in addrs]}]))
+if args[:1] == ['-j'] and args[1:3] == ['address', 'show']:
+    print(json.dumps([{'ifname': 'lo', 'addr_info': [dict(a, family=a.get('family', 'inet')) for a in addrs]}]))
     sys.exit(0)
-args = args[1:] if args[:1] == ['-4'] else args
+family = 'inet6' if args[:1] == ['-6'] else 'inet'
+args = args[1:] if args[:1] in (['-4'], ['-6']) else args
 local, _, plen = args[2].partition('/') if len(args) > 2 else ('', '', '')
 if args[:2] == ['address', 'replace']:
-    addrs = [a for a in addrs if a['local'] != local] + [{'local': local, 'prefixlen': int(plen), 'label': args[6]}]
+    new = {'local': local, 'prefixlen': int(plen), 'family': family}
+    if len(args) > 6:
+        new['label'] = args[6]
+    addrs = [a for a in addrs if a['local'] != local] + [new]
 elif args[:2] == ['address', 'del']:
     if not [a for a in addrs if a['local'] == local]:
         sys.exit('RTNETLINK answers: Cannot assign requested address')
@@ -671,8 +675,54 @@ def test_keepalived_stop_withdraws_before_writing(director):
     assert director.addresses() == set()
     assert 'not written' in res.stdout
     log = (director.stub / 'ip.log').read_text().splitlines()
-    want = ['-j -4 address show dev lo', '-4 address del %s/32 dev lo' % VIP]
+    want = ['-j address show dev lo', '-4 address del %s/32 dev lo' % VIP]
     assert [line.split(' ', 1)[1] for line in log][:2] == want
+
+
+VIP6 = '2001:db8:100::10'
+HTTP6 = 'tcp:2001:db8:100::10:80'
+
+
+def test_ipv6_vip_announced_withdrawn_and_owned(director):
+    """An IPv6 VIP: added as /128 without label (`ip -6 address replace`), withdrawn below quorum, recorded in the
+    state directory while on lo; after it left the configuration the record still makes it ours (withdrawn at the
+    next step), an IPv6 address that was never a VIP is left alone, and withdraw-all takes every one of ours."""
+    director.conf.write_text(json.dumps(dict(json.loads(director.conf.read_text()), vips={VIP6: [HTTP6]},
+                                             quorum={HTTP6: 1})))
+    table = IPVS_HEAD + ('TCP  [2001:db8:100::10]:80 mh (mh-fallback,mh-port)\n'
+                         '  -> [2001:db8:101::11]:80        Route   %d      0          0\n')
+    director.set_ipvs(table % 2)
+    writer = director.start_keepalived()
+    director.record(HTTP6, good_record(writer))
+    director.set_addresses([{'local': '2001:db8:100::99', 'prefixlen': 128, 'family': 'inet6'}])
+    assert director.step()[VIP6]['announce'] is True
+    assert director.addresses() == {VIP6, '2001:db8:100::99'}
+    added = json.loads((director.stub / 'addrs.json').read_text())
+    assert {'local': VIP6, 'prefixlen': 128, 'family': 'inet6'} in added
+    assert json.loads((director.state / 'ipv6-added.json').read_text()) == [VIP6]
+    log = (director.stub / 'ip.log').read_text()
+    assert '-6 address replace %s/128 dev lo\n' % VIP6 in log
+    # below quorum in IPVS and reported down: withdrawn
+    director.record(HTTP6, good_record(writer, 'down', 2.0))
+    director.set_ipvs(table % 0)
+    assert director.step()[VIP6]['announce'] is False
+    assert director.addresses() == {'2001:db8:100::99'}
+    assert json.loads((director.state / 'ipv6-added.json').read_text()) == []
+    # announced again, then the VIP leaves the configuration: still ours (the record), withdrawn
+    director.record(HTTP6, good_record(writer, 'up', 3.0))
+    director.set_ipvs(table % 2)
+    director.step()
+    assert VIP6 in director.addresses()
+    director.conf.write_text(json.dumps(dict(json.loads(director.conf.read_text()), vips={VIP: []}, quorum={})))
+    director.step()
+    assert director.addresses() == {VIP, '2001:db8:100::99'}
+    # withdraw-all: ours only (the IPv4 VIP by its label, an IPv6 VIP of the record)
+    director.conf.write_text(json.dumps(dict(json.loads(director.conf.read_text()), vips={VIP: [HTTP6]})))
+    director.set_addresses(json.loads((director.stub / 'addrs.json').read_text())
+                           + [{'local': VIP6, 'prefixlen': 128, 'family': 'inet6'}])
+    (director.state / 'ipv6-added.json').write_text(json.dumps([VIP6]))
+    res = director.program('withdraw-all')
+    assert res.returncode == 0 and director.addresses() == {'2001:db8:100::99'}, res
 
 
 # --- 4. the FRR start gate never keeps FRR down -----------------------------------------------------------------

@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'frr.conf.j2')
 VIP = '10.99.100.10'
+VIP6 = '2001:db8:100::10'
 
 # case -> (role, inventory variables over BASE); every case sets every variable (null as in an inventory)
 BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}],
@@ -39,7 +40,15 @@ BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers':
 OSPF_AUTH = {'lvs_ospf_auth_key': 'new-key', 'lvs_ospf_auth_key_id': 2,
              'lvs_ospf_auth_accept_keys': [{'id': 1, 'key': 'old-key'}]}
 BGP_PASSWORD = {'lvs_routing_protocol': 'bgp', 'lvs_bgp_password': 'bgp-S3cret'}
+# an IPv4 and an IPv6 service (dual stack): OSPFv3 / BGP IPv6 unicast beside the IPv4 pieces
+DUAL = {'lvs_services': BASE['lvs_services'] + [{'name': 'web6', 'vip': VIP6, 'port': 80,
+                                                 'real_servers': [{'address': '2001:db8:99::21'}]}]}
 CASES = {
+    'router-ospf-dual': ('router', DUAL),
+    'router-bgp-dual': ('router', dict(DUAL, **BGP_PASSWORD)),
+    'router-ospf-dual-shared': ('router', dict(DUAL, router_frr_config='shared')),
+    'director-ospf-dual': ('director', DUAL),
+    'director-bgp-dual': ('director', dict(DUAL, **BGP_PASSWORD)),
     'router-ospf-auth': ('router', OSPF_AUTH),
     'router-bgp-password': ('router', BGP_PASSWORD),
     'router-bgp-no-bfd': ('router', {'lvs_routing_protocol': 'bgp', 'lvs_bfd_enabled': False}),
@@ -189,6 +198,46 @@ def test_router_and_director_pieces(rendered):
         text = read(rendered[case])
         assert 'bfd' not in text.replace('(disabled)', '').split('\n', 3)[3], case
         assert ' (disabled).\n' in text.split('frr defaults')[0], case
+
+
+@needs_tools
+def test_dual_stack_pieces(rendered):
+    """IPv6 VIPs: an IPv6 prefix list and route-map entry beside the IPv4 ones; OSPFv3 on the fabric interface (and
+    on lo, passive, on a director) with the OSPFv2 timers, BFD and router-id; BGP IPv6 unicast over the IPv4
+    sessions; the kernel filter for both families. An IPv4-only inventory has none of it (cases above)."""
+    for case in ('router-ospf-dual', 'router-bgp-dual', 'director-ospf-dual', 'director-bgp-dual'):
+        text = read(rendered[case])
+        assert 'ip prefix-list LVS_VIPS seq 10 permit %s/32\n' % VIP in text, case
+        assert 'ipv6 prefix-list LVS_VIPS6 seq 10 permit %s/128\n' % VIP6 in text, case
+        assert VIP6 not in text.replace('LVS_VIPS6 seq 10 permit %s/128' % VIP6, '').replace(
+            '  network %s/128\n' % VIP6, ''), case
+    router_ospf, director_ospf = read(rendered['router-ospf-dual']), read(rendered['director-ospf-dual'])
+    router_bgp, director_bgp = read(rendered['router-bgp-dual']), read(rendered['director-bgp-dual'])
+    assert ('route-map LVS_INSTALL permit 10\n match ip address prefix-list LVS_VIPS\nexit\n!\n'
+            'route-map LVS_INSTALL permit 20\n match ipv6 address prefix-list LVS_VIPS6\nexit\n') in router_ospf
+    assert 'ip protocol ospf route-map LVS_INSTALL\nipv6 protocol ospf6 route-map LVS_INSTALL\n' in router_ospf
+    assert 'ip protocol ospf route-map LVS_DENY_ALL\nipv6 protocol ospf6 route-map LVS_DENY_ALL\n' in director_ospf
+    assert 'ipv6 protocol bgp route-map LVS_INSTALL\n' in router_bgp
+    for text, priority in ((router_ospf, 1), (director_ospf, 0)):
+        assert (' ipv6 ospf6 area 0.0.0.0\n ipv6 ospf6 hello-interval 1\n ipv6 ospf6 dead-interval 4\n'
+                ' ipv6 ospf6 priority %d\n' % priority) in text
+        assert ' ipv6 ospf6 bfd profile lvs\n' in text
+        assert '\nrouter ospf6\n ospf6 router-id ' in text
+    assert 'interface lo\n ip ospf passive\n ipv6 ospf6 area 0.0.0.0\n ipv6 ospf6 passive\nexit\n' in director_ospf
+    assert 'router ospf6\n ospf6 router-id 10.99.0.1\n log-adjacency-changes\n maximum-paths 16\n' in router_ospf
+    assert ' network %s' % VIP6 not in director_ospf
+    # BGP: the IPv6 family on the same peer group, the director announces the IPv6 VIP there only
+    ipv4_af, ipv6_af = director_bgp.split(' address-family ipv4 unicast\n')[1].split(' address-family ipv6 unicast\n')
+    assert '  network %s/32\n' % VIP in ipv4_af and VIP6 not in ipv4_af
+    assert ipv6_af.startswith('  network %s/128\n  neighbor ROUTERS activate\n' % VIP6)
+    assert '  neighbor ROUTERS route-map LVS_DENY_ALL in\n  neighbor ROUTERS route-map LVS_EXPORT out\n' in ipv6_af
+    router_v6 = router_bgp.split(' address-family ipv6 unicast\n')[1]
+    assert '  neighbor DIRECTORS activate\n  neighbor DIRECTORS route-map LVS_INSTALL in\n' in router_v6
+    assert '  maximum-paths 16\n' in router_v6
+    # shared: OSPFv3 pieces, no router-id, no kernel route map
+    shared = read(rendered['router-ospf-dual-shared'])
+    assert 'router ospf6\n maximum-paths 16\n' in shared and 'ipv6 protocol' not in shared
+    assert 'router-id' not in shared.replace('! ', '#')
 
 
 OWNER = os.path.join(ROOT, 'tests', 'fixtures', 'frr', 'shared')

@@ -41,6 +41,7 @@ RUN_FROM_LIB = ('import sys; sys.path.insert(0, sys.argv.pop(1)); import ecmp_lv
                 'sys.exit(ecmp_lvs_announce.main())')
 
 RS = [{'address': '10.99.0.21'}, {'address': '10.99.0.22', 'weight': 3}]
+RS6 = [{'address': '2001:db8:99::21'}, {'address': '2001:db8:99::22', 'weight': 3}]
 
 # case name -> {services: lvs_services, and optional role variables}
 CASES = {
@@ -128,6 +129,17 @@ CASES = {
         {'name': 'dns-any', 'vip': '10.99.100.12', 'fwmark': 11, 'ports': [53, 5353], 'protocol': 'udp',
          'ops': True, 'sorry_server': {'local': True}, 'health_check': {'type': 'dns', 'port': 53},
          'real_servers': RS}]},
+    # IPv6 beside IPv4 (issue 16): an http_get and a udp/dns service of IPv6 VIPs, a local sorry server (::1),
+    # a group of two IPv6 VIPs, next to an IPv4 service
+    'dual_stack': {'services': [
+        {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'}, 'real_servers': RS},
+        {'name': 'web6', 'vip': '2001:db8:100::10', 'port': 80, 'persistence_timeout': 60,
+         'persistence_granularity': 64, 'health_check': {'type': 'http_get', 'path': '/healthz'},
+         'real_servers': RS6},
+        {'name': 'dns6', 'vip': '2001:db8:100::11', 'port': 53, 'protocol': 'udp', 'sorry_server': {'local': True},
+         'health_checks': [{'type': 'dns'}, {'type': 'ping'}], 'real_servers': RS6},
+        {'name': 'pair6', 'vips': ['2001:db8:100::12', '2001:db8:100::13'], 'port': 443,
+         'health_check': {'type': 'tcp'}, 'real_servers': RS6}]},
     'group': {'services': [
         {'name': 'shared', 'vips': ['10.99.100.10', '10.99.100.11'], 'port': 80, 'health_check': {'type': 'http_get'},
          'real_servers': RS}]},
@@ -373,6 +385,24 @@ def test_announce_json_of_the_existing_shapes(rendered):
     assert json.loads(rendered['http_get.json'])['vips'] == {'10.99.100.10': ['tcp:10.99.100.10:80']}
     assert json.loads(rendered['all_types_not_gated.json'])['vips'] == {'10.99.100.10': []}
     assert json.loads(rendered['none.json'])['vips'] == {'10.99.100.12': []}
+
+
+@needs_tools
+def test_dual_stack_services(rendered):
+    """IPv6 virtual and real servers as keepalived writes them (address, space, port); the announcement keys an
+    IPv6 VIP as proto:vip:port without brackets; the ::1 sorry server of a local IPv6 service."""
+    text = rendered['dual_stack']
+    assert 'virtual_server 2001:db8:100::10 80 {' in text
+    assert 'real_server 2001:db8:99::21 80 {' in text and 'real_server 2001:db8:99::22 80 {' in text
+    assert 'sorry_server ::1 53' in text
+    assert 'persistence_granularity 64' in text
+    assert 'ecmp-lvs-announce quorum up tcp:2001:db8:100::10:80' in text
+    assert announce_vips(rendered['dual_stack.json']) == {
+        '10.99.100.10': ['tcp:10.99.100.10:80'],
+        '2001:db8:100::10': ['tcp:2001:db8:100::10:80'],
+        '2001:db8:100::11': [],
+        '2001:db8:100::12': ['group:pair6'], '2001:db8:100::13': ['group:pair6']}
+    ANN.config.load_config(rendered['dual_stack.json'])
 
 
 needs_nft = pytest.mark.skipif(not shutil.which('nft'), reason='nft (apt-get install nftables) needed')

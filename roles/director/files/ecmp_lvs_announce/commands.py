@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from .config import DEFAULTS, LABEL, STOPPING, is_ipv4, load_config
+from .config import DEFAULTS, LABEL, STOPPING, is_vip, load_config
 from .host import Host, fsync_dir, log, process_stat, read_file, read_status, write_atomic
 
 
@@ -84,7 +84,7 @@ def cmd_status(args):
 
 def withdraw_config(path):
     """The configuration for `withdraw-all`, read leniently (it must work when nothing else does): the label and
-    the VIPs of the file when it can be read (the VIPs that are IPv4 addresses), the defaults otherwise."""
+    the VIPs of the file when it can be read (the ones that are addresses), the defaults otherwise."""
     import json
     config = dict(DEFAULTS, vips={})
     try:
@@ -96,7 +96,9 @@ def withdraw_config(path):
         if isinstance(data.get('label'), str) and data['label'].strip():
             config['label'] = data['label']
         if isinstance(data.get('vips'), dict):
-            config['vips'] = dict((vip, []) for vip in data['vips'] if isinstance(vip, str) and is_ipv4(vip))
+            config['vips'] = dict((vip, []) for vip in data['vips'] if is_vip(vip))
+        if isinstance(data.get('state_dir'), str) and data['state_dir'].startswith('/'):
+            config['state_dir'] = data['state_dir']
     return config
 
 

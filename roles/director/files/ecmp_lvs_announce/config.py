@@ -53,16 +53,32 @@ def is_ipv4(text):
     return len(parts) == 4 and all(p.isdigit() and p.isascii() and str(int(p)) == p and int(p) < 256 for p in parts)
 
 
+def is_ipv6(text):
+    """An IPv6 address in its canonical text (RFC 5952, as `ip` prints it), not IPv4-mapped."""
+    import ipaddress
+    try:
+        ip = ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return str(ip) == text and ip.ipv4_mapped is None
+
+
+def is_vip(text):
+    """A VIP: an IPv4 address or an IPv6 address in canonical text."""
+    return isinstance(text, str) and (is_ipv4(text) if ':' not in text else is_ipv6(text))
+
+
 def _number(text, maximum):
     return text.isdigit() and text.isascii() and str(int(text)) == text and 0 < int(text) <= maximum
 
 
 def check_key(key):
-    """Validate a service key (it becomes a file name): `proto:vip:port`, `fwmark:N` (a firewall-mark service) or
-    `group:NAME` (a virtual_server_group: several VIPs, one real-server set); return it."""
+    """Validate a service key (it becomes a file name): `proto:vip:port` (an IPv6 VIP unbracketed:
+    `tcp:2001:db8::10:80`), `fwmark:N` (a firewall-mark service) or `group:NAME` (a virtual_server_group: several
+    VIPs, one real-server set); return it."""
     key = key if isinstance(key, str) else ''
     parts = key.split(':')
-    if len(parts) == 3 and parts[0] in PROTOCOLS and is_ipv4(parts[1]) and _number(parts[2], 65535):
+    if len(parts) >= 3 and parts[0] in PROTOCOLS and is_vip(':'.join(parts[1:-1])) and _number(parts[-1], 65535):
         return key
     if len(parts) == 2 and parts[0] == 'fwmark' and _number(parts[1], 4294967295):
         return key
@@ -70,7 +86,7 @@ def check_key(key):
     name_ok = all(c.isascii() and (c.isalnum() or c in '_.:-') for c in name)
     if key.startswith('group:') and 0 < len(name) <= 64 and name_ok:
         return key
-    raise AnnounceError('invalid service key %r (want tcp|udp|sctp:IPv4:PORT, fwmark:N or group:NAME)' % (key,))
+    raise AnnounceError('invalid service key %r (want tcp|udp|sctp:VIP:PORT, fwmark:N or group:NAME)' % (key,))
 
 
 def kernel_keys(key, members):
@@ -80,7 +96,8 @@ def kernel_keys(key, members):
         return [kernel_keys(member, {})[0] for member in members.get(key, [])]
     if key.startswith('fwmark:'):
         return [('fwmark', None, int(key.split(':')[1]))]
-    proto, vip, port = key.split(':')
+    proto, rest = key.split(':', 1)
+    vip, port = rest.rsplit(':', 1)
     return [(proto, vip, int(port))]
 
 
@@ -106,8 +123,8 @@ def load_config(text):
     if not isinstance(config['vips'], dict):
         raise AnnounceError('vips must be an object {vip: [service keys]}')
     for vip, keys in config['vips'].items():
-        if not is_ipv4(vip):
-            raise AnnounceError('invalid VIP %r' % (vip,))
+        if not is_vip(vip):
+            raise AnnounceError('invalid VIP %r (an IPv4 address, or IPv6 in canonical form)' % (vip,))
         if not isinstance(keys, list):
             raise AnnounceError('vips[%s] must be a list of service keys' % vip)
         for key in keys:

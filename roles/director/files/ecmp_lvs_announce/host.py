@@ -11,13 +11,15 @@ import os
 
 from ansible_collections.ecmp.lvs.plugins.module_utils.fileio import write_atomic  # noqa: F401 (re-exported)
 
-from .config import STOPPING, AnnounceError, load_config
+from .config import STOPPING, AnnounceError, is_vip, load_config
 from .parsers import parse_ip_addresses, parse_ipvs_weights, parse_withdraw_targets, proc_stat_fields
 from .records import RECORD_MAX, cross_check, kernel_record, parse_record
 
 
 # seconds an `ip` / `ipvsadm` call may take before it counts as failed (see cmd_run: the systemd watchdog)
 COMMAND_TIMEOUT = 5.0
+# the IPv6 VIPs this program added to lo (a JSON list, in the state directory; IPv6 addresses carry no label)
+IPV6_ADDED = 'ipv6-added.json'
 
 
 def read_file(path):
@@ -217,29 +219,61 @@ class Host:
         return stat is not None and stat[2] == writer[1]
 
     @staticmethod
+    def ipv6_ours(config):
+        """The IPv6 addresses on lo that are ours: the IPv6 VIPs of `config` and those this program added and has
+        not removed yet (IPV6_ADDED in the state directory: a VIP dropped from the configuration while announced)."""
+        import json
+        ours = set(vip for vip in config['vips'] if ':' in vip)
+        try:
+            added = json.loads(read_file(os.path.join(config['state_dir'], IPV6_ADDED)))
+        except (OSError, ValueError):
+            added = []
+        return ours | set(vip for vip in added if isinstance(vip, str) and is_vip(vip) and ':' in vip)
+
+    @staticmethod
+    def _record_ipv6(config, vip, added):
+        import json
+        ours = Host.ipv6_ours(dict(config, vips={}))
+        ours = (ours | {vip}) if added else (ours - {vip})
+        write_atomic(os.path.join(config['state_dir'], IPV6_ADDED), json.dumps(sorted(ours)))
+
+    @staticmethod
     def present(config):
-        return parse_ip_addresses(Host.lo_addresses(), config['label'])
+        return parse_ip_addresses(Host.lo_addresses(), config['label'], Host.ipv6_ours(config))
 
     @staticmethod
     def lo_addresses():
-        """`ip -j -4 address show dev lo` (JSON text)."""
+        """`ip -j address show dev lo` (JSON text, both families)."""
         import subprocess
-        return subprocess.run(['ip', '-j', '-4', 'address', 'show', 'dev', 'lo'], check=True, stdout=subprocess.PIPE,
+        return subprocess.run(['ip', '-j', 'address', 'show', 'dev', 'lo'], check=True, stdout=subprocess.PIPE,
                               universal_newlines=True, timeout=COMMAND_TIMEOUT).stdout
 
     @staticmethod
     def add(config, vip):
         import subprocess
+        if ':' in vip:
+            # recorded first: an address this program may have added is always one it removes
+            Host._record_ipv6(config, vip, True)
+            subprocess.run(['ip', '-6', 'address', 'replace', vip + '/128', 'dev', 'lo'], check=True,
+                           timeout=COMMAND_TIMEOUT)
+            return
         subprocess.run(['ip', '-4', 'address', 'replace', vip + '/32', 'dev', 'lo', 'label', config['label']],
                        check=True, timeout=COMMAND_TIMEOUT)
 
     @staticmethod
     def delete(config, vip):
         import subprocess
-        res = subprocess.run(['ip', '-4', 'address', 'del', vip + '/32', 'dev', 'lo'], check=False,
+        family, prefix = ('-6', '/128') if ':' in vip else ('-4', '/32')
+        res = subprocess.run(['ip', family, 'address', 'del', vip + prefix, 'dev', 'lo'], check=False,
                              stderr=subprocess.PIPE, universal_newlines=True, timeout=COMMAND_TIMEOUT)
         if res.returncode != 0 and 'Cannot assign' not in res.stderr:
             raise OSError('ip address del %s: %s' % (vip, res.stderr.strip()))
+        if ':' in vip:
+            try:
+                Host._record_ipv6(config, vip, False)
+            except OSError as exc:
+                # the address is gone; a stale entry only makes a later withdrawal try it again
+                log('%s removed, but %s not updated: %s' % (vip, IPV6_ADDED, exc))
 
     @staticmethod
     def withdraw_everything(config):
@@ -249,11 +283,12 @@ class Host:
         import subprocess
         errors = []
         try:
-            targets = parse_withdraw_targets(Host.lo_addresses(), config['label'], config['vips'])
+            targets = parse_withdraw_targets(Host.lo_addresses(), config['label'],
+                                             set(config['vips']) | Host.ipv6_ours(config))
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             errors.append('ip address show: %s' % exc)
             targets = None
-        for vip in sorted(targets if targets is not None else config['vips']):
+        for vip in sorted(targets if targets is not None else set(config['vips']) | Host.ipv6_ours(config)):
             try:
                 Host.delete(config, vip)
             except (OSError, subprocess.SubprocessError) as exc:

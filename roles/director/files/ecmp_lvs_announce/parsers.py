@@ -21,28 +21,36 @@ def proc_stat_fields(text):
     return comm, int(fields[1]), int(fields[19])
 
 
-def parse_ip_addresses(text, label):
-    """`ip -j -4 address show dev lo` -> set of addresses (no prefix) that carry `label`."""
+def _ours(addr, label, vips6):
+    """Whether an `ip -j address` entry is an address ecmp-lvs-announce added: IPv4 with `label`, or one of the
+    IPv6 VIPs `vips6` as /128 (IPv6 addresses carry no label)."""
+    if not addr.get('local'):
+        return False
+    if addr.get('family', 'inet') == 'inet':
+        return addr.get('label') == label
+    return addr.get('family') == 'inet6' and addr['local'] in vips6 and addr.get('prefixlen') == 128
+
+
+def parse_ip_addresses(text, label, vips6=()):
+    """`ip -j address show dev lo` -> set of addresses (no prefix) that are ours: IPv4 carrying `label`, the IPv6
+    VIPs `vips6` as /128."""
     import json
-    found = set()
-    for link in json.loads(text or '[]'):
-        for addr in link.get('addr_info', []):
-            if addr.get('family', 'inet') == 'inet' and addr.get('label') == label and addr.get('local'):
-                found.add(addr['local'])
-    return found
+    return set(addr['local'] for link in json.loads(text or '[]') for addr in link.get('addr_info', [])
+               if _ours(addr, label, vips6))
 
 
 def parse_withdraw_targets(text, label, vips):
-    """`ip -j -4 address show dev lo` -> sorted addresses to remove when withdrawing everything: those that carry
-    `label` (every address ecmp-lvs-announce adds has it) and the VIPs `vips` as /32 whatever their label."""
+    """`ip -j address show dev lo` -> sorted addresses to remove when withdrawing everything: those that carry
+    `label` (every IPv4 address ecmp-lvs-announce adds has it) and the VIPs `vips` as /32 or /128 whatever their
+    label."""
     import json
     found = set()
     for link in json.loads(text or '[]'):
         for addr in link.get('addr_info', []):
             local = addr.get('local')
-            if addr.get('family', 'inet') != 'inet' or not local:
+            if not local or addr.get('family', 'inet') not in ('inet', 'inet6'):
                 continue
-            if addr.get('label') == label or (local in vips and addr.get('prefixlen') == 32):
+            if _ours(addr, label, vips) or (local in vips and addr.get('prefixlen') == 32):
                 found.add(local)
     return sorted(found)
 
@@ -50,7 +58,7 @@ def parse_withdraw_targets(text, label, vips):
 def ipvs_services(text):
     """`ipvsadm -L -n ...` -> {key: service} through the collection's parser (module_utils/ipvs.py parse_list; it
     raises IpvsError, a ValueError, on a line it does not know). Keys as in kernel_keys: (proto, vip, port), a
-    firewall-mark service ('fwmark', None, mark) - IPv4 marks only: the VIPs are IPv4, `FWM 43 IPv6` is not ours."""
+    firewall-mark service ('fwmark', None, mark) - IPv4 marks only (ecmp.lvs firewall-mark services are IPv4)."""
     from ansible_collections.ecmp.lvs.plugins.module_utils.ipvs import parse_list
     services = {}
     for svc in parse_list(text)['services']:
