@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read the lab description from an Ansible inventory (via ansible-inventory, so group_vars apply).
 
-Per host: `ansible_host` (management address, eth0), `lab_links` ([{segment, address}] -> eth1, eth2, ...),
-optional `lab_gateway` (an address, or a list of addresses: one multipath default route over all of them, e.g. a
-client behind two routers), optional `lab_release` (the Debian release of its image: bookworm (default) or trixie;
+Per host: `ansible_host` (management address, eth0), `lab_links` ([{segment, address[, address6]}] -> eth1,
+eth2, ...; address6: an IPv6 ADDR/PREFIX beside the IPv4 one), optional `lab_gateway` (an address, or a list of
+addresses: one multipath default route over all of them, e.g. a client behind two routers), optional
+`lab_gateway6` (the same for the IPv6 default route), optional `lab_release` (the Debian release of its image: bookworm (default) or trixie;
 set it per host or for a group / the whole lab through group_vars). Global: optional `lab_mgmt_network` (default: ansible_host/24; the lab's end of the
 management bridge is its first address), optional `lab_range` (default: the smallest prefix holding every
 lab address and VIP; kept `unreachable` on the host while the lab is up), optional `lab_memory` (UML, MiB).
@@ -43,6 +44,8 @@ class Host:
         # an address, never a name: it goes into ssh_config (HostName) and the guest's kernel command line
         self.mgmt = _address('%s: ansible_host' % name, hostvars['ansible_host'])
         self.links = []
+        # {interface number: IPv6 interface address} of the links with address6
+        self.links6 = {}
         for i, link in enumerate(hostvars.get('lab_links') or [], start=1):
             try:
                 address, segment = link['address'], link['segment']
@@ -51,18 +54,37 @@ class Host:
                                % (name, i - 1, exc)) from exc
             iface = _address('%s: lab_links[%d].address' % (name, i - 1), address, ipaddress.ip_interface)
             check_name('%s: lab_links[%d].segment' % (name, i - 1), segment, SEGMENT_NAME_MAX)
+            if iface.version != 4:
+                raise LabError('%s: lab_links[%d].address: %s is not IPv4 (an IPv6 address goes to address6)'
+                               % (name, i - 1, address))
             self.links.append((segment, iface))
-        gateway = hostvars.get('lab_gateway') or []
-        if not isinstance(gateway, list):
-            gateway = [gateway]
-        self.gateways = [_address('%s: lab_gateway[%d]' % (name, i) if len(gateway) > 1 else '%s: lab_gateway' % name,
-                                  value) for i, value in enumerate(gateway)]
-        if len(set(self.gateways)) != len(self.gateways):
-            raise LabError('%s: lab_gateway names an address twice: %s' % (name, ', '.join(map(str, gateway))))
+            if link.get('address6'):
+                iface6 = _address('%s: lab_links[%d].address6' % (name, i - 1), link['address6'],
+                                  ipaddress.ip_interface)
+                if iface6.version != 6 or iface6.is_link_local:
+                    raise LabError('%s: lab_links[%d].address6: %s is not a global IPv6 ADDR/PREFIX'
+                                   % (name, i - 1, link['address6']))
+                self.links6[i] = iface6
+        self.gateways = self._gateways(name, hostvars, 'lab_gateway', 4)
+        self.gateways6 = self._gateways(name, hostvars, 'lab_gateway6', 6)
         self.release = hostvars.get('lab_release') or DEFAULT_RELEASE
         if self.release not in RELEASES:
             raise LabError('%s: lab_release %r is not accepted: one of %s'
                            % (name, self.release, ', '.join(RELEASES)))
+
+    @staticmethod
+    def _gateways(name, hostvars, var, version):
+        gateway = hostvars.get(var) or []
+        if not isinstance(gateway, list):
+            gateway = [gateway]
+        result = [_address('%s: %s[%d]' % (name, var, i) if len(gateway) > 1 else '%s: %s' % (name, var), value)
+                  for i, value in enumerate(gateway)]
+        if len(set(result)) != len(result):
+            raise LabError('%s: %s names an address twice: %s' % (name, var, ', '.join(map(str, gateway))))
+        for value in result:
+            if value.version != version:
+                raise LabError('%s: %s: %s is not IPv%d' % (name, var, value, version))
+        return result
 
     def mac(self, ifnum):
         """Fixed MAC per host and interface (stale ARP entries otherwise slow a restarted guest)."""
@@ -71,9 +93,11 @@ class Host:
     def cmdline_words(self, mgmt_prefix, pubkey):
         words = ['lab.host=%s' % self.name, 'lab.eth0=%s/%d' % (self.mgmt, mgmt_prefix)]
         for i, (_segment, iface) in enumerate(self.links, start=1):
-            words.append('lab.eth%d=%s' % (i, iface.with_prefixlen))
+            words.append('lab.eth%d=%s' % (i, ','.join(a.with_prefixlen for a in [iface, self.links6.get(i)] if a)))
         if self.gateways:
             words.append('lab.gw=%s' % ','.join(str(gw) for gw in self.gateways))
+        if self.gateways6:
+            words.append('lab.gw6=%s' % ','.join(str(gw) for gw in self.gateways6))
         keytype, blob = pubkey.split()[:2]
         words.append('lab.key=%s,%s' % (keytype, blob))
         return words
@@ -108,6 +132,9 @@ class Lab:
             raise LabError('lab_links: %d segments, at most %d (bridge names)' % (len(self.segments), MAX_SEGMENTS))
         self.vips = sorted({str(_address('lvs_services: vip', s['vip'])) for s in first.get('lvs_services') or []
                             if isinstance(s, dict) and 'vip' in s})
+        # the IPv4 VIPs (lab_range is an IPv4 prefix: IPv6 lab traffic never leaves the lab's bridges, no host
+        # route is involved)
+        self.vips4 = [vip for vip in self.vips if ':' not in vip]
         try:
             self.memory = int(first.get('lab_memory') or 256)
         except (TypeError, ValueError) as exc:
@@ -117,7 +144,7 @@ class Lab:
 
     def _span(self):
         nets = [self.mgmt_net] + [iface.network for h in self.hosts for _s, iface in h.links]
-        nets += [ipaddress.ip_network(v) for v in self.vips]
+        nets += [ipaddress.ip_network(v) for v in self.vips4]
         span = nets[0]
         for net in nets[1:]:
             while not (net.subnet_of(span)):

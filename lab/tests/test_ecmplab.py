@@ -64,6 +64,30 @@ def test_a_gateway_list_is_one_multipath_default_route():
         assert 'nexthop via $hop' in handle.read()
 
 
+def test_ipv6_link_addresses_and_gateway():
+    """lab_links[].address6 and lab_gateway6: the IPv6 address beside the IPv4 one on the same ethN word, the
+    IPv6 default route in lab.gw6; lab_range stays the IPv4 span (an IPv6 VIP does not take part)."""
+    data = _data(lvs_services=[{'vip': '10.99.100.10'}, {'vip': '2001:db8:100::10'}])
+    hv = data['_meta']['hostvars']
+    hv['director1'].update(lab_links=[{'segment': 'fabric', 'address': '10.99.0.11/24',
+                                       'address6': '2001:db8:99::11/64'}], lab_gateway6='2001:db8:99::1')
+    lab = inventory.Lab('t', 'inv', data)
+    assert str(lab.range) == '10.99.0.0/16' and lab.vips4 == ['10.99.100.10']
+    words = lab.host('director1').cmdline_words(24, 'k b')
+    assert 'lab.eth1=10.99.0.11/24,2001:db8:99::11/64' in words and 'lab.gw6=2001:db8:99::1' in words
+    assert not any(w.startswith('lab.gw6') for w in lab.host('router1').cmdline_words(24, 'k b'))
+    for link, gateway6, message in (
+            ({'address6': 'fe80::11/64'}, None, r'address6: fe80::11/64 is not a global IPv6'),
+            ({'address6': '10.99.9.11/24'}, None, r'address6: 10.99.9.11/24 is not a global IPv6'),
+            ({'address': '2001:db8:99::11/64'}, None, r'lab_links\[0\].address: 2001:db8:99::11/64 is not IPv4'),
+            ({}, '10.99.0.1', r'lab_gateway6: 10.99.0.1 is not IPv6'),
+            ({}, ['2001:db8:99::1', '2001:db8:99::1'], 'lab_gateway6 names an address twice')):
+        hv['director1']['lab_links'] = [dict({'segment': 'fabric', 'address': '10.99.0.11/24'}, **link)]
+        hv['director1']['lab_gateway6'] = gateway6
+        with pytest.raises(LabError, match=message):
+            inventory.Lab('t', 'inv', data)
+
+
 def test_lab_range_override_and_errors():
     assert str(inventory.Lab('t', 'inv', _data(lab_range='10.0.0.0/8')).range) == '10.0.0.0/8'
     bad = _data()
