@@ -679,11 +679,14 @@ def bgp_neighbors(hostvars, groups, group_name):
 
 
 def vips_not_routed_via(routes, address):
-    """VIPs (keys of ecmp.lvs.route_info's `routes`) whose route is absent or has no nexthop via `address`."""
+    """VIPs (keys of ecmp.lvs.route_info's `routes`) whose route is absent or has no nexthop via `address`: one
+    address or a list (a director's IPv4 fabric address and the IPv6 addresses of its fabric interface - the
+    nexthop of an IPv6 VIP is one of those, link-local with OSPFv3)."""
+    addresses = set([address] if isinstance(address, str) else address or [])
     missing = []
     for vip, route in sorted((routes or {}).items()):
         gateways = [hop.get('gateway') for hop in (route or {}).get('nexthops') or []]
-        if not (route or {}).get('present') or address not in gateways:
+        if not (route or {}).get('present') or not addresses.intersection(gateways):
             missing.append(vip)
     return missing
 

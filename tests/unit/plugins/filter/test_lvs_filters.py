@@ -685,6 +685,12 @@ def test_vips_not_routed_via():
     assert F['vips_not_routed_via'](routes, '10.99.0.11') == ['10.99.100.11', '10.99.100.12']
     assert F['vips_not_routed_via'](routes, '10.99.0.12') == ['10.99.100.12']
     assert F['vips_not_routed_via']({}, '10.99.0.11') == []
+    # a dual-stack director: its IPv4 address or an IPv6 address of its fabric interface (link-local via OSPFv3)
+    routes['2001:db8:100::10'] = {'present': True, 'nexthops': [{'gateway': 'fe80::ec:ff:fe00:501'},
+                                                                {'gateway': 'fe80::ec:ff:fe00:601'}]}
+    director1 = ['10.99.0.11', '2001:db8:99::11', 'fe80::ec:ff:fe00:501']
+    assert F['vips_not_routed_via'](routes, director1) == ['10.99.100.11', '10.99.100.12']
+    assert F['vips_not_routed_via'](routes, ['10.99.0.13', 'fe80::13']) == sorted(routes)
 
 
 def test_routers_routing_via():
