@@ -73,6 +73,13 @@ CONTRACT = {
                            'C(real_servers[].host) to it even when the inventory relies on this default.',
                            _ADDRESS_DEFAULT],
         }),
+    'lvs_address6': dict(
+        type='str', default=COMPUTED, roles=('realserver',),
+        description=["This host's IPv6 address on the load-balancing fabric: what C(real_servers[].host) of an IPv6 "
+                     'service resolves to (else I(lvs_address) or C(ansible_host) when they are IPv6).',
+                     'The role publishes it as a host fact, as I(lvs_address).',
+                     'Default, computed in C(tasks/main.yml), is the IPv6 address of the default IPv6 route '
+                     '(C(ansible_default_ipv6.address)), none without one.']),
     'lvs_routing_protocol': dict(
         type='str', choices=['ospf', 'bgp'], default='ospf', roles=ROUTING_ROLES,
         description=['How the directors announce the VIPs to the routers; the same on every router and '

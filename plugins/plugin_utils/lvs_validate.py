@@ -86,7 +86,7 @@ SECRET_VARS = tuple(sorted(tuple(SECRETS) + (ACCEPT_KEYS_VAR,)))
 # Variables of playbooks/drain.yml (checked with the drain option).
 DRAIN_VARS = ('lvs_drain', 'lvs_drain_force', 'lvs_drain_quiet', 'lvs_drain_timeout')
 # Every public lvs_* variable (a host variable or group variable lvs_* that is not one of these is a misspelling).
-PLAYBOOK_VARS = ('lvs_address', 'lvs_drained', 'lvs_ospf_key_switch_delay')
+PLAYBOOK_VARS = ('lvs_address', 'lvs_address6', 'lvs_drained', 'lvs_ospf_key_switch_delay')
 KNOWN_LVS_VARS = tuple(sorted(GLOBAL_VARS + SECRET_VARS + DRAIN_VARS + PLAYBOOK_VARS + tuple(GROUP_VARS.values())))
 # Key under which extract() lists the lvs_* names a host defines.
 DEFINED_KEY = '__defined_lvs_names__'
@@ -115,7 +115,7 @@ CONFIG_STRING_VARS = {
 HOSTNAME_VARS = {'directors': ('director_keepalived_router_id', 'director_frr_hostname'),
                  'routers': ('router_frr_hostname',)}
 # Per-host variables the validator reads (router defaults as in roles/router/defaults/main.yml).
-HOST_VARS = ('lvs_address', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'router_director_peers',
+HOST_VARS = ('lvs_address', 'lvs_address6', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'router_director_peers',
              'director_router_peers', 'director_peers', 'router_peers')
 # The peer lists by their names and their deprecated names (read while the new one is empty, as the roles do).
 PEER_VARS = {'director': ('director_router_peers', 'router_peers'),
