@@ -211,6 +211,10 @@ def test_dual_stack_pieces(rendered):
         assert 'ipv6 prefix-list LVS_VIPS6 seq 10 permit %s/128\n' % VIP6 in text, case
         assert VIP6 not in text.replace('LVS_VIPS6 seq 10 permit %s/128' % VIP6, '').replace(
             '  network %s/128\n' % VIP6, ''), case
+    # no blank line anywhere: the IPv6 pieces add nothing, not even whitespace, to an IPv4-only file (an upgrade
+    # of the collection must not change - and reload - the frr.conf of an unchanged inventory)
+    for case in CASES:
+        assert '\n\n' not in read(rendered[case]), case
     router_ospf, director_ospf = read(rendered['router-ospf-dual']), read(rendered['director-ospf-dual'])
     router_bgp, director_bgp = read(rendered['router-bgp-dual']), read(rendered['director-bgp-dual'])
     assert ('route-map LVS_INSTALL permit 10\n match ip address prefix-list LVS_VIPS\nexit\n!\n'
