@@ -59,7 +59,8 @@ def test_lab_inventory_turns_it_off_for_the_lab_only():
     # the other lab inventories read the same file
     for path in ('tests/lab_safety/inventory/group_vars/all/lab.yml', 'tests/lab_interop/inventory/group_vars/all/lab.yml',
                  'inventories/lab-mixed/group_vars/all/lab.yml',
-                 'inventories/lab-trixie/group_vars/all/lab.yml', 'inventories/lab-2x8/group_vars/all/lab.yml'):
+                 'inventories/lab-trixie/group_vars/all/lab.yml', 'inventories/lab-2x8/group_vars/all/lab.yml',
+                 'inventories/lab-dual/group_vars/all/lab.yml'):
         assert os.path.realpath(os.path.join(ROOT, path)) == \
             os.path.realpath(os.path.join(ROOT, 'inventories/lab/group_vars/all/lab.yml')), path
     for scenario in glob.glob(os.path.join(ROOT, 'molecule', '*', 'molecule.yml')):

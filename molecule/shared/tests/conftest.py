@@ -199,6 +199,8 @@ def pytest_configure(config):
                                        'molecule/long (make test-long, CI after make test), not by make test')
     config.addinivalue_line('markers', 'releases: also run by the Debian release scenarios (molecule/trixie, '
                                        'molecule/mixed), long or not')
+    config.addinivalue_line('markers', 'dual: the IPv6 tests of the dual-stack lab (molecule/dual, make molecule-dual), '
+                                       'run by that scenario only')
 
 
 def pytest_sessionstart(session):

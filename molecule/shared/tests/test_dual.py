@@ -1,0 +1,131 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IPv6 beside IPv4 on real IPVS (issue 16): molecule scenario "dual" (make molecule-dual, inventories/lab-dual).
+
+The router routes each IPv6 VIP with one nexthop per director (OSPFv3: the directors' link-local addresses); a client
+reaches every real server through every director over IPv6 and the answers come back directly (the real servers'
+IPv6 default route is the router); IPv6 flows established through a director survive that director's halt (IPVS
+connection sync and mh move them to the other one). Marked `dual`: only this scenario selects them.
+"""
+
+import json
+import time
+
+import pytest
+
+from conftest import normalised_services, retry
+from test_lab import _lab_tool
+
+pytestmark = pytest.mark.dual
+
+REQUESTS = 40
+SIZE = 30000000   # bytes of the download: 15 s at 2 MB/s, the halt happens after 4 s
+
+
+def _ipv6_vips(lab):
+    vips = [vip for service in normalised_services(lab) if service['family'] == 6 for vip in service['vips']]
+    assert vips, 'the inventory %s has no IPv6 service' % lab.inventory
+    return vips
+
+
+def _fabric_addresses6(lab):
+    """{IPv6 address: director} of every IPv6 address (global and link-local) of every director."""
+    found = {}
+    for name in lab.groups['directors']:
+        for link in json.loads(lab.host(name).check_output('ip -j -6 address show')):
+            for addr in link.get('addr_info', []):
+                if link.get('ifname') != 'lo' and addr.get('local'):
+                    found[addr['local']] = name
+    return found
+
+
+def _nexthop_directors(router, vip, owners):
+    """The directors the router's kernel route of `vip` leads to (one entry per nexthop)."""
+    routes = json.loads(router.check_output('ip -j -6 route show %s/128' % vip))
+    assert routes, 'no route to %s on the router' % vip
+    hops = routes[0].get('nexthops') or [routes[0]]
+    return sorted(owners.get(hop.get('gateway'), hop.get('gateway')) for hop in hops)
+
+
+def _client_address6(client):
+    return [a['local'] for link in json.loads(client.check_output('ip -j -6 address show scope global'))
+            for a in link.get('addr_info', []) if a.get('local')][0]
+
+
+def test_router_routes_each_ipv6_vip_via_every_director(lab):
+    router = lab.host(lab.groups['routers'][0])
+    owners = _fabric_addresses6(lab)
+    for vip in _ipv6_vips(lab):
+        assert _nexthop_directors(router, vip, owners) == sorted(lab.groups['directors']), vip
+        assert router.check_output('sysctl -n net.ipv6.fib_multipath_hash_policy').strip() == '1'
+
+
+def test_ipv6_requests_reach_every_real_server_through_every_director(lab):
+    """REQUESTS requests from distinct source ports: every one answered (the real server's page names it), by every
+    real server, and the IPv6 IPVS service of every director counted some of them (ECMP spread the flows)."""
+    client = lab.host(lab.groups['clients'][0])
+    want = set(lab.groups['realservers'])
+    for vip in _ipv6_vips(lab):
+        def conns():
+            result = {}
+            for name in lab.groups['directors']:
+                out = lab.host(name).check_output('ipvsadm -L -n --stats --exact -t [%s]:80' % vip)
+                result[name] = int([line for line in out.splitlines() if line.startswith('TCP')][0].split()[2])
+            return result
+        before = conns()
+        out = client.check_output('for p in $(seq 42001 %d); do curl -s -m 3 --local-port $p http://[%s]/ '
+                                  '|| echo FAILED; done' % (42000 + REQUESTS, vip))
+        answers = [line.strip() for line in out.splitlines() if line.strip()]
+        assert len(answers) == REQUESTS and 'FAILED' not in answers, answers
+        assert set(answers) == want, answers
+        after = conns()
+        assert all(after[name] > before[name] for name in after), (before, after)
+
+
+def test_established_ipv6_flows_survive_a_director_halt(lab):
+    """Four downloads of SIZE bytes at 2 MB/s, two of them hashed by the router to the first director (`ip route
+    get` with their ports: the kernel's own multipath choice); that director is halted after 4 s. Every download
+    completes with every byte. The director is booted again and routed to again afterwards."""
+    if lab.backend != 'uml':
+        pytest.skip('halting a director needs the UML backend (its kernel stops dead, like a crash)')
+    victim = lab.groups['directors'][0]
+    router = lab.host(lab.groups['routers'][0])
+    client = lab.host(lab.groups['clients'][0])
+    vip = _ipv6_vips(lab)[0]
+    owners = _fabric_addresses6(lab)
+    source = _client_address6(client)
+    iif = json.loads(router.check_output('ip -j -6 route get %s' % source))[0]['dev']
+    via = {}
+    for port in range(43001, 43101):
+        hop = json.loads(router.check_output('ip -j -6 route get %s from %s iif %s ipproto tcp sport %d dport 80'
+                                             % (vip, source, iif, port)))[0]
+        via.setdefault(owners.get(hop.get('gateway')) == victim, []).append(port)
+    ports = via.get(True, [])[:2] + via.get(False, [])[:2]
+    assert len(ports) == 4, via
+    for name in lab.groups['realservers']:
+        lab.host(name).run_expect([0], 'test -s /var/www/html/big || head -c %d /dev/zero > /var/www/html/big' % SIZE)
+    client.run_expect([0], 'rm -f /tmp/dual-dl-*')
+    try:
+        client.run_expect([0], 'for p in %s; do (curl -s -m 90 --local-port $p --limit-rate 2M -o /dev/null '
+                               '-w "%%{http_code} %%{size_download}" http://[%s]/big > /tmp/dual-dl-$p.part 2>&1; '
+                               'mv /tmp/dual-dl-$p.part /tmp/dual-dl-$p) </dev/null >/dev/null 2>&1 & done'
+                          % (' '.join(map(str, ports)), vip))
+        time.sleep(4)
+        _lab_tool('halt', victim)
+        halted = time.monotonic()
+
+        def done():
+            for port in ports:
+                assert client.file('/tmp/dual-dl-%d' % port).exists, 'download from port %d still running' % port
+        retry(done, timeout=90, interval=2)
+        results = dict((port, client.file('/tmp/dual-dl-%d' % port).content_string.strip()) for port in ports)
+        assert results == dict((port, '200 %d' % SIZE) for port in ports), (results, 'ports via %s: %s' % (
+            victim, ports[:2]), 'halted %.1f s before the end' % (time.monotonic() - halted))
+    finally:
+        _lab_tool('start', victim)
+        lab.reconnect(victim)
+    retry(lambda: _assert_routed_via_every_director(lab, router, vip), timeout=180, interval=2)
+
+
+def _assert_routed_via_every_director(lab, router, vip):
+    assert _nexthop_directors(router, vip, _fabric_addresses6(lab)) == sorted(lab.groups['directors'])
