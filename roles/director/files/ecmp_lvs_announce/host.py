@@ -282,13 +282,13 @@ class Host:
         delete every VIP blindly. Returns the addresses removed (None: unknown, blind) and the errors."""
         import subprocess
         errors = []
+        vips = set(config['vips']) | Host.ipv6_ours(config)
         try:
-            targets = parse_withdraw_targets(Host.lo_addresses(), config['label'],
-                                             set(config['vips']) | Host.ipv6_ours(config))
+            targets = parse_withdraw_targets(Host.lo_addresses(), config['label'], vips)
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             errors.append('ip address show: %s' % exc)
             targets = None
-        for vip in sorted(targets if targets is not None else set(config['vips']) | Host.ipv6_ours(config)):
+        for vip in sorted(targets if targets is not None else vips):
             try:
                 Host.delete(config, vip)
             except (OSError, subprocess.SubprocessError) as exc:
