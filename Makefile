@@ -22,6 +22,8 @@ APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities deb
 
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
+# more options of benchmarks/failover.py, e.g. BENCH_ARGS="--vip 2001:db8:100::10" (the IPv6 service of the lab)
+BENCH_ARGS    ?=
 
 # Supported ansible-core: meta/runtime.yml requires_ansible (>= the minor of CORE_MIN) and every role's
 # min_ansible_version say the same (tests/unit/test_ansible_core_range.py); `make core-matrix` tests the oldest and
@@ -40,11 +42,11 @@ help:
 	@echo "make test                                                         - unit, sanity, lint, safety, interop, molecule default (UML)"
 	@echo "make interop                                                      - routers in front of the directors: BIRD 2, an FRR shared with its owner (podman labs)"
 	@echo "make test-long                                                    - the long lab scenarios (UML, up to an hour; CI runs it when time is left)"
-	@echo "make molecule-dual                                                - IPv6 beside IPv4 on real IPVS (UML, inventories/lab-dual)"
+	@echo "make molecule-dual                                                - IPv6 beside IPv4 over BGP on real IPVS (UML, inventories/lab-dual)"
 	@echo "make core-matrix                                                  - unit + sanity with the oldest and newest ansible-core"
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
 	@echo "make contract                                                     - write the shared lvs_* contract into the role docs"
-	@echo "make bench [BENCH_CONFIGS=seeds,defaults]                         - failover benchmark on a UML lab"
+	@echo "make bench [BENCH_CONFIGS=seeds,defaults] [BENCH_ARGS=...]        - failover benchmark on a UML lab"
 	@echo "make results                                                      - docs/results.md + README figures from docs/results/*.json"
 
 deps: apt venv collection
@@ -182,8 +184,8 @@ molecule-shapes: deps
 
 molecule: molecule-default
 
-# the dual-stack lab (inventories/lab-dual: an IPv6 service beside the IPv4 one) on UML, its IPv6 tests (marker
-# dual, molecule/shared/tests/test_dual.py); not part of `make test`
+# the dual-stack lab over BGP (inventories/lab-dual: the default lab announced over BGP) on UML, the IPv6 tests
+# (marker dual, molecule/shared/tests/test_dual.py; make test runs them over OSPFv3); not part of `make test`
 molecule-dual: deps
 	cd $(ROOT) && env $$($(PY) lab/ecmplab ansible-env) $(VENV)/bin/molecule test -s dual
 
@@ -221,7 +223,7 @@ results: venv
 # failover benchmark (UML lab): prints a table per configuration and event, writes JSON + a PNG timeline
 bench: deps
 	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
-	$(PY) benchmarks/failover.py --name $(BENCH_LAB) --inventory $(INVENTORY) --configs $(BENCH_CONFIGS) --down
+	$(PY) benchmarks/failover.py --name $(BENCH_LAB) --inventory $(INVENTORY) --configs $(BENCH_CONFIGS) $(BENCH_ARGS) --down
 
 clean: lab-down
 	rm -rf .ansible tests/output .pytest_cache

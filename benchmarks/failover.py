@@ -169,14 +169,22 @@ class Bench:
         self.drain_director = args.drain_director or self.directors[-1]
         self.fail_rs = args.fail_rs or self.realservers[0]
         self.addr = {h: str(self.lab.view.address(h)) for h in self.directors + self.realservers + [self.router]}
+        # an IPv6 VIP (--vip): the real servers of its service by lvs_address6, `ip -6`; the router's nexthops are
+        # the directors' link-local addresses, named by the director's address (self.aliases, read in run_config)
+        self.family = 6 if ':' in args.vip else 4
+        self.ip = 'ip -%d' % self.family
+        if self.family == 6:
+            for rs in self.realservers:
+                self.addr[rs] = str(self.hostvars[rs]['lvs_address6'])
+        self.aliases = {}
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
 
     # -- helpers --------------------------------------------------------------------------------------
     def route_now(self):
-        out = self.lab.ssh(self.router, 'ip -j route show %s' % self.args.vip)
-        changes, dummy = fa.parse_route_log([json.dumps({'t': 0, 'out': out})])
+        out = self.lab.ssh(self.router, '%s -j route show %s' % (self.ip, self.args.vip))
+        changes, dummy = fa.parse_route_log([json.dumps({'t': 0, 'out': out})], aliases=self.aliases)
         return set(changes[0][1]) if changes else set()
 
     def wait_route(self, expected, timeout):
@@ -215,14 +223,9 @@ class Bench:
 
     def ipvs_weights(self, director):
         """{rs address: weight} of the VIP service on a director."""
-        out = self.lab.ssh(director, 'ipvsadm -Ln -t %s:%d' % (self.args.vip, self.args.port), check=False,
-                           timeout=20)
-        weights = {}
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) >= 4 and parts[0] == '->' and ':' in parts[1] and parts[1][0].isdigit():
-                weights[parts[1].rsplit(':', 1)[0]] = int(parts[3])
-        return weights
+        out = self.lab.ssh(director, 'ipvsadm -Ln -t %s:%d' % (fa.url_host(self.args.vip), self.args.port),
+                           check=False, timeout=20)
+        return fa.ipvsadm_real_servers(out)
 
     def wait_ipvs_weight(self, rs_addr, want_zero, timeout):
         """Until every director has the real server at weight 0 (or absent) / back at weight > 0."""
@@ -245,20 +248,34 @@ class Bench:
         one ssh). Not `ipvsadm -Lnc` of the directors: with connection sync every director lists every flow."""
         client_addr = None
         for link in self.hostvars[self.client].get('lab_links') or []:
-            client_addr = link['address'].split('/')[0]
+            client_addr = (link.get('address6') if self.family == 6 else link['address']) or ''
+            client_addr = client_addr.split('/')[0] or None
         sports = (self.client_status() or {}).get('sports') or []
         if client_addr is None or not sports:
             return {}
-        iif = json.loads(self.lab.ssh(self.router, 'ip -j route get %s' % client_addr))[0]['dev']
-        script = ('for p in %s; do echo "$p $(ip -j route get %s from %s iif %s ipproto tcp sport $p dport %d '
-                  '2>/dev/null)"; done' % (' '.join(str(int(p)) for p in sports), self.args.vip, client_addr, iif,
-                                           self.args.port))
+        iif = json.loads(self.lab.ssh(self.router, '%s -j route get %s' % (self.ip, client_addr)))[0]['dev']
+        script = ('for p in %s; do echo "$p $(%s -j route get %s from %s iif %s ipproto tcp sport $p dport %d '
+                  '2>/dev/null)"; done' % (' '.join(str(int(p)) for p in sports), self.ip, self.args.vip,
+                                           client_addr, iif, self.args.port))
         try:
             out = self.lab.ssh(self.router, script, timeout=60, check=False)
         except subprocess.TimeoutExpired:
             return {}
         director_of = {self.addr[d]: d for d in self.directors}
-        return {sport: director_of.get(gateway) for sport, gateway in fa.route_get_gateways(out).items()}
+        return {sport: director_of.get(gateway)
+                for sport, gateway in fa.route_get_gateways(out, self.aliases).items()}
+
+    def director_aliases(self):
+        """{IPv6 address of a director's interface but lo: the director's address} - what an IPv6 route's nexthop
+        (a link-local address) names a director by; empty for an IPv4 VIP."""
+        aliases = {}
+        if self.family == 6:
+            for d in self.directors:
+                for link in json.loads(self.lab.ssh(d, 'ip -j -6 address show')):
+                    for info in link.get('addr_info', []):
+                        if link.get('ifname') != 'lo' and info.get('local'):
+                            aliases[info['local']] = self.addr[d]
+        return aliases
 
     # -- configuration --------------------------------------------------------------------------------
     def apply_config(self, cfg):
@@ -284,11 +301,11 @@ class Bench:
             info[d] = {
                 'sysctls': self.lab.ssh(d, 'sysctl net.ipv4.vs.sloppy_tcp net.ipv4.vs.expire_nodest_conn',
                                         check=False).strip().splitlines(),
-                'ipvs': self.lab.ssh(d, 'ipvsadm -Ln -t %s:%d' % (self.args.vip, self.args.port),
+                'ipvs': self.lab.ssh(d, 'ipvsadm -Ln -t %s:%d' % (fa.url_host(self.args.vip), self.args.port),
                                      check=False).strip().splitlines(),
             }
         info[self.router] = {
-            'route': self.lab.ssh(self.router, 'ip route show %s' % self.args.vip, check=False).strip(),
+            'route': self.lab.ssh(self.router, '%s route show %s' % (self.ip, self.args.vip), check=False).strip(),
             'ospf_timers': self.lab.ssh(
                 self.router, "vtysh -c 'show ip ospf interface' | grep -E 'Timer intervals' || true",
                 check=False).strip().splitlines(),
@@ -298,8 +315,8 @@ class Bench:
                 check=False).strip().splitlines(),
             'bfd_peers': self.lab.ssh(self.router, "vtysh -c 'show bfd peers brief' 2>/dev/null || true",
                                       check=False).strip().splitlines(),
-            'multipath_hash_policy': self.lab.ssh(self.router, 'sysctl -n net.ipv4.fib_multipath_hash_policy',
-                                                  check=False).strip(),
+            'multipath_hash_policy': self.lab.ssh(self.router, 'sysctl -n net.ipv%d.fib_multipath_hash_policy'
+                                                  % self.family, check=False).strip(),
         }
         return info
 
@@ -511,8 +528,10 @@ class Bench:
         res = {'config': cfg}
         if not self.args.skip_playbook:
             res['site'] = self.apply_config(cfg)
+        self.aliases = self.director_aliases()
         if not self.wait_route(self.gw(self.directors), 120):
-            raise BenchError('%s: no route with every director after site.yml' % cfg)
+            raise BenchError('%s: no route to %s with every director after site.yml (does the configuration keep '
+                             'the service of --vip? seeds.yml has only the IPv4 one)' % (cfg, self.args.vip))
         res['verify'] = self.verify_config()
         self.lab_setup()
         self.offsets = {h: clock_offset(self.lab, h) for h in
@@ -525,7 +544,7 @@ class Bench:
         a = self.args
         router_pid = self.start_bg(self.router, 'python3 poll_cmd.py --interval %s --trigger "ip -o monitor route" '
                                    '--out route.jsonl -- '
-                                   'ip -j route show %s' % (a.route_poll, a.vip), 'route-poll.log')
+                                   '%s -j route show %s' % (a.route_poll, self.ip, a.vip), 'route-poll.log')
         client_cmd = ('python3 conn_client.py --vip %s --port %d --conns %d --interval %s --new-rate %s '
                       '--stall %s --ramp %s --alive-age %s --out client.json --status-file status.json'
                       % (a.vip, a.port, a.conns, a.interval, a.new_rate, a.stall, a.ramp, a.interval + 0.5))
@@ -575,19 +594,21 @@ class Bench:
                 except (BenchError, subprocess.TimeoutExpired):
                     pass
         with open(os.path.join(self.outdir, '%s-events.json' % cfg), 'w', encoding='utf-8') as fd:
-            json.dump({'events': events, 'snapshots': snapshots, 't_stop': t_stop, 'offsets': self.offsets}, fd,
+            json.dump({'events': events, 'snapshots': snapshots, 't_stop': t_stop, 'offsets': self.offsets,
+                       'aliases': self.aliases}, fd,
                       default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
         res.update(analyse_config(client, route_lines, events, snapshots, t_stop, self.offsets, self.client,
-                                  self.router, set(self.realservers), a.stall))
+                                  self.router, set(self.realservers), a.stall, self.aliases))
         res['director_snapshot_sizes'] = {k: len(v) for k, v in snapshots.items()}
         return res
 
 
-def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall):
+def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall,
+                   aliases=None):
     """Raw logs of one configuration -> baseline, events metrics, timeline (also used by --reanalyse)."""
     res = {}
     client = fa.shift_client(client, offsets[client_host]['applied_s'])
-    changes, summary = fa.parse_route_log(route_lines, offsets[router]['applied_s'])
+    changes, summary = fa.parse_route_log(route_lines, offsets[router]['applied_s'], aliases)
     for i, ev in enumerate(events):
         ev['t_end'] = events[i + 1]['t'] if i + 1 < len(events) else t_stop
     first_t = events[0]['t'] if events else t_stop
@@ -632,7 +653,8 @@ def reanalyse(outdir, fail_rs):
         hosts = results['lab'].get('hosts', {})
         res.update(analyse_config(client, route_lines, raw['events'], snapshots, raw['t_stop'], raw['offsets'],
                                   hosts.get('client', 'client1'), hosts.get('router', 'router1'),
-                                  set(hosts.get('realservers', ['rs1', 'rs2'])), results['params']['stall_s']))
+                                  set(hosts.get('realservers', ['rs1', 'rs2'])), results['params']['stall_s'],
+                                  raw.get('aliases')))
     finish(results, outdir, fail_rs or results['params']['fail_rs'])
     return results
 

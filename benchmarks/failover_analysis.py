@@ -12,11 +12,34 @@ import json
 BENIGN_ENDS = ('stopped',)
 
 
-def parse_route_log(lines, offset=0.0):
+def url_host(address):
+    """An address as the host of a URL, an HTTP Host header or ipvsadm's address:port: IPv6 in brackets."""
+    return '[%s]' % address if ':' in address else address
+
+
+def ipvsadm_real_servers(text):
+    """{real server address: weight} from `ipvsadm -Ln -t VIP:PORT` (IPv4 `-> 10.0.0.1:80`, IPv6
+    `-> [2001:db8::1]:80`)."""
+    weights = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == '->' and parts[3].isdigit():
+            address = parts[1].rsplit(':', 1)[0]
+            if address.startswith('['):
+                address = address[1:-1]
+            elif not address[:1].isdigit():
+                continue  # the heading "-> RemoteAddress:Port"
+            weights[address] = int(parts[3])
+    return weights
+
+
+def parse_route_log(lines, offset=0.0, aliases=None):
     """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary.
 
     A route with a single nexthop has `gateway` at the top; a multipath route has `nexthops`; no route is
-    the empty set."""
+    the empty set. aliases: {gateway: the name it stands for} (an IPv6 route's link-local nexthop -> the
+    director's address); a gateway without one stays as it is."""
+    aliases = aliases or {}
     changes = []
     summary = None
     for line in lines:
@@ -40,7 +63,7 @@ def parse_route_log(lines, offset=0.0):
             for nh in route.get('nexthops') or []:
                 if nh.get('gateway'):
                     gws.add(nh['gateway'])
-        changes.append((rec['t'] - offset, frozenset(gws)))
+        changes.append((rec['t'] - offset, frozenset(aliases.get(gw, gw) for gw in gws)))
     return changes, summary
 
 
@@ -226,10 +249,12 @@ def baseline(client, t_until, servers_ok, stall_s=2.0):
             'connections_per_server': servers}
 
 
-def route_get_gateways(text):
+def route_get_gateways(text, aliases=None):
     """{source port: nexthop gateway} from lines `SPORT JSON`, JSON being the answer of `ip -j route get VIP from
     CLIENT iif IFACE ipproto tcp sport SPORT dport PORT` (None without a route or a gateway). With
-    fib_multipath_hash_policy=1 that is the nexthop the router's L4 multipath hash picks for the flow."""
+    fib_multipath_hash_policy=1 that is the nexthop the router's L4 multipath hash picks for the flow.
+    aliases: as parse_route_log."""
+    aliases = aliases or {}
     gateways = {}
     for line in text.splitlines():
         sport, _sep, answer = line.strip().partition(' ')
@@ -239,7 +264,8 @@ def route_get_gateways(text):
             data = json.loads(answer)
         except ValueError:
             data = None
-        gateways[int(sport)] = data[0].get('gateway') if isinstance(data, list) and data else None
+        gateway = data[0].get('gateway') if isinstance(data, list) and data else None
+        gateways[int(sport)] = aliases.get(gateway, gateway)
     return gateways
 
 

@@ -73,7 +73,7 @@ def classify(exc):
 
 async def slot_loop(args, stats, slot, stop):
     request = ('GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ecmp-lvs-bench\r\n\r\n'
-               % (args.path, args.vip)).encode('ascii')
+               % (args.path, '[%s]' % args.vip if ':' in args.vip else args.vip)).encode('ascii')
     # spread the start of the slots over --ramp seconds and their request phases over one interval
     await asyncio.sleep(args.ramp * slot / max(args.conns, 1))
     while not stop.is_set():
@@ -154,7 +154,8 @@ async def probe_once(args, stats):
             reader, w = await asyncio.open_connection(args.vip, args.port)
             nonlocal writer
             writer = w
-            w.write(('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (args.path, args.vip)).encode())
+            host = '[%s]' % args.vip if ':' in args.vip else args.vip
+            w.write(('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (args.path, host)).encode())
             return await read_response(reader)
         status, body, _close = await asyncio.wait_for(attempt(), args.probe_timeout)
         entry[1] = round(now() - t0, 4)

@@ -478,21 +478,6 @@ def _peers(report, role, host, hostvars):
     return _hv_field(host, name), hv.get(name)
 
 
-def _check_ipv6_ospf_auth(report, values, pairs, hostvars, hosts):
-    """IPv6 VIPs are announced over OSPFv3, which has no MD5 key set to rotate through (its authentication trailer
-    takes one key): an authenticated OSPF fabric cannot carry them yet."""
-    if values.get('lvs_routing_protocol') not in (None, '', 'ospf'):
-        return
-    keyed = [host for host in hosts if hostvars.get(host, {}).get('lvs_ospf_auth_key')]
-    ipv6 = [service['name'] for _raw, service in pairs if service.get('family') == 6]
-    if keyed and ipv6:
-        report.error('lvs_ospf_auth_key', 'is set (on %s) and lvs_services %s are IPv6: their VIPs are announced '
-                                          'over OSPFv3, whose authentication ecmp.lvs does not manage (no key '
-                                          'rotation without cutting adjacencies); use lvs_routing_protocol bgp '
-                                          '(lvs_bgp_password) or OSPF without a key for IPv6 VIPs'
-                     % (', '.join(keyed), ', '.join(ipv6)))
-
-
 def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_width):
     routers = groups.get('routers', [])
     directors = groups.get('directors', [])
@@ -788,8 +773,6 @@ def validate_inventory(hostvars, groups, controller_vars=None, default_ecmp_widt
         report.guard('lvs_services', _check_services, report, pairs, addresses, groups)
         report.guard('lvs_routing_protocol', _check_routing, report, values, hostvars, groups, addresses,
                      default_ecmp_width)
-        report.guard('lvs_ospf_auth_key', _check_ipv6_ospf_auth, report, values, pairs, hostvars,
-                     consumers['routing'])
 
     services = [service for _raw, service in pairs] if not report.errors else []
     return {

@@ -10,6 +10,7 @@ façade, lab/ecmplab_lib/facade.py
 (importable from the project's virtualenv: `make venv`).
 """
 
+import json
 import os
 import time
 
@@ -35,6 +36,20 @@ class Lab(facade.LabView):
     def __init__(self):
         super().__init__(NAME, INVENTORY, STATE_DIR)
         self.require_up()  # no running lab: the fixture fails here, as before
+        self.director_addresses = self._read_director_addresses()
+
+    def _read_director_addresses(self):
+        """{address: the director's lvs_address} of every address a router's nexthop may name a director by: its
+        lvs_address (IPv4) and every IPv6 address of its interfaces but lo (OSPFv3 and BGP over IPv6 route via the
+        link-local one). Read once, while every director is up (the addresses derive from fixed MAC addresses)."""
+        found = {}
+        for name in self.groups['directors']:
+            found[self.address(name)] = self.address(name)
+            for link in json.loads(self.host(name).check_output('ip -j -6 address show')):
+                for addr in link.get('addr_info', []):
+                    if link.get('ifname') != 'lo' and addr.get('local'):
+                        found[addr['local']] = self.address(name)
+        return found
 
     def has_ipvs(self, name):
         return self.host(name).file('/proc/net/ip_vs').exists
@@ -94,19 +109,33 @@ def service_targets(service):
     return targets
 
 
+def url_host(address):
+    """An address as the host of a URL (and of ipvsadm's and socat's address:port): an IPv6 one in brackets."""
+    return '[%s]' % address if ':' in address else address
+
+
+def route_gateways(lab, host, prefix):
+    """The directors (their lvs_address) the kernel route of `prefix` on `host` leads to, one entry per nexthop,
+    sorted; a gateway that is no director's stays as it is. Either address family."""
+    routes = json.loads(host.check_output('ip -j %s route show %s' % ('-6' if ':' in prefix else '-4', prefix)) or '[]')
+    hops = [h['gateway'] for r in routes for h in r.get('nexthops', [])]
+    hops += [r['gateway'] for r in routes if r.get('gateway')]
+    return sorted(lab.director_addresses.get(hop, hop) for hop in hops)
+
+
 def ask_command(service, vip, port, count):
     """A client shell command asking `vip`:`port` of `service` `count` times, one line per answer: the answering
     host's name, or FAILED. tcp: an HTTP request (curl); udp: a DNS query of the TXT record DNS_NAME (dig); sctp:
     an association that reads what the server sends (socat)."""
     if service['protocol'] == 'tcp':
         return ('for i in $(seq %d); do curl -s -m 2 --retry 2 --retry-delay 0 http://%s:%s/ || echo FAILED; done'
-                % (count, vip, port))
+                % (count, url_host(vip), port))
     if service['protocol'] == 'udp':
         return ('for i in $(seq %d); do a=$(dig +short +time=2 +tries=2 -p %s @%s TXT %s 2>/dev/null | grep -v "^;" '
                 '| tr -d \'"\'); echo "${a:-FAILED}"; done' % (count, port, vip, DNS_NAME))
     if service['protocol'] == 'sctp':
-        return ('for i in $(seq %d); do a=$(timeout 5 socat -T 3 -u SCTP4:%s:%s STDOUT 2>/dev/null); '
-                'echo "${a:-FAILED}"; done' % (count, vip, port))
+        return ('for i in $(seq %d); do a=$(timeout 5 socat -T 3 -u SCTP%d:%s:%s STDOUT 2>/dev/null); '
+                'echo "${a:-FAILED}"; done' % (count, 6 if ':' in vip else 4, url_host(vip), port))
     raise AssertionError('no client for a %s service (%s)' % (service['protocol'], service['name']))
 
 
@@ -114,10 +143,15 @@ def ipvs_conns(host, endpoint):
     """Connections IPVS on `host` scheduled for `endpoint` (('fwmark', N) or (protocol, 'vip:port')) since the
     service was made (ipvsadm --stats --exact)."""
     out = host.check_output('ipvsadm -L -n --stats --exact')
+    if endpoint[0] == 'fwmark':
+        shown = str(endpoint[1])
+    else:  # 'vip:port' as ipvsadm shows it: an IPv6 VIP in brackets
+        vip, port = str(endpoint[1]).rsplit(':', 1)
+        shown = '%s:%s' % (url_host(vip), port)
     for line in out.splitlines():
         words = line.split()
         if len(words) >= 3 and words[0] == ('FWM' if endpoint[0] == 'fwmark' else endpoint[0].upper()) \
-                and words[1] == str(endpoint[1]):
+                and words[1] == shown:
             return int(words[2])
     raise AssertionError('no IPVS service %s %s in\n%s' % (endpoint[0], endpoint[1], out))
 
@@ -199,8 +233,9 @@ def pytest_configure(config):
                                        'molecule/long (make test-long, CI after make test), not by make test')
     config.addinivalue_line('markers', 'releases: also run by the Debian release scenarios (molecule/trixie, '
                                        'molecule/mixed), long or not')
-    config.addinivalue_line('markers', 'dual: the IPv6 tests of the dual-stack lab (molecule/dual, make molecule-dual), '
-                                       'run by that scenario only')
+    config.addinivalue_line('markers', 'dual: the IPv6 tests (test_dual.py), for a dual-stack lab with IPVS: run by '
+                                       'molecule/default (inventories/lab, OSPF) and molecule/dual (inventories/lab-dual, '
+                                       'BGP)')
 
 
 def pytest_sessionstart(session):

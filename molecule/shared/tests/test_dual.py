@@ -1,24 +1,29 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""IPv6 beside IPv4 on real IPVS (issue 16): molecule scenario "dual" (make molecule-dual, inventories/lab-dual).
+"""IPv6 beside IPv4 on real IPVS (issue 16): molecule scenarios "default" (inventories/lab, OSPFv3 with
+authentication) and "dual" (make molecule-dual, inventories/lab-dual, BGP).
 
-The router routes each IPv6 VIP with one nexthop per director (OSPFv3: the directors' link-local addresses); a client
-reaches every real server through every director over IPv6 and the answers come back directly (the real servers'
-IPv6 default route is the router); IPv6 flows established through a director survive that director's halt (IPVS
-connection sync and mh move them to the other one). Marked `dual`: only this scenario selects them.
+The router routes each IPv6 VIP with one nexthop per director (the directors' link-local addresses); nobody on the
+fabric answers a neighbour solicitation for a VIP; a client reaches every real server through every director over
+IPv6 and the answers come back directly (the real servers' IPv6 default route is the router); IPv6 flows
+established through a director survive that director's halt (IPVS connection sync and mh move them to the other
+one). Marked `dual`: the scenarios of a dual-stack lab with IPVS select them.
 """
 
 import json
+import os
 import time
 
 import pytest
 
-from conftest import normalised_services, retry
+from conftest import normalised_services, retry, route_gateways
 from test_lab import _lab_tool
 
 pytestmark = pytest.mark.dual
 
 REQUESTS = 40
+# a neighbour solicitation and its answers (python3 standard library, run on the lab host)
+NS_PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'lab', 'ecmplab_lib', 'ns_probe.py')
 SIZE = 30000000   # bytes of the download: 15 s at 2 MB/s, the halt happens after 4 s
 
 
@@ -28,35 +33,42 @@ def _ipv6_vips(lab):
     return vips
 
 
-def _fabric_addresses6(lab):
-    """{IPv6 address: director} of every IPv6 address (global and link-local) of every director."""
-    found = {}
-    for name in lab.groups['directors']:
-        for link in json.loads(lab.host(name).check_output('ip -j -6 address show')):
-            for addr in link.get('addr_info', []):
-                if link.get('ifname') != 'lo' and addr.get('local'):
-                    found[addr['local']] = name
-    return found
-
-
-def _nexthop_directors(router, vip, owners):
-    """The directors the router's kernel route of `vip` leads to (one entry per nexthop)."""
-    routes = json.loads(router.check_output('ip -j -6 route show %s/128' % vip))
-    assert routes, 'no route to %s on the router' % vip
-    hops = routes[0].get('nexthops') or [routes[0]]
-    return sorted(owners.get(hop.get('gateway'), hop.get('gateway')) for hop in hops)
-
-
 def _client_address6(client):
     return [a['local'] for link in json.loads(client.check_output('ip -j -6 address show scope global'))
             for a in link.get('addr_info', []) if a.get('local')][0]
 
 
+def _ask_who_has(host, interface, target):
+    """The answers (from, lladdr) to one neighbour solicitation for target sent by host on interface."""
+    with open(NS_PROBE) as handle:
+        script = handle.read()
+    out = host.check_output("python3 - %s %s 1 <<'NS_PROBE'\n%s\nNS_PROBE" % (interface, target, script))
+    return json.loads(out)['answers']
+
+
+def test_nobody_on_the_fabric_answers_for_an_ipv6_vip(lab):
+    """The real servers (and the directors) hold the IPv6 VIPs on lo; asked on the fabric (a neighbour solicitation
+    from the router), none answers - Linux answers neighbour discovery only for addresses of the interface asked on,
+    so no sysctl is needed (the IPv4 twin: arp_ignore / arp_announce). The control: each real server answers for its
+    own fabric address, to the same probe."""
+    router = lab.host(lab.groups['routers'][0])
+    realservers = [name for name in lab.groups['realservers'] if lab.hostvars[name].get('lvs_address6')]
+    assert realservers, 'no real server with lvs_address6 in %s' % lab.inventory
+    interface = json.loads(router.check_output(
+        'ip -j -6 route get %s' % lab.hostvars[realservers[0]]['lvs_address6']))[0]['dev']
+    for name in realservers:
+        answers = _ask_who_has(router, interface, lab.hostvars[name]['lvs_address6'])
+        assert [a['from'] for a in answers] == [lab.hostvars[name]['lvs_address6']], (name, answers)
+    for vip in _ipv6_vips(lab):
+        assert _ask_who_has(router, interface, vip) == [], vip
+
+
 def test_router_routes_each_ipv6_vip_via_every_director(lab):
     router = lab.host(lab.groups['routers'][0])
-    owners = _fabric_addresses6(lab)
     for vip in _ipv6_vips(lab):
-        assert _nexthop_directors(router, vip, owners) == sorted(lab.groups['directors']), vip
+        routes = json.loads(router.check_output('ip -j -6 route show %s/128' % vip))
+        assert len(routes) == 1 and all(hop['gateway'].startswith('fe80:') for hop in routes[0].get('nexthops', [routes[0]])), routes
+        assert route_gateways(lab, router, vip) == sorted(lab.address(d) for d in lab.groups['directors']), vip
         assert router.check_output('sysctl -n net.ipv6.fib_multipath_hash_policy').strip() == '1'
 
 
@@ -92,14 +104,13 @@ def test_established_ipv6_flows_survive_a_director_halt(lab):
     router = lab.host(lab.groups['routers'][0])
     client = lab.host(lab.groups['clients'][0])
     vip = _ipv6_vips(lab)[0]
-    owners = _fabric_addresses6(lab)
     source = _client_address6(client)
     iif = json.loads(router.check_output('ip -j -6 route get %s' % source))[0]['dev']
     via = {}
     for port in range(43001, 43101):
         hop = json.loads(router.check_output('ip -j -6 route get %s from %s iif %s ipproto tcp sport %d dport 80'
                                              % (vip, source, iif, port)))[0]
-        via.setdefault(owners.get(hop.get('gateway')) == victim, []).append(port)
+        via.setdefault(lab.director_addresses.get(hop.get('gateway')) == lab.address(victim), []).append(port)
     ports = via.get(True, [])[:2] + via.get(False, [])[:2]
     assert len(ports) == 4, via
     for name in lab.groups['realservers']:
@@ -128,4 +139,4 @@ def test_established_ipv6_flows_survive_a_director_halt(lab):
 
 
 def _assert_routed_via_every_director(lab, router, vip):
-    assert _nexthop_directors(router, vip, _fabric_addresses6(lab)) == sorted(lab.groups['directors'])
+    assert route_gateways(lab, router, vip) == sorted(lab.address(d) for d in lab.groups['directors'])

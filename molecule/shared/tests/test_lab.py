@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import (INVENTORY, NAME, ROOT, STATE_DIR, ask_command, ipvs_conns, normalised_services, retry,
+                      route_gateways,
                       service_shapes, service_targets)
 from ecmplab_lib import facade  # pylint: disable=import-error
 
@@ -45,11 +46,10 @@ def test_router_has_one_nexthop_per_director(lab):
         host = lab.host(router)
         for vip in _vips(lab):
             def check(host=host, vip=vip):
-                routes = json.loads(host.check_output('ip -j route show %s' % vip) or '[]')
+                routes = json.loads(host.check_output('ip -j %s route show %s' % ('-6' if ':' in vip else '-4', vip))
+                                    or '[]')
                 assert len(routes) == 1, routes
-                hops = sorted(h['gateway'] for h in routes[0].get('nexthops', []))
-                if not hops and routes[0].get('gateway'):
-                    hops = [routes[0]['gateway']]
+                hops = route_gateways(lab, host, vip)
                 assert hops == want, '%s: route to %s has nexthops %s, want %s' % (router, vip, hops, want)
             retry(check, timeout=60)
 
@@ -89,7 +89,7 @@ def test_realserver_vip_on_lo(lab):
         addrs = json.loads(lab.host(name).check_output('ip -j addr show dev lo'))
         have = {'%s/%s' % (a['local'], a['prefixlen']) for i in addrs for a in i.get('addr_info', [])}
         for vip in _vips(lab):
-            assert '%s/32' % vip in have, '%s: lo has %s' % (name, sorted(have))
+            assert '%s/%d' % (vip, 128 if ':' in vip else 32) in have, '%s: lo has %s' % (name, sorted(have))
 
 
 def test_director_vip_on_lo(lab):
@@ -227,6 +227,12 @@ def test_sysctl_state_playbook(lab):
     _run_lab_playbook('tests/lab/sysctl_state.yml', '-e', 'target=client1')
 
 
+def test_realserver_vips_playbook(lab):
+    """A VIP added to lvs_services appears on a real server's lo, one dropped from it leaves lo at the next run
+    (IPv4 and IPv6), the others stay (both backends)."""
+    _run_lab_playbook('tests/lab/realserver_vips.yml', '-e', 'target=rs1')
+
+
 def test_mh_fallback_playbook(lab):
     """A real server down (weight 0, inhibit_on_failure): every new connection still succeeds (mh-fallback)."""
     if lab.backend != 'uml':
@@ -242,7 +248,7 @@ import json, socket, struct, sys
 vip, port, base, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 out = {}
 for sport in range(base, base + count):
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET6 if ':' in vip else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.settimeout(3)
     try:
@@ -277,35 +283,48 @@ def _ipvs_client_ports(host, client, ports):
     return found
 
 
+def _director_fabric_address(lab, name, family):
+    """The director's address a router can route to: lvs_address (IPv4) or its global IPv6 address."""
+    if family == 4:
+        return lab.address(name)
+    return sorted(a for a, d in lab.director_addresses.items() if d == lab.address(name) and ':' in a
+                  and not a.startswith('fe80:'))[0]
+
+
 @pytest.mark.long
 @pytest.mark.releases
-def test_mh_sends_a_flow_to_the_same_real_server_through_every_director(lab):
+@pytest.mark.parametrize('family', [4, pytest.param(6, marks=pytest.mark.dual)])
+def test_mh_sends_a_flow_to_the_same_real_server_through_every_director(lab, family):
     """mh (Maglev hashing) is why the directors need no shared state: a flow that ECMP moves to another director
     (one was lost or added) reaches the same real server there. The same 5-tuples are sent through each director
     in turn (a policy rule on the router steers only the test's source ports; the routing protocols are untouched)
     and must be answered by the same real server every time. In the mixed scenario the directors run different
-    Debian releases (keepalived, FRR and the userland of each)."""
+    Debian releases (keepalived, FRR and the userland of each). Both address families (the IPv6 case is marked
+    `dual`: the scenarios of a dual-stack lab select it)."""
     directors = lab.groups['directors']
     for name in directors:
         lab.require_ipvs(name)
-    service = next(s for s in lab.services if s.get('scheduler', 'mh') == 'mh' and not s.get('persistence_timeout')
-                   and s.get('protocol', 'tcp') == 'tcp' and 'vip' in s)
+    service = next((s for s in lab.services if s.get('scheduler', 'mh') == 'mh' and not s.get('persistence_timeout')
+                    and s.get('protocol', 'tcp') == 'tcp' and 'vip' in s and (':' in s['vip']) == (family == 6)),
+                   None)
+    assert service, 'no IPv%d tcp mh service (without persistence) in %s' % (family, lab.inventory)
     vip, port = service['vip'], service.get('port', 80)
     router, client = lab.host(lab.groups['routers'][0]), lab.host(lab.groups['clients'][0])
-    source = re.search(r'\bsrc (\S+)', client.check_output('ip route get %s' % vip)).group(1)
+    source = re.search(r'\bsrc (\S+)', client.check_output('ip -%d route get %s' % (family, vip))).group(1)
     count, base = 24, 40000 + (os.getpid() % 200) * 100
     ports = set(range(base, base + count))
     # ipproto 6 = tcp: the lab image has no /etc/protocols, so `ipproto tcp` is refused
-    rule = 'pref 90 from %s ipproto 6 sport %d-%d lookup 4242' % (source, base, base + count - 1)
+    rule = '-%d rule %%s pref 90 from %s ipproto 6 sport %d-%d lookup 4242' % (family, source, base, base + count - 1)
     answers = {}
-    router.run_expect([0], 'ip rule add %s' % rule)
+    router.run_expect([0], 'ip ' + rule % 'add')
     try:
         for name in directors:
             host = lab.host(name)
             # the flows of the previous director are synced to this one (director_conn_sync): a synced entry
             # would decide instead of this director's own mh lookup, so wait until they expired
             retry(lambda h=host: _assert_equal(_ipvs_client_ports(h, source, ports), set()), timeout=180, interval=2)
-            router.run_expect([0], 'ip route replace %s/32 via %s table 4242' % (vip, lab.address(name)))
+            router.run_expect([0], 'ip -%d route replace %s via %s table 4242' % (
+                family, vip, _director_fabric_address(lab, name, family)))
             before = _ipvs_conns(host, vip, port)
             out = client.check_output('python3 -c %s %s %d %d %d' % (shlex.quote(FLOWS_SCRIPT), vip, port, base, count))
             answers[name] = {int(k): v for k, v in json.loads(out).items()}
@@ -314,7 +333,7 @@ def test_mh_sends_a_flow_to_the_same_real_server_through_every_director(lab):
             # the flows went through this director: its IPVS scheduled them (synced copies are not counted)
             retry(lambda h=host, b=before: _assert_at_least(_ipvs_conns(h, vip, port) - b, count), timeout=15)
     finally:
-        router.run('ip rule del %s; ip route flush table 4242' % rule)
+        router.run('ip %s; ip -%d route flush table 4242' % (rule % 'del', family))
     first = answers[directors[0]]
     assert len(set(first.values())) > 1, 'every flow went to one real server: nothing to compare %s' % first
     for name in directors[1:]:
@@ -429,17 +448,13 @@ def test_announce_playbook(lab):
     _run_lab_playbook('tests/lab/announce.yml')
 
 
-def _route_gateways(host, vip):
-    routes = json.loads(host.check_output('ip -j route show %s' % vip) or '[]')
-    hops = [h['gateway'] for r in routes for h in r.get('nexthops', [])]
-    return sorted(hops + [r['gateway'] for r in routes if r.get('gateway')])
-
-
-def _routed_to(router, vips, address, want):
-    """A check for retry(): `address` is (want=True) or is not (want=False) a nexthop of every VIP on `router`."""
+def _routed_to(lab, router, vips, address, want):
+    """A check for retry(): the director of `address` is (want=True) or is not (want=False) a nexthop of every VIP
+    (either family) on `router`."""
     def check():
         for vip in vips:
-            assert (address in _route_gateways(router, vip)) is want, (vip, _route_gateways(router, vip))
+            gateways = route_gateways(lab, router, vip)
+            assert (address in gateways) is want, (vip, gateways)
     return check
 
 
@@ -458,21 +473,21 @@ def test_drain_playbook(lab):
         # the YAML callback wraps a long message (many VIPs): compare with the whitespace folded
         assert '%s drained: VIPs %s withdrawn after' % (name, ', '.join(vips)) in ' '.join(res.stdout.split()), \
             res.stdout[-3000:]
-        retry(_routed_to(router, vips, me, False), timeout=10)
+        retry(_routed_to(lab, router, vips, me, False), timeout=10)
         assert _changed(_run_lab_playbook('playbooks/drain.yml', '-l', name), name) == 0
         assert _changed(_run_lab_playbook('playbooks/drain.yml', '-l', name, '--check', '-e', 'lvs_drain=false'),
                         name) == 1
         lab.host(name).run('systemctl reload keepalived')
         refused = _run_lab_playbook('playbooks/drain.yml', '-l', other, check=False)
         assert refused.returncode != 0 and 'without any announcing director' in refused.stdout, refused.stdout[-3000:]
-        retry(_routed_to(router, vips, me, False), timeout=5)
+        retry(_routed_to(lab, router, vips, me, False), timeout=5)
         assert lab.host(name).file('/var/lib/ecmp-lvs/drained').exists
     finally:
         res = _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
     assert _changed(res, name) == 1
     assert '%s undrained: %s announced after' % (name, ', '.join(vips)) in ' '.join(res.stdout.split()), \
         res.stdout[-3000:]
-    retry(_routed_to(router, vips, me, True), timeout=30)
+    retry(_routed_to(lab, router, vips, me, True), timeout=30)
 
 
 LOAD_SCRIPT = """while :; do
@@ -521,13 +536,13 @@ def test_bad_health_check_push_stops_at_the_canary(lab):
         assert '%s: rollout stopped' % canary in res.stdout, res.stdout[-4000:]
         assert 'quorum' in res.stdout.split('%s: rollout stopped' % canary, 1)[1][:800], res.stdout[-4000:]
         assert lab.host(other).check_output('md5sum %s; stat -c %%Y %s' % (conf, conf)) == other_before
-        retry(_routed_to(router, vips, lab.address(canary), False), timeout=10)
-        retry(_routed_to(router, vips, lab.address(other), True), timeout=10)
+        retry(_routed_to(lab, router, vips, lab.address(canary), False), timeout=10)
+        retry(_routed_to(lab, router, vips, lab.address(other), True), timeout=10)
         requests_bad, failed_bad = stop()
         stop = _client_load(lab, vips[0], '/tmp/ecmp-lvs-test-rollout.log')
         _run_lab_playbook('playbooks/site.yml', '-l', 'directors')
         for name in (canary, other):
-            retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+            retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=30)
     finally:
         requests_fix, failed_fix = stop()
     assert requests_bad > 50 and not failed_bad, (requests_bad, failed_bad)
@@ -574,10 +589,10 @@ def test_concurrent_drains_never_leave_a_vip_unannounced(lab):
                 assert not lab.host(name).file(intent).exists, '%s: drain intent left behind' % name
             for name in (first, second):
                 if name not in drained:
-                    retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+                    retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=30)
             for name in drained:
                 _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
-                retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+                retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=30)
     finally:
         lab.host(second).run('rm -f %s' % intent)
         for name in (first, second):
@@ -685,12 +700,12 @@ def test_drain_state_survives_a_crash(lab):
         retry(lambda: lab.host(name).run_expect([0], 'systemctl is-active --quiet frr'), timeout=120)
         if lab.bfd:
             retry(lambda: _assert_bfd_up(router, me), timeout=60)
-        _routed_to(router, vips, me, False)()
+        _routed_to(lab, router, vips, me, False)()
         lab.host(name).run_expect([0], 'mount -o remount,commit=60 /')
         _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
         _halt_and_boot(lab, name)
         assert not lab.host(name).file(flag).exists, '%s came back drained after an undrain and a crash' % name
-        retry(_routed_to(router, vips, me, True), timeout=180)
+        retry(_routed_to(lab, router, vips, me, True), timeout=180)
     finally:
         # whatever failed above, the director must leave this test undrained: the tests after it expect it routed
         lab.reconnect(name)
@@ -735,10 +750,10 @@ def test_returning_director_joins_routing_only_when_serving(lab):
     router.run('nohup sh -c "exec ip -ts monitor route > %s 2>&1" >/dev/null 2>&1 &' % log)
     try:
         _lab_tool('halt', name)
-        retry(_routed_to(router, [vip], me, False), timeout=15)
+        retry(_routed_to(lab, router, [vip], me, False), timeout=15)
         _lab_tool('start', name)
         lab.reconnect(name)
-        retry(_routed_to(router, [vip], me, True), timeout=180)
+        retry(_routed_to(lab, router, [vip], me, True), timeout=180)
         announce = json.loads(lab.host(name).check_output('/usr/local/sbin/ecmp-lvs-announce status'))
         assert vip in announce['present'], announce
         assert lab.host(name).file('/run/ecmp-lvs/waited-once').exists

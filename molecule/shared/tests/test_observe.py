@@ -128,7 +128,7 @@ def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylin
     vips = _vips(lab)
     try:
         _run_lab_playbook('playbooks/drain.yml', '-l', name)
-        retry(_routed_to(router, vips, lab.address(name), False), timeout=10)
+        retry(_routed_to(lab, router, vips, lab.address(name), False), timeout=10)
         res, report = _status(lab)
         assert res.returncode == 0, res.stdout[-4000:]      # drained is a note, not a problem
         for vip in vips:
@@ -156,7 +156,7 @@ def test_drained_director_shows_in_status_and_metrics(lab, metrics_on):  # pylin
         retry(check, timeout=20)
     finally:
         _run_lab_playbook('playbooks/drain.yml', '-l', name, '-e', 'lvs_drain=false')
-    retry(_routed_to(router, vips, lab.address(name), True), timeout=30)
+    retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=30)
 
 
 def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: disable=unused-argument
@@ -178,7 +178,7 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
         for index, address in enumerate(rs_addresses):
             host.run_expect([0], 'tc filter add dev %s egress pref %d protocol ip flower ip_proto tcp dst_ip %s '
                                  'action drop' % (dev, 100 + index, address))
-        retry(_routed_to(router, vips, lab.address(name), False), timeout=30)
+        retry(_routed_to(lab, router, vips, lab.address(name), False), timeout=30)
         res, report = _status(lab)
         assert res.returncode != 0, res.stdout[-4000:]
         for vip in vips:
@@ -200,7 +200,7 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
     finally:
         for index in range(len(rs_addresses)):
             host.run('tc filter del dev %s egress pref %d' % (dev, 100 + index))
-    retry(_routed_to(router, vips, lab.address(name), True), timeout=60)
+    retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=60)
 
 
 # the checks that connect over TCP (a tc filter dropping TCP to the real servers fails them)
@@ -226,7 +226,7 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
     vips = _vips(lab)
     try:
         _lab_tool('halt', name)
-        retry(_routed_to(router, vips, lab.address(name), False), timeout=15)
+        retry(_routed_to(lab, router, vips, lab.address(name), False), timeout=15)
         res, report = _status(lab)
         assert res.returncode != 0, res.stdout[-4000:]
         assert report['directors'][name]['reachable'] is False
@@ -252,7 +252,7 @@ def test_halted_director_shows_in_status_and_metrics(lab, metrics_on):  # pylint
     finally:
         _lab_tool('start', name)
         lab.reconnect(name)
-    retry(_routed_to(router, vips, lab.address(name), True), timeout=180)
+    retry(_routed_to(lab, router, vips, lab.address(name), True), timeout=180)
 
 
 @pytest.mark.long

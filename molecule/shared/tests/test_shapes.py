@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import (DNS_NAME, ask_command, ipvs_conns, normalised_services, retry, service_shapes,
+from conftest import (DNS_NAME, ask_command, ipvs_conns, normalised_services, retry, route_gateways, service_shapes,
                       service_targets)
 
 REQUESTS = 40
@@ -93,12 +93,6 @@ def _answered_by_every_realserver(lab, service, what):
 
 def _announce_status(lab, name):
     return json.loads(lab.host(name).check_output(ANNOUNCE + ' status'))
-
-
-def _route_gateways(router, vip):
-    routes = json.loads(router.check_output('ip -j route show %s' % vip) or '[]')
-    hops = [h['gateway'] for r in routes for h in r.get('nexthops', [])]
-    return sorted(hops + [r['gateway'] for r in routes if r.get('gateway')])
 
 
 def _client_source(lab, vip):
@@ -375,7 +369,8 @@ def test_local_sorry_server_answers_with_every_real_server_down(lab):
             status = _announce_status(lab, name)
             assert vip in status['present'], '%s withdrew %s: the sorry server still serves it: %s' % (
                 name, vip, status)
-        assert _route_gateways(router, vip) == sorted(lab.address(d) for d in directors), _route_gateways(router, vip)
+        gateways = route_gateways(lab, router, vip)
+        assert gateways == sorted(lab.address(d) for d in directors), gateways
     finally:
         for name in hosts:
             lab.host(name).run('mv %s.off %s' % (page, page))

@@ -299,6 +299,45 @@ def test_route_get_gateways_real_l4_hash():
     assert got == {40000: '10.98.1.2', 40001: '10.98.1.2', 40002: '10.98.2.2', 40003: '10.98.2.2', 40004: None}
 
 
+# the directors' link-local addresses on the UML lab (`ip -6 address show dev eth1`, tests/fixtures/bench/README.txt)
+ALIASES6 = {'fe80::ec:ff:fe02:101': D1, 'fe80::ec:ff:fe03:101': D2, '2001:db8:99::11': D1, '2001:db8:99::12': D2}
+
+
+def test_route_get_gateways_ipv6_names_the_director():
+    """An IPv6 route's nexthop is a director's link-local address: the aliases name it by the director's address
+    (real output of the L4 hash on the lab's router, tests/fixtures/iproute/route_get_multipath_l4_ipv6.txt)."""
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'iproute', 'route_get_multipath_l4_ipv6.txt'),
+              encoding='utf-8') as fd:
+        text = fd.read()
+    assert fa.route_get_gateways(text, ALIASES6) == {40000: D2, 40001: D2, 40002: D2, 40003: D1, 40004: D1, 40005: D2}
+    assert fa.route_get_gateways(text)[40003] == 'fe80::ec:ff:fe02:101'
+
+
+def test_parse_route_log_ipv6_with_aliases():
+    with open(os.path.join(FIX, 'route6.jsonl'), encoding='utf-8') as fd:
+        lines = fd.read().splitlines()
+    changes, summary = fa.parse_route_log(lines, 0.5, ALIASES6)
+    assert changes == [(1796300000.0, frozenset([D1, D2]))] and summary is None
+    assert fa.parse_route_log(lines)[0][0][1] == frozenset(['fe80::ec:ff:fe02:101', 'fe80::ec:ff:fe03:101'])
+
+
+@pytest.mark.parametrize('family,want', [
+    ('ipv4', {'10.99.0.21': 1, '10.99.0.22': 1}),
+    ('ipv6', {'2001:db8:99::21': 1, '2001:db8:99::22': 1}),
+])
+def test_ipvsadm_real_servers(family, want):
+    """`ipvsadm -Ln -t VIP:PORT` of the lab's directors (real output): the heading is no real server, an IPv6 real
+    server comes in brackets."""
+    with open(os.path.join(FIX, 'ipvsadm-Ln-t-%s.txt' % family), encoding='utf-8') as fd:
+        text = fd.read()
+    assert fa.ipvsadm_real_servers(text) == want
+    assert fa.ipvsadm_real_servers(text.replace('Route   1', 'Route   0', 1)) == dict(want, **{sorted(want)[0]: 0})
+
+
+def test_url_host():
+    assert fa.url_host('10.99.100.10') == '10.99.100.10' and fa.url_host('2001:db8::1') == '[2001:db8::1]'
+
+
 def test_moved_or_stayed():
     by = fa.moved_or_stayed({1: 'director1', 2: 'director2'}, 'director1')
     assert [by({'sport': p}) for p in (1, 2, 3)] == ['moved', 'stayed', None]

@@ -49,6 +49,8 @@ CASES = {
     'router-ospf-dual-shared': ('router', dict(DUAL, router_frr_config='shared')),
     'director-ospf-dual': ('director', DUAL),
     'director-bgp-dual': ('director', dict(DUAL, **BGP_PASSWORD)),
+    'router-ospf-dual-auth': ('router', dict(DUAL, **OSPF_AUTH)),
+    'director-ospf-dual-auth': ('director', dict(DUAL, **OSPF_AUTH)),
     'router-ospf-auth': ('router', OSPF_AUTH),
     'router-bgp-password': ('router', BGP_PASSWORD),
     'router-bgp-no-bfd': ('router', {'lvs_routing_protocol': 'bgp', 'lvs_bfd_enabled': False}),
@@ -225,7 +227,7 @@ def test_dual_stack_pieces(rendered):
     for text, priority in ((router_ospf, 1), (director_ospf, 0)):
         assert (' ipv6 ospf6 area 0.0.0.0\n ipv6 ospf6 hello-interval 1\n ipv6 ospf6 dead-interval 4\n'
                 ' ipv6 ospf6 priority %d\n' % priority) in text
-        assert ' ipv6 ospf6 bfd profile lvs\n' in text
+        assert ' ipv6 ospf6 bfd\n ipv6 ospf6 bfd profile lvs\n' in text
         assert '\nrouter ospf6\n ospf6 router-id ' in text
     assert 'interface lo\n ip ospf passive\n ipv6 ospf6 area 0.0.0.0\n ipv6 ospf6 passive\nexit\n' in director_ospf
     assert 'router ospf6\n ospf6 router-id 10.99.0.1\n log-adjacency-changes\n maximum-paths 16\n' in router_ospf
@@ -238,6 +240,26 @@ def test_dual_stack_pieces(rendered):
     router_v6 = router_bgp.split(' address-family ipv6 unicast\n')[1]
     assert '  neighbor DIRECTORS activate\n  neighbor DIRECTORS route-map LVS_INSTALL in\n' in router_v6
     assert '  maximum-paths 16\n' in router_v6
+
+
+@needs_tools
+def test_ospf6_authentication_uses_the_ospf_keys(rendered):
+    """An authenticated OSPF fabric signs OSPFv3 too (RFC 7166 trailer): a key chain of the OSPF keys, each
+    accepted, sent with only the last (lvs_ospf_auth_key; the accepted ones' send lifetime is over), on the fabric
+    interface; none without IPv6 VIPs or without a key."""
+    chain = ('key chain LVS_OSPF6\n'
+             ' key 1\n  key-string old-key\n  cryptographic-algorithm hmac-sha-256\n'
+             '  send-lifetime 00:00:00 Jan 01 1993 00:00:01 Jan 01 1993\n exit\n'
+             ' key 2\n  key-string new-key\n  cryptographic-algorithm hmac-sha-256\n exit\nexit\n')
+    for case in ('router-ospf-dual-auth', 'director-ospf-dual-auth'):
+        text = read(rendered[case])
+        assert chain in text, case
+        fabric = text.split('interface eth1\n')[1].split('exit\n')[0]
+        assert ' ipv6 ospf6 authentication keychain LVS_OSPF6\n' in fabric, case
+        assert ' ip ospf message-digest-key 2 md5 new-key\n' in fabric, case
+        assert text.count('ospf6 authentication') == 1, case
+    for case in ('router-ospf-auth', 'director-ospf-auth', 'router-ospf-dual', 'director-ospf-dual'):
+        assert 'key chain' not in read(rendered[case]) and 'ospf6 authentication' not in read(rendered[case]), case
     # shared: OSPFv3 pieces, no router-id, no kernel route map
     shared = read(rendered['router-ospf-dual-shared'])
     assert 'router ospf6\n maximum-paths 16\n' in shared and 'ipv6 protocol' not in shared

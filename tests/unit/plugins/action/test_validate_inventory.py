@@ -218,14 +218,11 @@ def test_special_ipv6_vips_are_refused(vip, reason):
         "lvs_services[web].vip: '%s' is not a unicast host address: it is %s" % (vip, reason)]
 
 
-def test_ipv6_vips_over_authenticated_ospf_are_refused():
+def test_ipv6_vips_over_authenticated_ospf_are_accepted():
+    """OSPFv3 signs with the same keys (a key chain, frr.conf.j2): an authenticated fabric carries IPv6 VIPs."""
     services = [service(), service(name='web6', vip='2001:db8:100::10', real_servers=[{'address': '2001:db8:99::21'}])]
-    assert errors_of(services, all__lvs_ospf_auth_key='k3y') == [
-        'lvs_ospf_auth_key: is set (on director1, director2, router1) and lvs_services web6 are IPv6: their VIPs are '
-        'announced over OSPFv3, whose authentication ecmp.lvs does not manage (no key rotation without cutting '
-        'adjacencies); use lvs_routing_protocol bgp (lvs_bgp_password) or OSPF without a key for IPv6 VIPs']
+    assert errors_of(services, all__lvs_ospf_auth_key='k3y') == []
     assert errors_of(services, all__lvs_bgp_password='k3y', all__lvs_routing_protocol='bgp') == []
-    assert errors_of([service()], all__lvs_ospf_auth_key='k3y') == []
 
 
 def test_ipv6_firewall_mark_service_is_refused():
