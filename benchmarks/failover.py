@@ -266,16 +266,11 @@ class Bench:
                 for sport, gateway in fa.route_get_gateways(out, self.aliases).items()}
 
     def director_aliases(self):
-        """{IPv6 address of a director's interface but lo: the director's address} - what an IPv6 route's nexthop
-        (a link-local address) names a director by; empty for an IPv4 VIP."""
-        aliases = {}
-        if self.family == 6:
-            for d in self.directors:
-                for link in json.loads(self.lab.ssh(d, 'ip -j -6 address show')):
-                    for info in link.get('addr_info', []):
-                        if link.get('ifname') != 'lo' and info.get('local'):
-                            aliases[info['local']] = self.addr[d]
-        return aliases
+        """{address of a director on the lab's links: the director's address} - what an IPv6 route's nexthop (a
+        link-local address) names a director by (the lab's fixed MACs: facade link_addresses); empty for IPv4."""
+        if self.family != 6:
+            return {}
+        return {a: self.addr[d] for d in self.directors for a in self.lab.view.link_addresses(d)}
 
     # -- configuration --------------------------------------------------------------------------------
     def apply_config(self, cfg):
@@ -524,9 +519,12 @@ class Bench:
     EVENTS = ('director_halt', 'director_return', 'rs_fail', 'rs_restore', 'director_drain', 'director_undrain')
 
     # -- one configuration ----------------------------------------------------------------------------
-    def run_config(self, cfg):
+    def run_config(self, label):
+        """One run of a configuration: `label` is the configuration's name (its first run: site.yml applies it) or
+        NAME@N (run N of --runs: the lab as the previous run left it, every event undone)."""
+        cfg = label.split('@')[0]
         res = {'config': cfg}
-        if not self.args.skip_playbook:
+        if not self.args.skip_playbook and label == cfg:
             res['site'] = self.apply_config(cfg)
         self.aliases = self.director_aliases()
         if not self.wait_route(self.gw(self.directors), 120):
@@ -566,11 +564,11 @@ class Bench:
                     snapshots[name] = self.director_of_sport()
                 if name == 'rs_fail':
                     pollers = self._director_pollers('start')
-                log('%s: %s (client: %s)' % (cfg, name, st and {k: st[k] for k in ('open', 'alive')}))
-                ev = getattr(self, 'ev_' + name)(cfg)
+                log('%s: %s (client: %s)' % (label, name, st and {k: st[k] for k in ('open', 'alive')}))
+                ev = getattr(self, 'ev_' + name)(label)
                 ev['held_before'] = st
                 events.append(ev)
-                log('%s: %s done, settling %ss' % (cfg, name, a.settle))
+                log('%s: %s done, settling %ss' % (label, name, a.settle))
                 time.sleep(a.settle)
                 if name == 'rs_restore' and pollers:
                     self._director_pollers('stop', pollers)
@@ -582,18 +580,18 @@ class Bench:
             time.sleep(1)
             client = json.loads(self.lab.ssh(self.client, 'cat %s/client.json' % GUEST_DIR, timeout=120))
             route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
-            with open(os.path.join(self.outdir, '%s-client.json' % cfg), 'w', encoding='utf-8') as fd:
+            with open(os.path.join(self.outdir, '%s-client.json' % label), 'w', encoding='utf-8') as fd:
                 json.dump(client, fd)
-            with open(os.path.join(self.outdir, '%s-route.jsonl' % cfg), 'w', encoding='utf-8') as fd:
+            with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
                 fd.write('\n'.join(route_lines) + '\n')
             for d in self.directors:
                 try:
                     txt = self.lab.ssh(d, 'cat %s/ipvs.jsonl 2>/dev/null || true' % GUEST_DIR, timeout=30)
-                    with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (cfg, d)), 'w', encoding='utf-8') as fd:
+                    with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (label, d)), 'w', encoding='utf-8') as fd:
                         fd.write(txt)
                 except (BenchError, subprocess.TimeoutExpired):
                     pass
-        with open(os.path.join(self.outdir, '%s-events.json' % cfg), 'w', encoding='utf-8') as fd:
+        with open(os.path.join(self.outdir, '%s-events.json' % label), 'w', encoding='utf-8') as fd:
             json.dump({'events': events, 'snapshots': snapshots, 't_stop': t_stop, 'offsets': self.offsets,
                        'aliases': self.aliases}, fd,
                       default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
@@ -673,6 +671,7 @@ def finish(results, outdir, fail_rs):
     if tgt:
         results['targets_config'] = tgt
         results['targets'] = results['configs'][tgt]['targets']
+    publishable(results, outdir)
     png = plot(results, os.path.join(outdir, 'failover.png'))
     results['plot'] = os.path.relpath(png, ROOT) if png else None
     with open(os.path.join(outdir, 'failover.json'), 'w', encoding='utf-8') as fd:
@@ -681,6 +680,38 @@ def finish(results, outdir, fail_rs):
     print('\nresults: %s' % os.path.relpath(os.path.join(outdir, 'failover.json'), ROOT))
     if png:
         print('plot:    %s' % os.path.relpath(png, ROOT))
+
+
+def publishable(results, outdir):
+    """failover-NAME[-ipv6].json per configuration: the median, min and max over its runs of every event's figures
+    (failover_analysis.runs_summary), in the format of benchmarks/report.py --publish."""
+    params = results['params']
+    family = 'IPv6' if ':' in params['vip'] else 'IPv4'
+    groups = {}
+    for label, res in results['configs'].items():
+        if 'events' in res:
+            groups.setdefault(res['config'], []).append(res['events'])
+    for cfg, runs in groups.items():
+        summary, units, labels = fa.runs_summary(runs)
+        data = {
+            'title': 'Failover, %s configuration, %s' % (cfg, family),
+            'what': ('What clients see through the VIP %s:%d (%s) when the load balancer changes: %d long-lived HTTP '
+                     'keep-alive connections (one GET every %s s each) and %s new connections per second from one '
+                     'client, UML lab %s (%d directors, %d real servers); per event the established connections '
+                     'that survived it (no reset, no request unanswered > %s s), those the router hashed to the '
+                     'director of the event (moved), the route convergence and the new-connection error window'
+                     % (fa.url_host(params['vip']), params['port'], family, params['conns'], params['interval'], params['new_rate'],
+                        results['lab']['inventory'], len(results['lab']['hosts']['directors']),
+                        len(results['lab']['hosts']['realservers']), params['stall_s'])),
+            'summary': summary, 'units': units, 'labels': labels,
+            'headline': [m for m in ('director_halt_survived_pct', 'director_halt_moved_survived_pct',
+                                     'director_halt_route_converged_s', 'director_drain_survived_pct')
+                         if summary.get(m)],
+            'source': 'benchmarks/failover.py', 'config': cfg, 'runs': len(runs),
+        }
+        results.setdefault('publishable', {})[cfg] = 'failover-%s%s.json' % (cfg, '-ipv6' if family == 'IPv6' else '')
+        with open(os.path.join(outdir, results['publishable'][cfg]), 'w', encoding='utf-8') as fd:
+            json.dump(data, fd, indent=1, sort_keys=True)
 
 
 # -- report ---------------------------------------------------------------------------------------------
@@ -860,6 +891,9 @@ def main():
     p.add_argument('--settle', type=float, default=8.0, help='seconds after each event has converged')
     p.add_argument('--route-poll', type=float, default=0.1,
                    help='router poll interval (s); every kernel route change also triggers a poll at once')
+    p.add_argument('--runs', type=int, default=1,
+                   help='runs of each configuration (site.yml once; runs 2.. are NAME@2.. in the JSON); the figures of '
+                        'failover-NAME[-ipv6].json are the median, min and max over them')
     p.add_argument('--vip', default='10.99.100.10')
     p.add_argument('--port', type=int, default=80)
     p.add_argument('--router')
@@ -907,12 +941,15 @@ def main():
     }
     try:
         for cfg in configs:
-            try:
-                results['configs'][cfg] = bench.run_config(cfg)
-            except Exception as exc:  # pylint: disable=broad-except
-                # one configuration failing must not lose the others
-                log('%s: %s' % (cfg, traceback.format_exc()))
-                results['configs'][cfg] = {'config': cfg, 'error': '%s: %s' % (type(exc).__name__, exc)}
+            for run in range(1, args.runs + 1):
+                label = cfg if run == 1 else '%s@%d' % (cfg, run)
+                try:
+                    results['configs'][label] = bench.run_config(label)
+                except Exception as exc:  # pylint: disable=broad-except
+                    # one configuration failing must not lose the others
+                    log('%s: %s' % (label, traceback.format_exc()))
+                    results['configs'][label] = {'config': cfg, 'error': '%s: %s' % (type(exc).__name__, exc)}
+                    break
         results['lab']['loadavg_end'] = os.getloadavg()
         finish(results, args.out, bench.fail_rs)
     finally:

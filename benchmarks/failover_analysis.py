@@ -7,6 +7,7 @@ measured clock offsets before they get here.
 """
 
 import json
+import statistics
 
 # connection end reasons that are not failures inside a window
 BENIGN_ENDS = ('stopped',)
@@ -315,3 +316,53 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
                 res[key] = ev[key]
         results.append(res)
     return results
+
+
+# the figures of one event across runs: (metric suffix, unit, label suffix, reader of one event's analysis)
+RUN_METRICS = (
+    ('survived_pct', '%', 'established connections survived',
+     lambda ev: ev['connections']['survived_pct']),
+    ('moved_survived_pct', '%', 'survived of those the router hashed to the director of the event',
+     lambda ev: ((ev.get('flows_moved_or_stayed') or {}).get('by') or {}).get('moved', {}).get('survived_pct')),
+    ('stayed_survived_pct', '%', 'survived of those hashed to the other directors',
+     lambda ev: ((ev.get('flows_moved_or_stayed') or {}).get('by') or {}).get('stayed', {}).get('survived_pct')),
+    ('resets', '', 'established connections reset', lambda ev: ev['connections']['resets']),
+    ('route_converged_s', 's', 'route converged after', lambda ev: ev['route'].get('converged_s')),
+    ('error_window_s', 's', 'new connections failing for', lambda ev: ev['new_connections']['error_window_s']),
+    ('new_failed', '', 'new connections failed', lambda ev: ev['new_connections']['failed']),
+)
+
+
+def stats(values):
+    """{median, min, max, n} of the values that are not None (None when there is none)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {'median': round(statistics.median(values), 3), 'min': min(values), 'max': max(values), 'n': len(values)}
+
+
+def runs_summary(runs):
+    """The events of several runs of one configuration (each a list of analysed events, `analyse`) -> summary
+    {EVENT_METRIC: stats}, units, labels - in event order, the metrics of RUN_METRICS."""
+    summary, units, labels = {}, {}, {}
+    names = []
+    for events in runs:
+        for ev in events:
+            if ev['event'] not in names:
+                names.append(ev['event'])
+    for name in names:
+        for suffix, unit, label, read in RUN_METRICS:
+            metric = '%s_%s' % (name, suffix)
+            values = []
+            for events in runs:
+                for ev in events:
+                    if ev['event'] == name:
+                        try:
+                            values.append(read(ev))
+                        except (KeyError, TypeError):
+                            values.append(None)
+            summary[metric] = stats(values)
+            if unit:
+                units[metric] = unit
+            labels[metric] = '%s: %s' % (name.replace('_', ' '), label)
+    return summary, units, labels

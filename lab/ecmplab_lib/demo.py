@@ -36,7 +36,9 @@ def _num(text):
 
 
 def _route(state, router, vip):
-    res = ssh_run(state.ssh_config, router, 'ip -j route show %s' % vip, timeout=30, check=False)
+    # `ip route show` without -6 lists IPv4 routes only, whatever the address
+    res = ssh_run(state.ssh_config, router, 'ip -j -%d route show %s' % (6 if ':' in vip else 4, vip), timeout=30,
+                  check=False)
     routes = json.loads(res.stdout or '[]') if res.returncode == 0 else []
     hops = [h.get('gateway') for r in routes for h in r.get('nexthops', [])]
     if not hops:
@@ -54,7 +56,7 @@ def show_route(lab, state, timeout=60):
             while len(hops) < want and time.monotonic() - t0 < timeout:
                 time.sleep(1)
                 routes, hops = _route(state, router, vip)
-            print('\n%s: ip -j route show %s' % (router.name, vip))
+            print('\n%s: ip -j -%d route show %s' % (router.name, 6 if ':' in vip else 4, vip))
             print(json.dumps(routes, indent=2))
             print('=> %d nexthop(s) to %s: %s' % (len(hops), vip, ', '.join(map(str, hops)) or 'none'))
 

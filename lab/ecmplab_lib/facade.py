@@ -222,6 +222,7 @@ class LabView:
         data = inventory.read(inventory_file) if inventory_data is None else inventory_data
         self.hostvars = data.get('_meta', {}).get('hostvars', {})
         self.groups = inventory.group_members(data)
+        self._data = data
         anyhost = self.hostvars[sorted(self.hostvars)[0]] if self.hostvars else {}
         self.services = anyhost.get('lvs_services', [])
         self.protocol = anyhost.get('lvs_routing_protocol', 'ospf')
@@ -237,6 +238,12 @@ class LabView:
     def address(self, name):
         """The host's address on the load-balancing fabric: lvs_address, else ansible_host."""
         return self.hostvars[name].get('lvs_address') or self.hostvars[name]['ansible_host']
+
+    def link_addresses(self, name):
+        """Every address the lab gives `name` on its links - IPv4, IPv6 and the link-local address of each link
+        (inventory.Host.link_addresses): what a router's nexthop names the host by (an IPv6 route: link-local)."""
+        hosts = {host.name: host for host in inventory.Lab(self.name, self.inventory, self._data).hosts}
+        return hosts[name].link_addresses()
 
     @property
     def state(self):

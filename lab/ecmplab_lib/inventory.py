@@ -90,6 +90,19 @@ class Host:
         """Fixed MAC per host and interface (stale ARP entries otherwise slow a restarted guest)."""
         return '02:ec:%02x:%02x:%02x:%02x' % ((self.index >> 8) & 0xff, self.index & 0xff, ifnum, 1)
 
+    def link_local6(self, ifnum):
+        """The IPv6 link-local address the guest's kernel gives interface ethN (EUI-64 of mac(ifnum), RFC 4291
+        appendix A: the universal/local bit flipped, ff:fe in the middle) - what an IPv6 route names it by."""
+        octets = [int(x, 16) for x in self.mac(ifnum).split(':')]
+        eui = [octets[0] ^ 0x02] + octets[1:3] + [0xff, 0xfe] + octets[3:]
+        return str(ipaddress.IPv6Address(bytes([0xfe, 0x80] + [0] * 6 + eui)))
+
+    def link_addresses(self):
+        """Every address of the host on its lab_links: IPv4, IPv6 (address6) and each link's IPv6 link-local."""
+        found = [str(iface.ip) for _segment, iface in self.links]
+        found += [str(iface.ip) for iface in self.links6.values()]
+        return found + [self.link_local6(i) for i in range(1, len(self.links) + 1)]
+
     def cmdline_words(self, mgmt_prefix, pubkey):
         words = ['lab.host=%s' % self.name, 'lab.eth0=%s/%d' % (self.mgmt, mgmt_prefix)]
         for i, (_segment, iface) in enumerate(self.links, start=1):

@@ -104,9 +104,14 @@ def test_default_lab_inventory():
     """The shipped inventories/lab, through ansible-inventory (group_vars included)."""
     lab = inventory.load(os.path.join(ROOT, 'inventories', 'lab'), 't')
     assert [h.name for h in lab.hosts] == ['client1', 'director1', 'director2', 'router1', 'rs1', 'rs2']
-    assert str(lab.range) == '10.99.0.0/16' and lab.vips == ['10.99.100.10']
+    assert str(lab.range) == '10.99.0.0/16' and lab.vips == ['10.99.100.10', '2001:db8:100::10']
     assert [h.name for h in lab.group('clients')] == ['client1']
-    assert all(h.gateways for h in lab.hosts if h.name != 'router1')
+    assert all(h.gateways and h.gateways6 for h in lab.hosts if h.name != 'router1')
+    # the link-local address of a director's fabric link, as the UML guest's kernel made it (`ip -6 address`, and the
+    # router's OSPFv3 nexthop: tests/fixtures/iproute/route_get_multipath_l4_ipv6.txt)
+    director1 = lab.hosts[1]
+    assert director1.mac(1) == '02:ec:00:02:01:01' and director1.link_local6(1) == 'fe80::ec:ff:fe02:101'
+    assert director1.link_addresses() == ['10.99.0.11', '2001:db8:99::11', 'fe80::ec:ff:fe02:101']
     # host key checking is off for the lab through its inventory (ansible.cfg keeps it on everywhere else)
     assert all(h.vars['ansible_host_key_checking'] is False for h in lab.hosts)
 
@@ -180,7 +185,7 @@ def test_mixed_lab_inventory():
     assert {h.name: h.release for h in lab.hosts} == {'client1': 'trixie', 'director1': 'bookworm',
                                                       'director2': 'trixie', 'router1': 'bookworm', 'rs1': 'bookworm',
                                                       'rs2': 'trixie'}
-    assert lab.releases == ['bookworm', 'trixie'] and lab.vips == ['10.99.100.10']
+    assert lab.releases == ['bookworm', 'trixie'] and lab.vips == ['10.99.100.10', '2001:db8:100::10']
     # the same topology as the default lab (the molecule scenario "mixed" runs the shared tests on it)
     default = inventory.load(os.path.join(ROOT, 'inventories', 'lab'), 't')
     assert [(h.name, str(h.mgmt), h.links) for h in lab.hosts] == [(h.name, str(h.mgmt), h.links) for h in default.hosts]

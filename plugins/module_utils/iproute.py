@@ -56,6 +56,19 @@ def parse_json_output(text, what):
     return data
 
 
+def interface_addresses(text, skip=('lo',)):
+    """``ip -j address show`` -> the addresses (``local``) of every interface but those of ``skip``, in order: what
+    a neighbour's route may name this host by (an IPv6 route: the link-local one)."""
+    found = []
+    for link in parse_json_output(text, 'ip -j address show'):
+        if not isinstance(link, dict) or link.get('ifname') in skip:
+            continue
+        for info in link.get('addr_info') or []:
+            if isinstance(info, dict) and info.get('local') and info['local'] not in found:
+                found.append(info['local'])
+    return found
+
+
 def route_dst(entry, version):
     """Network of a route entry (``default`` and bare addresses included)."""
     dst = entry.get('dst')

@@ -14,7 +14,8 @@ of ``iproute.find_routes`` (``ecmp.lvs.route_info``), FRR sessions by ``frr``, t
 
 Director input (``raw``): ``{'host', 'address', 'reachable': bool, 'announce': stdout of ecmp-lvs-announce
 status, 'ipvs': stdout of ipvsadm -Ln --nosort, 'daemons': stdout of ipvsadm -L --daemon, 'conn_sync': bool
-(director_conn_sync), 'vips': [VIPs of the director]}``; router input: ``{'host', 'reachable', 'routes':
+(director_conn_sync), 'vips': [VIPs of the director], 'ip_addresses': stdout of ip -j address show (the
+addresses a router's nexthop may name it by: an IPv6 route's is link-local)}``; router input: ``{'host', 'reachable', 'routes':
 route_info's routes, 'protocol': ospf|bgp, 'bfd': bool, 'ospf' / 'bgp' / 'bfd_peers': stdout of vtysh ...
 json, 'peers': [director addresses]}``. A missing text is "not read": the fact is unknown, not false.
 """
@@ -25,6 +26,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.ecmp.lvs.plugins.module_utils import frr
+from ansible_collections.ecmp.lvs.plugins.module_utils import iproute
 from ansible_collections.ecmp.lvs.plugins.module_utils import ipvs as ipvs_utils
 from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model
 
@@ -155,7 +157,12 @@ def director_view(raw, services):
     view = {'host': host, 'address': raw.get('address'), 'reachable': bool(raw.get('reachable', True)),
             'errors': list(raw.get('errors') or []), 'drained': None, 'keepalived_running': None,
             'announce_running': None, 'vips': {}, 'ipvs': None, 'order_drift': [], 'sync_daemons': None,
-            'conn_sync_expected': bool(raw.get('conn_sync', False)), 'conn_sync': 'unknown'}
+            'conn_sync_expected': bool(raw.get('conn_sync', False)), 'conn_sync': 'unknown', 'addresses': []}
+    if view['reachable'] and raw.get('ip_addresses') is not None:
+        try:
+            view['addresses'] = iproute.interface_addresses(raw['ip_addresses'])
+        except iproute.IprouteError as exc:
+            view['errors'].append('ip -j address show: %s' % exc)
     vips = raw.get('vips')
     if vips is None:
         vips = _all_vips(services)
@@ -224,8 +231,12 @@ def router_view(raw, vips):
 
 
 def _director_name(directors, address):
+    """The director a router's nexthop names: by its address, else by any address of its interfaces."""
     for view in directors.values():
         if view.get('address') == address:
+            return view['host']
+    for view in directors.values():
+        if address in (view.get('addresses') or ()):
             return view['host']
     return address
 

@@ -36,20 +36,16 @@ class Lab(facade.LabView):
     def __init__(self):
         super().__init__(NAME, INVENTORY, STATE_DIR)
         self.require_up()  # no running lab: the fixture fails here, as before
-        self.director_addresses = self._read_director_addresses()
+        self._director_addresses = None
 
-    def _read_director_addresses(self):
+    @property
+    def director_addresses(self):
         """{address: the director's lvs_address} of every address a router's nexthop may name a director by: its
-        lvs_address (IPv4) and every IPv6 address of its interfaces but lo (OSPFv3 and BGP over IPv6 route via the
-        link-local one). Read once, while every director is up (the addresses derive from fixed MAC addresses)."""
-        found = {}
-        for name in self.groups['directors']:
-            found[self.address(name)] = self.address(name)
-            for link in json.loads(self.host(name).check_output('ip -j -6 address show')):
-                for addr in link.get('addr_info', []):
-                    if link.get('ifname') != 'lo' and addr.get('local'):
-                        found[addr['local']] = self.address(name)
-        return found
+        addresses on the lab's links (IPv4, IPv6, and the link-local one an IPv6 route uses: the lab's fixed MACs)."""
+        if self._director_addresses is None:
+            self._director_addresses = {address: self.address(name) for name in self.groups['directors']
+                                        for address in [self.address(name)] + self.link_addresses(name)}
+        return self._director_addresses
 
     def has_ipvs(self, name):
         return self.host(name).file('/proc/net/ip_vs').exists

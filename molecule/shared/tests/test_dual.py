@@ -94,6 +94,31 @@ def test_ipv6_requests_reach_every_real_server_through_every_director(lab):
         assert all(after[name] > before[name] for name in after), (before, after)
 
 
+def test_ipv6_connections_are_synced_to_every_director(lab):
+    """IPVS connection sync carries IPv6 connections: a download from the client through the IPv6 VIP is in the
+    connection table (ipvsadm -Lnc) of every director - the one the router sends it to and the others - with the
+    same real server."""
+    client = lab.host(lab.groups['clients'][0])
+    vip, source, port = _ipv6_vips(lab)[0], _client_address6(client), 44001
+    for name in lab.groups['realservers']:
+        lab.host(name).run_expect([0], 'test -s /var/www/html/big || head -c %d /dev/zero > /var/www/html/big' % SIZE)
+    client.run_expect([0], '(curl -s -m 30 --local-port %d --limit-rate 1M -o /dev/null http://[%s]/big </dev/null '
+                           '>/dev/null 2>&1 &)' % (port, vip))
+    try:
+        def synced():
+            found = {}
+            for name in lab.groups['directors']:
+                for line in lab.host(name).check_output('ipvsadm -Lnc').splitlines():
+                    words = line.split()  # pro expire state source virtual destination
+                    if len(words) >= 6 and words[3] == '[%s]:%d' % (source, port):
+                        found[name] = (words[4], words[5])
+            assert sorted(found) == sorted(lab.groups['directors']), found
+            assert len(set(found.values())) == 1 and list(found.values())[0][0] == '[%s]:80' % vip, found
+        retry(synced, timeout=20)
+    finally:
+        client.run('pkill -f "local-port %d" || true' % port)
+
+
 def test_established_ipv6_flows_survive_a_director_halt(lab):
     """Four downloads of SIZE bytes at 2 MB/s, two of them hashed by the router to the first director (`ip route
     get` with their ports: the kernel's own multipath choice); that director is halted after 4 s. Every download

@@ -291,6 +291,55 @@ def test_analyse_event_without_routing(defaults):
                                         'rs2': {'established': 2, 'survived': 2, 'survived_pct': 100.0}}
 
 
+def test_runs_summary_median_min_max_over_runs(seeds, defaults):
+    """Two runs of the director halt (the seeds excerpt: 4 of 8 survived, route 3.295 s, 23 new connections failed
+    over 2.438 s; the defaults excerpt analysed without routing: 4 of 5 survived, no route figure) -> the median,
+    min and max of each figure over the runs; a figure no run has is None."""
+    client, changes, raw = seeds
+    events = copy.deepcopy(raw['events'])
+    events[0]['t_end'] = raw['t_stop']
+    snapshots = {k: {int(p): d for p, d in v.items()} for k, v in raw['snapshots'].items()}
+    run1 = fa.analyse(client, changes, events, SERVERS, snapshots)
+    client2, raw2 = defaults
+    events2 = copy.deepcopy(raw2['events'])
+    events2[0].update({'t_end': raw2['t_stop'], 'expected_nexthops': None, 'group_by': 'server'})
+    run2 = fa.analyse(client2, [], events2, SERVERS)
+    summary, units, labels = fa.runs_summary([run1, run2])
+    # survived: 50.0 and 80.0 (4 of 5: conns 1 2 3 4 survived, 181 reset) -> median 65.0
+    assert summary['director_halt_survived_pct'] == {'median': 65.0, 'min': 50.0, 'max': 80.0, 'n': 2}
+    assert summary['director_halt_resets'] == {'median': 2.5, 'min': 1, 'max': 4, 'n': 2}
+    # the route and the moved flows only in run 1
+    assert summary['director_halt_route_converged_s'] == {'median': 3.295, 'min': 3.295, 'max': 3.295, 'n': 1}
+    assert summary['director_halt_moved_survived_pct'] == {'median': 0.0, 'min': 0.0, 'max': 0.0, 'n': 1}
+    assert units['director_halt_survived_pct'] == '%' and units['director_halt_route_converged_s'] == 's'
+    assert 'director_halt_resets' not in units
+    assert labels['director_halt_moved_survived_pct'].startswith('director halt: survived of those the router hashed')
+    assert fa.stats([None, None]) is None and fa.stats([3, None, 1, 2]) == {'median': 2, 'min': 1, 'max': 3, 'n': 3}
+
+
+def test_publishable_summary_of_every_run(seeds, tmp_path):
+    """benchmarks/failover.py writes failover-CONFIG[-ipv6].json over the runs of a configuration (CONFIG, CONFIG@2,
+    ...), in the format benchmarks/report.py publishes (what, summary, units, headline)."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    client, changes, raw = seeds
+    events = copy.deepcopy(raw['events'])
+    events[0]['t_end'] = raw['t_stop']
+    run = fa.analyse(client, changes, events, SERVERS)
+    results = {'params': {'vip': '2001:db8:100::10', 'port': 80, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0,
+                          'stall_s': 2.0},
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': ['d1', 'd2'], 'realservers': ['r1']}},
+               'configs': {'defaults': {'config': 'defaults', 'events': run},
+                           'defaults@2': {'config': 'defaults', 'events': run},
+                           'defaults@3': {'config': 'defaults', 'error': 'lab gone'}}}
+    failover.publishable(results, str(tmp_path))
+    assert results['publishable'] == {'defaults': 'failover-defaults-ipv6.json'}
+    data = json.loads((tmp_path / 'failover-defaults-ipv6.json').read_text())
+    assert data['runs'] == 2 and data['title'] == 'Failover, defaults configuration, IPv6'
+    assert data['summary']['director_halt_survived_pct'] == {'median': 50.0, 'min': 50.0, 'max': 50.0, 'n': 2}
+    assert data['headline'][0] == 'director_halt_survived_pct'
+    assert data['what'].startswith('What clients see through the VIP [2001:db8:100::10]:80 (IPv6)')
+
+
 def test_route_get_gateways_real_l4_hash():
     """`ip -j route get ... ipproto tcp sport P dport 80` on a two-nexthop route with the L4 hash (real output,
     tests/fixtures/iproute/route_get_multipath_l4.txt): the nexthop differs per source port; no answer is None."""

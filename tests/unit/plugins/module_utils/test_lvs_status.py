@@ -77,12 +77,13 @@ class Host:
         pass
 
 
-def announce_status(quorum='up', since=900.0, drained=False, keepalived=True, now=1000.0, service_running=True):
+def announce_status(quorum='up', since=900.0, drained=False, keepalived=True, now=1000.0, service_running=True,
+                    vip=VIP, key=HTTP):
     """stdout of `ecmp-lvs-announce status`: the Reconciler's status() plus what cmd_status adds."""
-    conf = ann.config.load_config(json.dumps({'holddown': 5.0, 'vips': {VIP: [HTTP]}}))
+    conf = ann.config.load_config(json.dumps({'holddown': 5.0, 'vips': {vip: [key]}}))
     host = Host(conf)
     host.records_ = {} if quorum is None else {
-        HTTP: {'state': quorum, 'at': since, 'writer': CHECKER, 'seq': [1, 2]}}
+        key: {'state': quorum, 'at': since, 'writer': CHECKER, 'seq': [1, 2]}}
     host.drained_, host.running = drained, keepalived
     reconciler = ann.reconciler.Reconciler(host, clock=lambda: now)
     decisions = reconciler.step()
@@ -156,6 +157,42 @@ def test_healthy_fleet_is_ok():
     assert svc['expected_order'] == ['10.99.0.23:80', '10.99.0.22:80', '10.99.0.21:80', '10.99.0.20:80']
     assert report['summary'].startswith('OK: 1 VIP(s): 1 ok, 0 degraded, 0 down')
     json.dumps(report)  # the JSON of -e lvs_status_json
+
+
+VIP6 = '2001:db8:100::10'
+
+
+def test_an_ipv6_route_names_the_directors_by_their_link_local_addresses():
+    """The router's IPv6 route has the directors' link-local addresses as nexthops (real capture of the lab's router:
+    frr/router-route-vip6-two.json); `ip -j address show` of each director (iproute/ip-j-address-show-director-dual.json
+    is director1's, director2's differs in the host part) names them. Without it the nexthops name no director: the
+    report says the announcing directors are not routed to and an unknown nexthop is (what it said before)."""
+    services = lvs_net.lvs_services([{'name': 'web6', 'vip': VIP6, 'port': 80,
+                                      'real_servers': [{'address': '2001:db8:99::21'}]}])
+    addresses1 = fixture('iproute', 'ip-j-address-show-director-dual.json')
+    addresses2 = addresses1.replace('ec:ff:fe02:', 'ec:ff:fe03:').replace('2001:db8:99::11', '2001:db8:99::12')
+    routes = iproute.find_routes({6: json.loads(fixture('frr', 'router-route-vip6-two.json'))}, [VIP6], [])
+    router6 = router(routes=routes)
+    status = announce_status(vip=VIP6, key='tcp:%s:80' % VIP6)
+
+    def directors(named=True):
+        return [director('director1', D1, status, ipvs=None, daemons=None, ip_addresses=addresses1 if named else None),
+                director('director2', D2, status, ipvs=None, daemons=None, ip_addresses=addresses2 if named else None)]
+    report = lvs_status.aggregate(directors(), [router6], services)['vips'][VIP6]
+    assert report['routers']['router1']['nexthops'] == ['fe80::ec:ff:fe02:101', 'fe80::ec:ff:fe03:101']
+    assert report['routers']['router1']['directors'] == ['director1', 'director2']
+    assert not [p for p in report['problems'] if 'nexthop' in p], report['problems']
+    unnamed = lvs_status.aggregate(directors(named=False), [router6], services)['vips'][VIP6]
+    assert 'router1: no nexthop via announcing director1, director2' in unnamed['problems']
+
+
+def test_interface_addresses_of_a_director():
+    """Every address but lo's (real `ip -j address show` of a lab director: management, fabric IPv4, IPv6, link-local)."""
+    assert iproute.interface_addresses(fixture('iproute', 'ip-j-address-show-director-dual.json')) == [
+        '10.99.255.11', 'fe80::ec:ff:fe02:1', '10.99.0.11', '2001:db8:99::11', 'fe80::ec:ff:fe02:101']
+    assert iproute.interface_addresses('') == []
+    with pytest.raises(iproute.IprouteError):
+        iproute.interface_addresses('{"not": "a list"}')
 
 
 def test_drained_director_is_a_note_not_a_problem():
