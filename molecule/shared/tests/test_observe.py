@@ -171,13 +171,16 @@ def test_lost_quorum_shows_in_status_and_metrics(lab, metrics_on):  # pylint: di
     router = lab.host(lab.groups['routers'][0])
     vips = _tcp_gated_vips(lab)
     assert vips, 'no VIP of the lab is gated by a TCP-based health check'
+    # both families: the IPv6 service checks its real servers at their lvs_address6
     rs_addresses = [lab.address(rs) for rs in lab.groups['realservers']]
+    rs_addresses += [lab.hostvars[rs]['lvs_address6'] for rs in lab.groups['realservers']
+                     if lab.hostvars[rs].get('lvs_address6')]
     dev = json.loads(host.check_output('ip -j route get %s' % rs_addresses[0]))[0]['dev']
     try:
         host.run('tc qdisc add dev %s clsact' % dev)  # present already when ecmp-lvs-quiet runs
         for index, address in enumerate(rs_addresses):
-            host.run_expect([0], 'tc filter add dev %s egress pref %d protocol ip flower ip_proto tcp dst_ip %s '
-                                 'action drop' % (dev, 100 + index, address))
+            host.run_expect([0], 'tc filter add dev %s egress pref %d protocol %s flower ip_proto tcp dst_ip %s '
+                                 'action drop' % (dev, 100 + index, 'ipv6' if ':' in address else 'ip', address))
         retry(_routed_to(lab, router, vips, lab.address(name), False), timeout=30)
         res, report = _status(lab)
         assert res.returncode != 0, res.stdout[-4000:]
