@@ -66,15 +66,23 @@ def director_raw(config, runner=run):
 
 
 def routes_of(vips, runner=run):
-    """route_info's routes of `vips` from `ip -j -4 route show table main` and `ip -j nexthop show`, or None."""
-    text = runner(['ip', '-j', '-4', 'route', 'show', 'table', 'main'])
-    if text is None:
-        return None
+    """route_info's routes of `vips` from `ip -j -4 route show table main` (and `ip -j -6 ...` with IPv6 VIPs:
+    `ip route show` lists one family) and `ip -j nexthop show`, or None."""
+    dumps = {}
+    for version in sorted(set(6 if ':' in str(vip) else 4 for vip in vips) or {4}):
+        what = 'ip -j -%d route show table main' % version
+        text = runner(['ip', '-j', '-%d' % version, 'route', 'show', 'table', 'main'])
+        if text is None:
+            return None
+        try:
+            dumps[version] = iproute.parse_json_output(text, what)
+        except iproute.IprouteError as exc:
+            sys.stderr.write('ecmp-lvs-metrics: %s\n' % exc)
+            return None
     nexthops = runner(['ip', '-j', 'nexthop', 'show'])
     try:
-        dump = iproute.parse_json_output(text, 'ip -j -4 route show table main')
         objects = iproute.parse_json_output(nexthops, 'ip -j nexthop show') if nexthops else []
-        return iproute.find_routes({4: dump}, vips, objects)
+        return iproute.find_routes(dumps, vips, objects)
     except iproute.IprouteError as exc:
         sys.stderr.write('ecmp-lvs-metrics: %s\n' % exc)
         return None

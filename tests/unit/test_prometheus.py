@@ -184,6 +184,22 @@ def test_router_metrics_pass_promtool_and_parse_back():
     assert value(none, 'ecmp_lvs_router_vip_nexthops', vip=VIP) == 0
 
 
+def test_router_metrics_of_an_ipv6_vip():
+    """An IPv6 VIP's route is read with `ip -j -6` (`ip route show` lists one family; real capture of the lab's
+    router: two nexthops, the directors' link-local addresses); an IPv4-only router never runs it."""
+    vip6 = '2001:db8:100::10'
+    config = dict(ROUTER_CONFIG, vips=[VIP, vip6])
+    runner = router_runner(route='router-route-vip-two.json', **{
+        'ip -j -6 route show table main': fixture('frr', 'router-route-vip6-two.json')})
+    samples = parse_text(lvs_metrics.render(config, runner, now=5.0))
+    assert value(samples, 'ecmp_lvs_router_vip_nexthops', vip=vip6) == 2
+    assert value(samples, 'ecmp_lvs_router_vip_nexthop', vip=vip6, gateway='fe80::ec:ff:fe02:101') == 1
+    assert value(samples, 'ecmp_lvs_router_vip_nexthops', vip=VIP) == 2
+    ipv4_only = router_runner()
+    lvs_metrics.render(ROUTER_CONFIG, ipv4_only, now=5.0)
+    assert not [argv for argv in ipv4_only.calls if '-6' in argv]
+
+
 def test_router_bgp_metrics():
     config = dict(ROUTER_CONFIG, protocol='bgp', bfd=False)
     runner = router_runner(route='router-route-vip-two-bgp.json', **{

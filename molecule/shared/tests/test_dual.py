@@ -116,7 +116,7 @@ def test_ipv6_connections_are_synced_to_every_director(lab):
             assert len(set(found.values())) == 1 and list(found.values())[0][0] == '[%s]:80' % vip, found
         retry(synced, timeout=20)
     finally:
-        client.run('pkill -f "local-port %d" || true' % port)
+        client.run('pkill -f "curl -s -m 30 --local-por[t] %d" || true' % port)
 
 
 def test_established_ipv6_flows_survive_a_director_halt(lab):
