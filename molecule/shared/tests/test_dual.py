@@ -72,6 +72,30 @@ def test_router_routes_each_ipv6_vip_via_every_director(lab):
         assert router.check_output('sysctl -n net.ipv6.fib_multipath_hash_policy').strip() == '1'
 
 
+def test_ipv6_route_changes_in_place(lab):
+    """A director withdrawing an IPv6 VIP and announcing it again changes the router's multipath route in place: the
+    kernel never has no route to the VIP (zebra runs with --v6-rr-semantics; without it, zebra deletes an IPv6 route
+    and adds the new one: `ip monitor` showed `Deleted` and the benchmark's route poller no route at all)."""
+    router = lab.host(lab.groups['routers'][0])
+    director = lab.host(lab.groups['directors'][-1])
+    vip = _ipv6_vips(lab)[0]
+    router.run_expect([0], 'rm -f /tmp/dual-mon6.log; (timeout 30 ip -ts -6 monitor route > /tmp/dual-mon6.log 2>&1 &)')
+    try:
+        director.run_expect([0], 'ecmp-lvs-announce drain')
+        retry(lambda: _assert_routed_via(lab, router, vip, len(lab.groups['directors']) - 1), timeout=15)
+    finally:
+        director.run_expect([0], 'ecmp-lvs-announce undrain')
+    retry(lambda: _assert_routed_via(lab, router, vip, len(lab.groups['directors'])), timeout=30)
+    log = router.check_output('cat /tmp/dual-mon6.log')
+    changes = [line for line in log.splitlines() if ' %s ' % vip in ' %s ' % line]
+    assert len(changes) >= 2, log
+    assert not [line for line in changes if 'Deleted' in line], log
+
+
+def _assert_routed_via(lab, router, vip, count):
+    assert len(route_gateways(lab, router, vip)) == count, route_gateways(lab, router, vip)
+
+
 def test_ipv6_requests_reach_every_real_server_through_every_director(lab):
     """REQUESTS requests from distinct source ports: every one answered (the real server's page names it), by every
     real server, and the IPv6 IPVS service of every director counted some of them (ECMP spread the flows)."""
