@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ask a link who has an IPv6 address: one neighbour solicitation (RFC 4861 4.3) on an interface, to the target's

@@ -24,7 +24,7 @@ VIP6, RS6, ROUTER6 = '2001:db8:100::10', '2001:db8:99::21', '2001:db8:99::1'
 @pytest.fixture
 def fabric(netns, tmp_path):
     """netns (the real server: eth1 on the fabric) and a neighbour on the same link (fab1)."""
-    name = 'h2t-%d-%d' % (os.getpid(), next(_counter))
+    name = 'h2t-%d-%d' % (os.getpid(), next(_counter))  # pylint: disable=stop-iteration-return
     sh('ip', 'netns', 'add', name)
     try:
         neighbour = Netns(name, str(tmp_path))
