@@ -170,13 +170,13 @@ class Bench:
         self.fail_rs = args.fail_rs or self.realservers[0]
         self.addr = {h: str(self.lab.view.address(h)) for h in self.directors + self.realservers + [self.router]}
         # an IPv6 VIP (--vip): the real servers of its service by lvs_address6, `ip -6`; the router's nexthops are
-        # the directors' link-local addresses, named by the director's address (self.aliases, read in run_config)
+        # the directors' link-local addresses, named by the director's address (self.aliases)
         self.family = 6 if ':' in args.vip else 4
         self.ip = 'ip -%d' % self.family
         if self.family == 6:
             for rs in self.realservers:
                 self.addr[rs] = str(self.hostvars[rs]['lvs_address6'])
-        self.aliases = {}
+        self.aliases = self.director_aliases()
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
@@ -526,7 +526,6 @@ class Bench:
         res = {'config': cfg}
         if not self.args.skip_playbook and label == cfg:
             res['site'] = self.apply_config(cfg)
-        self.aliases = self.director_aliases()
         if not self.wait_route(self.gw(self.directors), 120):
             raise BenchError('%s: no route to %s with every director after site.yml (does the configuration keep '
                              'the service of --vip? seeds.yml has only the IPv4 one)' % (cfg, self.args.vip))

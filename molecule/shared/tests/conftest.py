@@ -110,13 +110,22 @@ def url_host(address):
     return '[%s]' % address if ':' in address else address
 
 
-def route_gateways(lab, host, prefix):
-    """The directors (their lvs_address) the kernel route of `prefix` on `host` leads to, one entry per nexthop,
-    sorted; a gateway that is no director's stays as it is. Either address family."""
-    routes = json.loads(host.check_output('ip -j %s route show %s' % ('-6' if ':' in prefix else '-4', prefix)) or '[]')
+def kernel_routes(host, prefix):
+    """`ip -j route show PREFIX` of `host`, parsed; with -6 for an IPv6 prefix (without it ip lists IPv4 only)."""
+    return json.loads(host.check_output('ip -j %s route show %s' % ('-6' if ':' in prefix else '-4', prefix)) or '[]')
+
+
+def director_gateways(lab, routes):
+    """The directors (their lvs_address) `routes` (kernel_routes) lead to, one entry per nexthop, sorted; a gateway
+    that is no director's stays as it is."""
     hops = [h['gateway'] for r in routes for h in r.get('nexthops', [])]
     hops += [r['gateway'] for r in routes if r.get('gateway')]
     return sorted(lab.director_addresses.get(hop, hop) for hop in hops)
+
+
+def route_gateways(lab, host, prefix):
+    """director_gateways of the kernel route of `prefix` on `host`. Either address family."""
+    return director_gateways(lab, kernel_routes(host, prefix))
 
 
 def ask_command(service, vip, port, count):

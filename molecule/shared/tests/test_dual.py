@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import normalised_services, retry, route_gateways
+from conftest import director_gateways, kernel_routes, normalised_services, retry, route_gateways
 from test_lab import _lab_tool
 
 pytestmark = pytest.mark.dual
@@ -66,9 +66,9 @@ def test_nobody_on_the_fabric_answers_for_an_ipv6_vip(lab):
 def test_router_routes_each_ipv6_vip_via_every_director(lab):
     router = lab.host(lab.groups['routers'][0])
     for vip in _ipv6_vips(lab):
-        routes = json.loads(router.check_output('ip -j -6 route show %s/128' % vip))
+        routes = kernel_routes(router, vip)
         assert len(routes) == 1 and all(hop['gateway'].startswith('fe80:') for hop in routes[0].get('nexthops', [routes[0]])), routes
-        assert route_gateways(lab, router, vip) == sorted(lab.address(d) for d in lab.groups['directors']), vip
+        assert director_gateways(lab, routes) == sorted(lab.address(d) for d in lab.groups['directors']), vip
         assert router.check_output('sysctl -n net.ipv6.fib_multipath_hash_policy').strip() == '1'
 
 

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from conftest import (INVENTORY, NAME, ROOT, STATE_DIR, ask_command, ipvs_conns, normalised_services, retry,
-                      route_gateways,
+from conftest import (INVENTORY, NAME, ROOT, STATE_DIR, ask_command, director_gateways, ipvs_conns, kernel_routes,
+                      normalised_services, retry, route_gateways,
                       service_shapes, service_targets)
 from ecmplab_lib import facade  # pylint: disable=import-error
 
@@ -46,10 +46,9 @@ def test_router_has_one_nexthop_per_director(lab):
         host = lab.host(router)
         for vip in _vips(lab):
             def check(host=host, vip=vip):
-                routes = json.loads(host.check_output('ip -j %s route show %s' % ('-6' if ':' in vip else '-4', vip))
-                                    or '[]')
+                routes = kernel_routes(host, vip)
                 assert len(routes) == 1, routes
-                hops = route_gateways(lab, host, vip)
+                hops = director_gateways(lab, routes)
                 assert hops == want, '%s: route to %s has nexthops %s, want %s' % (router, vip, hops, want)
             retry(check, timeout=60)
 
