@@ -24,6 +24,8 @@ BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults
 # more options of benchmarks/failover.py, e.g. BENCH_ARGS="--vip 2001:db8:100::10" (the IPv6 service of the lab)
 BENCH_ARGS    ?=
+# chaos soak (benchmarks/soak.py): e.g. SOAK_ARGS="--seed 7 --count 150 --min-minutes 45"
+SOAK_ARGS     ?=
 
 # Supported ansible-core: meta/runtime.yml requires_ansible (>= the minor of CORE_MIN) and every role's
 # min_ansible_version say the same (tests/unit/test_ansible_core_range.py); `make core-matrix` tests the oldest and
@@ -34,7 +36,7 @@ CORE_VERSIONS ?= $(CORE_MIN) $(CORE_MAX)
 NETADDR_MIN   := 1.1.0
 CHANGELOG_VENV := $(ROOT)/.venv-changelog
 
-.PHONY: test-long molecule-long molecule-dual contract results bench help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety interop checks-and-labs molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
+.PHONY: test-long molecule-long molecule-dual contract results bench soak help deps apt venv collection unit sanity lint changelog changelog-lint core-matrix safety interop checks-and-labs molecule molecule-default molecule-podman molecule-trixie molecule-mixed molecule-shapes test lab lab-up lab-down lab-status clean
 
 help:
 	@echo "make lab [INVENTORY=inventories/lab] [LAB_BACKEND=auto|podman|uml]  - rehearse an inventory on a local lab"
@@ -47,6 +49,7 @@ help:
 	@echo "make changelog                                                    - render changelogs/ into CHANGELOG.md"
 	@echo "make contract                                                     - write the shared lvs_* contract into the role docs"
 	@echo "make bench [BENCH_CONFIGS=seeds,defaults] [BENCH_ARGS=...]        - failover benchmark on a UML lab"
+	@echo "make soak [SOAK_ARGS=\"--seed 7\"]                                  - chaos soak: 100 seeded random events, 30+ min (UML)"
 	@echo "make results                                                      - docs/results.md + README figures from docs/results/*.json"
 
 deps: apt venv collection
@@ -224,6 +227,12 @@ results: venv
 bench: deps
 	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
 	$(PY) benchmarks/failover.py --name $(BENCH_LAB) --inventory $(INVENTORY) --configs $(BENCH_CONFIGS) $(BENCH_ARGS) --down
+
+# chaos soak (UML lab): a seeded random sequence of >= 100 events over >= 30 min under traffic; JSON, table, PNG
+# (publish: $(PY) benchmarks/soak.py --publish benchmarks/results/soak-<timestamp>)
+soak: deps
+	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	$(PY) benchmarks/soak.py --name $(BENCH_LAB) --inventory $(INVENTORY) $(SOAK_ARGS) --down
 
 clean: lab-down
 	rm -rf .ansible tests/output .pytest_cache

@@ -26,6 +26,7 @@ and prints one table per configuration plus the ratios defaults/seeds.
 """
 
 import argparse
+import copy
 import datetime
 import json
 import os
@@ -180,6 +181,11 @@ class Bench:
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
+        self.preset = args.events
+        self.events = self.PRESETS[args.events]
+        self.routing = 'ecmp'  # or static: the configuration's bench_routing
+        self.changed = self.unchanged()  # what the change events did to the configuration's lvs_services
+        self.halted = set()  # directors halted (director_halt) and not started again: no SSH to them
 
     # -- helpers --------------------------------------------------------------------------------------
     def route_now(self):
@@ -232,8 +238,9 @@ class Bench:
         t0 = time.time()
         deadline = t0 + timeout
         done_at = {}
-        while time.time() < deadline and len(done_at) < len(self.directors):
-            for d in self.directors:
+        directors = [d for d in self.directors if d not in self.halted]
+        while time.time() < deadline and len(done_at) < len(directors):
+            for d in directors:
                 if d in done_at:
                     continue
                 w = self.ipvs_weights(d).get(rs_addr, 0)
@@ -278,16 +285,25 @@ class Bench:
         if not os.path.exists(path):
             raise BenchError('no configuration %s' % path)
         logfile = os.path.join(self.outdir, '%s-site.log' % cfg)
+        playbook = config_data(cfg).get('bench_playbook', 'playbooks/site.yml')
         for attempt in range(1, self.args.playbook_attempts + 1):
-            log('%s: playbooks/site.yml -e @%s (attempt %d, log %s)' % (cfg, os.path.relpath(path, ROOT), attempt,
-                                                                        os.path.relpath(logfile, ROOT)))
+            log('%s: %s -e @%s (attempt %d, log %s)'
+                % (cfg, playbook, os.path.relpath(path, ROOT), attempt, os.path.relpath(logfile, ROOT)))
             t0 = time.time()
-            res = self.lab.tool('playbook', 'playbooks/site.yml', '-e', '@' + path, check=False, timeout=1800,
-                                logfile=logfile)
+            res = self.lab.tool('playbook', playbook, '-e', '@' + path, check=False, timeout=1800, logfile=logfile)
             if res.returncode == 0:
-                return {'file': os.path.relpath(path, ROOT), 'site_seconds': round(time.time() - t0, 1),
-                        'attempts': attempt}
-        raise BenchError('%s: playbooks/site.yml failed (see %s)' % (cfg, logfile))
+                return {'file': os.path.relpath(path, ROOT), 'playbook': playbook,
+                        'site_seconds': round(time.time() - t0, 1), 'attempts': attempt}
+        raise BenchError('%s: %s failed (see %s)' % (cfg, playbook, logfile))
+
+    def teardown(self, cfg):
+        """The configuration's bench_teardown playbook (the VRRP pair: back to ecmp.lvs), if it has one."""
+        playbook = config_data(cfg).get('bench_teardown')
+        if playbook:
+            log('%s: %s' % (cfg, playbook))
+            self.lab.tool('playbook', playbook, check=False, timeout=1800,
+                          logfile=os.path.join(self.outdir, '%s-teardown.log' % cfg))
+        self.routing = 'ecmp'
 
     def verify_config(self):
         """What the lab really runs (recorded in the JSON: the benchmark compares what it measured)."""
@@ -353,6 +369,10 @@ class Bench:
         return float(out.split()[0]) - self.offsets.get(host, {}).get('applied_s', 0.0)
 
     def gw(self, hosts):
+        """The router's nexthops through `hosts`; none when the router reaches the VIP by ARP (bench_routing static:
+        the VRRP pair of benchmarks/configs/vrrp.yml)."""
+        if self.routing == 'static':
+            return set()
         return {self.addr[h] for h in hosts}
 
     def ev_director_halt(self, cfg):
@@ -374,6 +394,7 @@ class Bench:
             watcher.start()
         t_cmd = time.time()
         self.lab.tool('halt', d)
+        self.halted.add(d)
         t_done = time.time()
         if pid:
             watcher.join(15)
@@ -395,7 +416,7 @@ class Bench:
             source = 'last 20 Hz ping reply seen by the router + 25 ms'
         extra['event_time_from'] = source
         return {'name': 'director_halt', 'kind': 'director loss', 'target': d, 't': t_event,
-                'method': 'lab/ecmplab halt (uml_mconsole halt: pull the plug)',
+                'method': 'lab/ecmplab halt (uml_mconsole halt: pull the plug)', 'planned': False,
                 'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
 
     def ev_director_return(self, cfg):
@@ -413,6 +434,7 @@ class Bench:
             time.sleep(5)
         else:
             raise BenchError('lab/ecmplab start %s failed 3 times: %s' % (d, attempts))
+        self.halted.discard(d)
         t_ssh = time.time()
         expected = self.gw(self.directors)
         ok = self.wait_route(expected, 180)
@@ -443,7 +465,7 @@ class Bench:
         except (BenchError, subprocess.TimeoutExpired) as exc:
             extra['journal_error'] = str(exc)
         return {'name': 'director_return', 'kind': 'director return', 'target': d, 't': t_cmd,
-                'method': 'lab/ecmplab start (boot; roles enabled frr/keepalived at boot)',
+                'method': 'lab/ecmplab start (boot; roles enabled frr/keepalived at boot)', 'planned': True,
                 'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
 
     def _director_pollers(self, action, pids=None):
@@ -469,7 +491,7 @@ class Bench:
             method = 'lab/ecmplab link %s eth1 down' % rs
         extra['ipvs_weight0_after_s'] = self.wait_ipvs_weight(self.addr[rs], True, 40)
         return {'name': 'rs_fail', 'kind': 'real-server loss', 'target': rs, 't': t_event, 'method': method,
-                'expected_nexthops': None, 'group_by': 'server', 'extra': extra}
+                'ends_flows_of': rs, 'planned': False, 'expected_nexthops': None, 'group_by': 'server', 'extra': extra}
 
     def ev_rs_restore(self, cfg):
         rs = self.fail_rs
@@ -482,6 +504,7 @@ class Bench:
             method = 'lab/ecmplab link %s eth1 up' % rs
         extra = {'ipvs_weight_back_after_s': self.wait_ipvs_weight(self.addr[rs], False, 40)}
         return {'name': 'rs_restore', 'kind': 'real-server return', 'target': rs, 't': t_event, 'method': method,
+                'planned': True,
                 'expected_nexthops': None, 'group_by': 'server', 'extra': extra}
 
     def ev_director_drain(self, cfg):
@@ -499,6 +522,7 @@ class Bench:
             method = 'systemctl stop frr on %s' % d
         self.wait_route(expected, 60)
         return {'name': 'director_drain', 'kind': 'director drain', 'target': d, 't': t_event, 'method': method,
+                'planned': True,
                 'expected_nexthops': expected, 'group_by': 'director'}
 
     def ev_director_undrain(self, cfg):
@@ -513,17 +537,214 @@ class Bench:
             t_event = self.timed_ssh(d, 'systemctl start frr')
             method = 'systemctl start frr on %s' % d
         self.wait_route(expected, 60)
-        return {'name': 'director_undrain', 'kind': 'director undrain', 'target': d, 't': t_event,
+        return {'name': 'director_undrain', 'kind': 'director undrain', 'target': d, 't': t_event, 'planned': True,
                 'method': method, 'expected_nexthops': expected, 'group_by': 'director'}
 
     EVENTS = ('director_halt', 'director_return', 'rs_fail', 'rs_restore', 'director_drain', 'director_undrain')
+
+    # -- changes (--events changes): what operators do to a running load balancer ------------------------
+    # A change through playbooks/site.yml gives it the whole lvs_services: the configuration's, changed as the changes
+    # so far left it (self.changed: weights, the health check, servers removed; extra-vars file next to the results).
+    # config_restore runs site.yml with the configuration as it is: the sequence ends where it began.
+    CHANGES = ('rs_weight0', 'rs_weight_restore', 'rs_weight_change', 'health_check_change', 'rs_remove', 'rs_add',
+               'keepalived_restart', 'frr_restart', 'link_flap', 'ospf_key_rotation', 'config_restore')
+    CHANGED_CHECK = {'type': 'tcp', 'connect_timeout': 3}
+    CHANGED_WEIGHT = 3
+
+    def base_services(self, cfg):
+        """lvs_services of a configuration: its file's, else the inventory's."""
+        return config_data(cfg).get('lvs_services') or self.hostvars[self.directors[0]]['lvs_services']
+
+    def services_with(self, cfg, weights=None, check=None, removed=()):
+        """The configuration's lvs_services with real servers at other weights ({host: weight}), without some, or
+        with another health check (not changed in place)."""
+        services = copy.deepcopy(self.base_services(cfg))
+        for svc in services:
+            if check is not None:
+                svc['health_check'] = dict(check)
+            kept = []
+            for rs in svc.get('real_servers') or []:
+                if rs.get('host') in removed:
+                    continue
+                if rs.get('host') in (weights or {}):
+                    rs = dict(rs, weight=weights[rs['host']])
+                kept.append(rs)
+            svc['real_servers'] = kept
+        return services
+
+    def site_change(self, label, name, what, target=None, kind=None, **change):
+        """Apply `change` (weight={host: w | None}, check=dict | None, removed=host, added=host) to self.changed,
+        then playbooks/site.yml -e @CONFIG -e {lvs_services: ...}: the event."""
+        state = self.changed
+        for host, weight in (change.get('weight') or {}).items():
+            if weight is None:
+                state['weights'].pop(host, None)
+            else:
+                state['weights'][host] = weight
+        if 'check' in change:
+            state['check'] = change['check']
+        if change.get('removed'):
+            state['removed'].add(change['removed'])
+        if change.get('added'):
+            state['removed'].discard(change['added'])
+        if change.get('reset'):
+            self.changed = state = self.unchanged()
+        services = self.services_with(label, state['weights'], state['check'], state['removed'])
+        varsfile = os.path.join(self.outdir, '%s-%s-vars.json' % (label, name))
+        with open(varsfile, 'w', encoding='utf-8') as fd:
+            json.dump({'lvs_services': services}, fd, indent=1)
+        logfile = os.path.join(self.outdir, '%s-%s.log' % (label, name))
+        t0 = time.time()
+        res = self.lab.tool('playbook', 'playbooks/site.yml',
+                            '-e', '@' + os.path.join(HERE, 'configs', label.split('@')[0] + '.yml'),
+                            '-e', '@' + varsfile, check=False, timeout=1800, logfile=logfile)
+        if res.returncode != 0:
+            raise BenchError('%s: site.yml failed (see %s)' % (name, logfile))
+        return {'name': name, 'kind': kind or name.replace('_', ' '), 'target': target or self.fail_rs, 't': t0,
+                'method': 'playbooks/site.yml with %s' % what, 'planned': True,
+                'expected_nexthops': None, 'group_by': 'server',
+                'extra': {'site_seconds': round(time.time() - t0, 1), 'vars': os.path.relpath(varsfile, ROOT)}}
+
+    @staticmethod
+    def unchanged():
+        return {'weights': {}, 'check': None, 'removed': set()}
+
+    def ev_rs_weight0(self, cfg):
+        rs = self.fail_rs
+        return self.site_change(cfg, 'rs_weight0', '%s at weight 0' % rs, kind='real server out by weight 0',
+                                weight={rs: 0})
+
+    def ev_rs_weight_restore(self, cfg):
+        rs = self.fail_rs
+        return self.site_change(cfg, 'rs_weight_restore', "%s at the configuration's weight" % rs,
+                                kind='real server back from weight 0', weight={rs: None})
+
+    def ev_rs_weight_change(self, cfg):
+        """Weight CHANGED_WEIGHT for --fail-rs, or back to the configuration's when it has it already."""
+        rs = self.fail_rs
+        weight = None if self.changed['weights'].get(rs) == self.CHANGED_WEIGHT else self.CHANGED_WEIGHT
+        return self.site_change(cfg, 'rs_weight_change', '%s at weight %s' % (rs, weight or "the configuration's"),
+                                kind='weight change', weight={rs: weight})
+
+    def ev_health_check_change(self, cfg):
+        """Every service's health check CHANGED_CHECK, or back to the configuration's (keepalived reload)."""
+        check = None if self.changed['check'] else dict(self.CHANGED_CHECK)
+        return self.site_change(cfg, 'health_check_change', 'health_check %s' % (
+            json.dumps(check) if check else "of the configuration"), target='services',
+            kind='health check change (keepalived reload)', check=check)
+
+    def ev_rs_remove(self, cfg):
+        ev = self.site_change(cfg, 'rs_remove', '%s removed from every service' % self.fail_rs,
+                              kind='real server removed from the services', removed=self.fail_rs)
+        ev['ends_flows_of'] = self.fail_rs  # its flows end with it: not counted against the target
+        return ev
+
+    def ev_rs_add(self, cfg):
+        return self.site_change(cfg, 'rs_add', '%s in the services again' % self.fail_rs, kind='real server added',
+                                added=self.fail_rs)
+
+    def ev_config_restore(self, cfg):
+        return self.site_change(cfg, 'config_restore', 'the configuration as it is (every change undone)',
+                                target='services', kind='configuration restored', reset=True)
+
+    def wait_ipvs_full(self, director, timeout):
+        """Until `director` has every real server of the VIP's service at weight > 0 again (seconds or None)."""
+        t0 = time.time()
+        want = {self.addr[rs] for rs in self.realservers}
+        while time.time() - t0 < timeout:
+            weights = self.ipvs_weights(director)
+            if want <= {a for a, w in weights.items() if w > 0}:
+                return round(time.time() - t0, 2)
+            time.sleep(0.3)
+        return None
+
+    def _director_event(self, name, kind, command, planned=True):
+        d = self.halt_director
+        t0 = self.timed_ssh(d, command)
+        expected = self.gw(self.directors)
+        extra = {'ipvs_full_after_s': self.wait_ipvs_full(d, 60), 'route_back': self.wait_route(expected, 90)}
+        return {'name': name, 'kind': kind, 'target': d, 't': t0, 'method': '%s on %s' % (command, d),
+                'planned': planned, 'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
+
+    def ev_keepalived_restart(self, cfg):
+        return self._director_event('keepalived_restart', 'keepalived restart', 'systemctl restart keepalived')
+
+    def ev_frr_restart(self, cfg):
+        return self._director_event('frr_restart', 'FRR restart', 'systemctl restart frr')
+
+    def ev_link_flap(self, cfg):
+        d = self.halt_director
+        t0 = time.time()
+        self.lab.tool('link', d, 'eth1', 'down')
+        t_down = time.time()
+        time.sleep(self.args.flap)
+        self.lab.tool('link', d, 'eth1', 'up')
+        expected = self.gw(self.directors)
+        extra = {'link_down_cmd_s': round(t_down - t0, 2), 'down_for_s': round(time.time() - t0, 2),
+                 'route_back': self.wait_route(expected, 90)}
+        return {'name': 'link_flap', 'kind': 'fabric link flap', 'target': d, 't': t0,
+                'method': 'lab/ecmplab link %s eth1 down, %s s, up' % (d, self.args.flap), 'planned': False,
+                'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
+
+    def ev_ospf_key_rotation(self, cfg):
+        """The README's three steps, every one through playbooks/ospf-key-switch.yml (as the key rotation test):
+        accept a new key, switch to it (all hosts at one moment), switch back, retire it."""
+        hv = self.hostvars[self.directors[0]]
+        key0, id0 = hv.get('lvs_ospf_auth_key'), int(hv.get('lvs_ospf_auth_key_id', 1))
+        if hv.get('lvs_routing_protocol', 'ospf') != 'ospf' or not key0:
+            raise BenchError('ospf_key_rotation needs OSPF with lvs_ospf_auth_key')
+        temp, temp_id = 'bench-rotated-%d' % (id0 + 1), id0 + 1
+        t0 = time.time()
+        steps = []
+        for key, key_id, accept, delay in ((key0, id0, [(temp_id, temp)], 0), (temp, temp_id, [(id0, key0)], 60),
+                                           (key0, id0, [(temp_id, temp)], 60), (key0, id0, [], 0)):
+            extra = json.dumps({'lvs_ospf_auth_key': key, 'lvs_ospf_auth_key_id': key_id,
+                                'lvs_ospf_auth_accept_keys': [{'id': i, 'key': k} for i, k in accept]})
+            ts = time.time()
+            res = self.lab.tool('playbook', 'playbooks/ospf-key-switch.yml', '-e', extra,
+                                '-e', 'lvs_ospf_key_switch_delay=%d' % delay, check=False, timeout=900,
+                                logfile=os.path.join(self.outdir, '%s-ospf-key-%d.log' % (cfg, len(steps) + 1)))
+            if res.returncode != 0:
+                raise BenchError('ospf-key-switch.yml step %d failed' % (len(steps) + 1))
+            steps.append(round(time.time() - ts, 1))
+        return {'name': 'ospf_key_rotation', 'kind': 'OSPF key rotation', 'target': 'routers:directors', 't': t0,
+                'method': 'playbooks/ospf-key-switch.yml: accept, switch, switch back, retire', 'planned': True,
+                'expected_nexthops': None, 'group_by': None, 'extra': {'step_seconds': steps}}
+
+    PRESETS = {'failover': EVENTS, 'changes': CHANGES}
+    # events whose flows are split by the director the router hashes them to (a snapshot just before the event)
+    BY_DIRECTOR = ('director_halt', 'director_return', 'director_drain', 'director_undrain', 'keepalived_restart',
+                   'frr_restart', 'link_flap')
 
     # -- one configuration ----------------------------------------------------------------------------
     def run_config(self, label):
         """One run of a configuration: `label` is the configuration's name (its first run: site.yml applies it) or
         NAME@N (run N of --runs: the lab as the previous run left it, every event undone)."""
+        res = self.prepare(label)
+        traffic = self.start_traffic(label)
+        events, snapshots = [], {}
+        pollers = None
+        try:
+            skip = set(self.args.skip_event) | set(config_data(label).get('bench_skip_events') or [])
+            for name in self.events:
+                if name in skip:
+                    continue
+                if name == 'rs_fail':
+                    pollers = self._director_pollers('start')
+                events.append(self.run_event(label, name, snapshots))
+                if name == 'rs_restore' and pollers:
+                    self._director_pollers('stop', pollers)
+                    pollers = None
+        finally:
+            raw = self.collect(label, traffic)
+        res.update(self.finish_run(label, raw, events, snapshots))
+        return res
+
+    def prepare(self, label):
+        """site.yml on a configuration's first run; the route with every director; guest programs; clock offsets."""
         cfg = label.split('@')[0]
         res = {'config': cfg}
+        self.routing = config_data(cfg).get('bench_routing', 'ecmp')
         if not self.args.skip_playbook and label == cfg:
             res['site'] = self.apply_config(cfg)
         if not self.wait_route(self.gw(self.directors), 120):
@@ -534,6 +755,10 @@ class Bench:
         self.offsets = {h: clock_offset(self.lab, h) for h in
                         [self.client, self.router] + self.directors + self.realservers}
         res['clock_offsets'] = self.offsets
+        return res
+
+    def start_traffic(self, label):
+        """The router's route poller and the client (K keep-alive connections + new ones); {host: pid}."""
         self.lab.ssh(self.client, 'rm -f %s/client.json %s/status.json' % (GUEST_DIR, GUEST_DIR))
         self.lab.ssh(self.router, 'rm -f %s/route.jsonl' % GUEST_DIR)
         for d in self.directors:
@@ -547,57 +772,66 @@ class Bench:
                       % (a.vip, a.port, a.conns, a.interval, a.new_rate, a.stall, a.ramp, a.interval + 0.5))
         client_pid = self.start_bg(self.client, client_cmd, 'client.log')
         log('%s: client holds %d connections (GET every %ss each) + %s new/s'
-            % (cfg, a.conns, a.interval, a.new_rate))
+            % (label, a.conns, a.interval, a.new_rate))
         time.sleep(a.ramp)
-        st = self.wait_connections(30)
+        self.wait_connections(30)
         time.sleep(a.settle)
-        events = []
-        snapshots = {}
-        pollers = None
-        try:
-            for name in self.EVENTS:
-                if name in self.args.skip_event:
-                    continue
-                st = self.wait_connections(30)
-                if name.startswith('director'):
-                    snapshots[name] = self.director_of_sport()
-                if name == 'rs_fail':
-                    pollers = self._director_pollers('start')
-                log('%s: %s (client: %s)' % (label, name, st and {k: st[k] for k in ('open', 'alive')}))
-                ev = getattr(self, 'ev_' + name)(label)
-                ev['held_before'] = st
-                events.append(ev)
-                log('%s: %s done, settling %ss' % (label, name, a.settle))
-                time.sleep(a.settle)
-                if name == 'rs_restore' and pollers:
-                    self._director_pollers('stop', pollers)
-                    pollers = None
-        finally:
-            t_stop = time.time()
-            self.stop_bg(self.client, client_pid, '%s/client.json' % GUEST_DIR, timeout=60)
-            self.stop_bg(self.router, router_pid)
-            time.sleep(1)
-            client = json.loads(self.lab.ssh(self.client, 'cat %s/client.json' % GUEST_DIR, timeout=120))
-            route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
-            with open(os.path.join(self.outdir, '%s-client.json' % label), 'w', encoding='utf-8') as fd:
-                json.dump(client, fd)
-            with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
-                fd.write('\n'.join(route_lines) + '\n')
-            for d in self.directors:
-                try:
-                    txt = self.lab.ssh(d, 'cat %s/ipvs.jsonl 2>/dev/null || true' % GUEST_DIR, timeout=30)
-                    with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (label, d)), 'w', encoding='utf-8') as fd:
-                        fd.write(txt)
-                except (BenchError, subprocess.TimeoutExpired):
-                    pass
+        return {self.client: client_pid, self.router: router_pid}
+
+    def run_event(self, label, name, snapshots, key=None):
+        """One event once the client holds K answering connections again, then --settle seconds. `key` names the
+        event's snapshot of the router's hashing (default: its name; the soak repeats events)."""
+        st = self.wait_connections(30)
+        key = key or name
+        if name in self.BY_DIRECTOR:
+            snapshots[key] = self.director_of_sport()
+        log('%s: %s (client: %s)' % (label, key, st and {k: st[k] for k in ('open', 'alive')}))
+        ev = getattr(self, 'ev_' + name)(label)
+        ev['held_before'] = st
+        if key != name:
+            ev['snapshot'] = key
+        log('%s: %s done, settling %ss' % (label, key, self.args.settle))
+        time.sleep(self.args.settle)
+        return ev
+
+    def collect(self, label, traffic):
+        """Stop the client and the route poller; their logs (also written to the results directory)."""
+        t_stop = time.time()
+        self.stop_bg(self.client, traffic[self.client], '%s/client.json' % GUEST_DIR, timeout=60)
+        self.stop_bg(self.router, traffic[self.router])
+        time.sleep(1)
+        client = json.loads(self.lab.ssh(self.client, 'cat %s/client.json' % GUEST_DIR, timeout=120))
+        route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
+        with open(os.path.join(self.outdir, '%s-client.json' % label), 'w', encoding='utf-8') as fd:
+            json.dump(client, fd)
+        with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
+            fd.write('\n'.join(route_lines) + '\n')
+        for d in self.directors:
+            try:
+                txt = self.lab.ssh(d, 'cat %s/ipvs.jsonl 2>/dev/null || true' % GUEST_DIR, timeout=30)
+                with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (label, d)), 'w', encoding='utf-8') as fd:
+                    fd.write(txt)
+            except (BenchError, subprocess.TimeoutExpired):
+                pass
+        return {'client': client, 'route_lines': route_lines, 't_stop': t_stop}
+
+    def finish_run(self, label, raw, events, snapshots):
+        """Raw logs + events -> the run's analysis (and LABEL-events.json for --reanalyse)."""
         with open(os.path.join(self.outdir, '%s-events.json' % label), 'w', encoding='utf-8') as fd:
-            json.dump({'events': events, 'snapshots': snapshots, 't_stop': t_stop, 'offsets': self.offsets,
+            json.dump({'events': events, 'snapshots': snapshots, 't_stop': raw['t_stop'], 'offsets': self.offsets,
                        'aliases': self.aliases}, fd,
                       default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
-        res.update(analyse_config(client, route_lines, events, snapshots, t_stop, self.offsets, self.client,
-                                  self.router, set(self.realservers), a.stall, self.aliases))
+        res = analyse_config(raw['client'], raw['route_lines'], events, snapshots, raw['t_stop'], self.offsets,
+                             self.client, self.router, set(self.realservers), self.args.stall, self.aliases)
         res['director_snapshot_sizes'] = {k: len(v) for k, v in snapshots.items()}
         return res
+
+
+def config_data(cfg):
+    """benchmarks/configs/CFG.yml (CFG or CFG@N): extra-vars of site.yml, and bench_* keys for the benchmark."""
+    import yaml  # pylint: disable=import-outside-toplevel  # ansible's dependency, in the virtualenv
+    with open(os.path.join(HERE, 'configs', '%s.yml' % cfg.split('@')[0]), encoding='utf-8') as fd:
+        return yaml.safe_load(fd) or {}
 
 
 def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall,
@@ -663,6 +897,9 @@ def finish(results, outdir, fail_rs):
         results['ratios_of'] = ['defaults', 'seeds']
         results['ratios'] = compute_ratios(results, 'defaults', 'seeds')
         results['ratios_all'] = {c: compute_ratios(results, c, 'seeds') for c in configs if c != 'seeds'}
+    if 'vrrp' in results['configs'] and 'defaults' in results['configs']:
+        # ecmp.lvs beside the classic keepalived VRRP pair (benchmarks/configs/vrrp.yml)
+        results['ratios_vrrp'] = compute_ratios(results, 'defaults', 'vrrp')
     tgt = 'defaults' if 'events' in results['configs'].get('defaults', {}) else None
     for cfg in configs:
         if 'events' in results['configs'][cfg]:
@@ -686,6 +923,7 @@ def publishable(results, outdir):
     (failover_analysis.runs_summary), in the format of benchmarks/report.py --publish."""
     params = results['params']
     family = 'IPv6' if ':' in params['vip'] else 'IPv4'
+    changes = params.get('events') == 'changes'
     groups = {}
     for label, res in results['configs'].items():
         if 'events' in res:
@@ -693,7 +931,7 @@ def publishable(results, outdir):
     for cfg, runs in groups.items():
         summary, units, labels = fa.runs_summary(runs)
         data = {
-            'title': 'Failover, %s configuration, %s' % (cfg, family),
+            'title': '%s, %s configuration, %s' % ('Changes under load' if changes else 'Failover', cfg, family),
             'what': ('What clients see through the VIP %s:%d (%s) when the load balancer changes: %d long-lived HTTP '
                      'keep-alive connections (one GET every %s s each) and %s new connections per second from one '
                      'client, UML lab %s (%d directors, %d real servers); per event the established connections '
@@ -704,11 +942,14 @@ def publishable(results, outdir):
                         len(results['lab']['hosts']['realservers']), params['stall_s'])),
             'summary': summary, 'units': units, 'labels': labels,
             'headline': [m for m in ('director_halt_survived_pct', 'director_halt_moved_survived_pct',
-                                     'director_halt_route_converged_s', 'director_drain_survived_pct')
+                                     'director_halt_route_converged_s', 'director_drain_survived_pct',
+                                     'keepalived_restart_survived_pct', 'frr_restart_survived_pct',
+                                     'link_flap_error_window_s', 'rs_weight0_new_failed')
                          if summary.get(m)],
             'source': 'benchmarks/failover.py', 'config': cfg, 'runs': len(runs),
         }
-        results.setdefault('publishable', {})[cfg] = 'failover-%s%s.json' % (cfg, '-ipv6' if family == 'IPv6' else '')
+        results.setdefault('publishable', {})[cfg] = '%s-%s%s.json' % (
+            'changes' if changes else 'failover', cfg, '-ipv6' if family == 'IPv6' else '')
         with open(os.path.join(outdir, results['publishable'][cfg]), 'w', encoding='utf-8') as fd:
             json.dump(data, fd, indent=1, sort_keys=True)
 
@@ -731,24 +972,24 @@ def print_tables(results):
         print('\n== configuration %s (%s); baseline: %d probes, %d failed, p50 %.3fs; %d conns opened, %d failed'
               % (cfg, res.get('site', {}).get('file', '-'), b['probes'], b['probe_failures'],
                  b['probe_latency_p50_s'] or 0, b['connections_opened'], b['connections_failed']))
-        hdr = '%-17s %-10s %9s %13s %7s %9s %9s %8s  %s' % (
+        hdr = '%-19s %-10s %9s %13s %7s %9s %9s %8s  %s' % (
             'event', 'target', 'route_s', 'survived', 'RST', 'max_lat', 'newerr_s', 'newfail', 'failure causes')
         print(hdr)
         print('-' * len(hdr))
         for ev in res['events']:
             c = ev['connections']
             n = ev['new_connections']
-            print('%-17s %-10s %9s %13s %7d %9s %9s %8s  %s' % (
+            print('%-19s %-10s %9s %13s %7d %9s %9s %8s  %s' % (
                 ev['event'], ev['target'], fmt(ev['route'].get('converged_s')),
                 '%d/%d %s' % (c['survived'], c['established'], fmt(c['survived_pct'], '%')), c['resets'],
                 fmt(c['max_request_latency_s']), fmt(n['error_window_s']), '%d/%d' % (n['failed'], n['attempts']),
                 ', '.join('%s %d' % kv for kv in sorted(c['failures'].items())) or '-'))
             if c.get('by'):
                 by = '; '.join('%s: %d/%d' % (k, v['survived'], v['established']) for k, v in c['by'].items())
-                print('%-17s %s' % ('', by))
+                print('%-19s %s' % ('', by))
             moved = (ev.get('flows_moved_or_stayed') or {}).get('by')
             if moved:
-                print('%-17s flows the router hashed to %s (moved) / to the others (stayed): %s' % (
+                print('%-19s flows the router hashed to %s (moved) / to the others (stayed): %s' % (
                     '', ev['target'],
                     '; '.join('%s %d/%d' % (k, v['survived'], v['established']) for k, v in moved.items())))
     if results.get('ratios'):
@@ -757,10 +998,17 @@ def print_tables(results):
         for name, r in results['ratios'].items():
             print('%-17s %14s %14s %14s' % (name, fmt(r.get('survived_pct')), fmt(r.get('route_converged_s')),
                                             fmt(r.get('new_connection_error_window_s'))))
+    if results.get('ratios_vrrp'):
+        print('\n== ecmp.lvs (defaults) beside the keepalived VRRP pair (vrrp): survived, new-connection error window')
+        print('%-19s %14s %14s %14s %14s' % ('event', 'defaults', 'vrrp', 'defaults_err_s', 'vrrp_err_s'))
+        for name, r in results['ratios_vrrp'].items():
+            print('%-19s %14s %14s %14s %14s' % (name, fmt(r['defaults']['survived_pct'], '%'),
+                                                 fmt(r['vrrp']['survived_pct'], '%'), fmt(r['defaults']['error_window_s']),
+                                                 fmt(r['vrrp']['error_window_s'])))
     if results.get('targets'):
         print('\n== targets (%s)' % results['targets_config'])
         for name, t in results['targets'].items():
-            print('%-17s %-5s %s' % (name, 'PASS' if t['pass'] else 'FAIL', t['detail']))
+            print('%-19s %-5s %s' % (name, 'PASS' if t['pass'] else 'FAIL', t['detail']))
 
 
 def ratio(a, b):
@@ -822,10 +1070,33 @@ def evaluate_targets(res, fail_rs):
         c = ev['director_drain']['connections']
         t['director_drain'] = {'pass': c['resets'] == 0 and not c['failures'],
                                'detail': '%d resets, failures %s (target 0 resets)' % (c['resets'], c['failures'])}
+    # every other event with a 'planned' flag (the changes, undrain, real-server return)
+    for name, e in ev.items():
+        if name not in t and 'planned' in e:
+            passed, detail = event_target(e)
+            t[name] = {'pass': passed, 'detail': detail}
     return t
 
 
-def plot(results, path):
+def event_target(e):
+    """(pass, detail) of one analysed event: every established flow whose real server stays in service survives; a
+    planned change fails no new connection, an unplanned one (link flap, halt) fails them for at most 1 s."""
+    kept = e.get('connections_kept') or e['connections']
+    new = e['new_connections']
+    ok = kept['survived'] == kept['established']
+    detail = 'survived %d/%d' % (kept['survived'], kept['established'])
+    if e.get('ends_flows_of'):
+        detail += ' of the flows not on %s' % e['ends_flows_of']
+    if e.get('planned'):
+        ok = ok and new['failed'] == 0
+        detail += ', new connections failed %d/%d (target 100 %%, 0)' % (new['failed'], new['attempts'])
+    else:
+        ok = ok and (new['error_window_s'] or 0) <= 1.0
+        detail += ', new connections failing for %ss (target 100 %%, <= 1 s)' % new['error_window_s']
+    return ok, detail
+
+
+def plot(results, path, width=14):
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use('Agg')
@@ -836,7 +1107,7 @@ def plot(results, path):
     cfgs = [(c, r) for c, r in results['configs'].items() if 'timeline' in r]
     if not cfgs:
         return None
-    fig, axes = plt.subplots(len(cfgs), 1, figsize=(14, 4.2 * len(cfgs)), squeeze=False)
+    fig, axes = plt.subplots(len(cfgs), 1, figsize=(width, 4.2 * len(cfgs)), squeeze=False)
     for ax, (cfg, res) in zip(axes[:, 0], cfgs):
         tl = res['timeline']
         t0 = tl['start']
@@ -903,7 +1174,12 @@ def main():
     p.add_argument('--rs-failure', choices=['nginx', 'link'], default='nginx')
     p.add_argument('--drain', choices=['playbook', 'frr-stop'], default='playbook',
                    help='playbook: ecmp-lvs-announce drain + playbooks/drain.yml; frr-stop: systemctl stop|start frr')
-    p.add_argument('--skip-event', action='append', default=[], choices=Bench.EVENTS)
+    p.add_argument('--events', choices=sorted(Bench.PRESETS), default='failover',
+                   help='failover: director halt/return, real-server loss, drain (the default); changes: weight 0 '
+                        'and back, weight change, health-check change, real server removed and added (site.yml), '
+                        'keepalived and FRR restart, fabric link flap, OSPF key rotation')
+    p.add_argument('--flap', type=float, default=3.0, help='link_flap: seconds the link stays down')
+    p.add_argument('--skip-event', action='append', default=[], choices=Bench.EVENTS + Bench.CHANGES)
     p.add_argument('--skip-playbook', action='store_true', help='measure the lab as it is (one configuration)')
     p.add_argument('--playbook-attempts', type=int, default=2)
     p.add_argument('--up', action='store_true', default=True, help=argparse.SUPPRESS)
@@ -932,7 +1208,7 @@ def main():
                           'realservers': bench.realservers},
                 'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg()},
         'params': {'conns': args.conns, 'interval': args.interval, 'new_rate': args.new_rate, 'stall_s': args.stall,
-                   'route_poll_s': args.route_poll, 'vip': args.vip, 'port': args.port,
+                   'route_poll_s': args.route_poll, 'vip': args.vip, 'port': args.port, 'events': args.events,
                    'halt_director': bench.halt_director, 'drain_director': bench.drain_director,
                    'fail_rs': bench.fail_rs, 'rs_failure': args.rs_failure, 'drain_method': bench.drain_method},
         'definitions': DEFINITIONS,
@@ -949,6 +1225,7 @@ def main():
                     log('%s: %s' % (label, traceback.format_exc()))
                     results['configs'][label] = {'config': cfg, 'error': '%s: %s' % (type(exc).__name__, exc)}
                     break
+            bench.teardown(cfg)
         results['lab']['loadavg_end'] = os.getloadavg()
         finish(results, args.out, bench.fail_rs)
     finally:

@@ -293,7 +293,7 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
             def by(r):
                 return r['server']
         elif ev.get('group_by') == 'director' and director_of_sport is not None:
-            snap = director_of_sport.get(ev['name'], {})
+            snap = director_of_sport.get(ev.get('snapshot', ev['name']), {})
 
             def by(r):
                 return snap.get(r['sport'])
@@ -306,10 +306,16 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
                             'transitions': [{'t': round(tc - t0, 3), 'nexthops': sorted(g)}
                                             for tc, g in route_changes if t0 < tc < t1]}
         res['connections'] = summarise_outcomes(rows, t0, by)
+        if ev.get('ends_flows_of'):
+            # the event ends the flows of one real server (it fails, or leaves the services): the others must survive
+            res['ends_flows_of'] = ev['ends_flows_of']
+            res['connections_kept'] = summarise_outcomes([r for r in rows if r['server'] != ev['ends_flows_of']], t0)
+        if 'planned' in ev:
+            res['planned'] = ev['planned']
         if ev.get('group_by') == 'director' and director_of_sport is not None:
             # the flows the router hashed to the event's director (they move) apart from the rest
             res['flows_moved_or_stayed'] = summarise_outcomes(
-                rows, t0, moved_or_stayed(director_of_sport.get(ev['name'], {}), ev['target']))
+                rows, t0, moved_or_stayed(director_of_sport.get(ev.get('snapshot', ev['name']), {}), ev['target']))
         res['new_connections'] = new_connection_window(client['probes'], t0, t1, servers_ok)
         for key in ('extra',):
             if ev.get(key):
@@ -322,6 +328,8 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
 RUN_METRICS = (
     ('survived_pct', '%', 'established connections survived',
      lambda ev: ev['connections']['survived_pct']),
+    ('kept_survived_pct', '%', 'survived of those whose real server stays in service',
+     lambda ev: (ev.get('connections_kept') or ev['connections'])['survived_pct']),
     ('moved_survived_pct', '%', 'survived of those the router hashed to the director of the event',
      lambda ev: ((ev.get('flows_moved_or_stayed') or {}).get('by') or {}).get('moved', {}).get('survived_pct')),
     ('stayed_survived_pct', '%', 'survived of those hashed to the other directors',

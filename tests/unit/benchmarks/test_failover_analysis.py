@@ -390,3 +390,172 @@ def test_url_host():
 def test_moved_or_stayed():
     by = fa.moved_or_stayed({1: 'director1', 2: 'director2'}, 'director1')
     assert [by({'sport': p}) for p in (1, 2, 3)] == ['moved', 'stayed', None]
+
+
+def test_event_that_ends_one_servers_flows_counts_the_others(defaults):
+    """A real server that fails or leaves the services ends its flows: the event reports the flows of the other
+    servers apart (connections_kept, the metric kept_survived_pct), and the targets judge those."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    client, raw = defaults
+    events = copy.deepcopy(raw['events'])
+    events[0].update({'name': 'rs_remove', 't_end': raw['t_stop'], 'expected_nexthops': None, 'group_by': 'server',
+                      'ends_flows_of': 'rs1', 'planned': True})
+    res = fa.analyse(client, [], events, SERVERS)
+    ev = res[0]
+    assert ev['connections']['survived'] == 4 and ev['connections']['established'] == 5
+    assert (ev['connections_kept']['established'], ev['connections_kept']['survived']) == (2, 2)
+    assert ev['planned'] is True and ev['ends_flows_of'] == 'rs1'
+    summary, dummy, dummy = fa.runs_summary([res])
+    assert summary['rs_remove_kept_survived_pct']['median'] == 100.0
+    assert summary['rs_remove_survived_pct']['median'] == 80.0
+    targets = failover.evaluate_targets({'events': res}, 'rs1')
+    failed = ev['new_connections']['failed']
+    assert targets['rs_remove']['pass'] is (failed == 0), targets
+    assert 'of the flows not on rs1' in targets['rs_remove']['detail']
+    # the same flows without the exemption: rs1's reset counts against the change
+    events[0].pop('ends_flows_of')
+    res = fa.analyse(client, [], events, SERVERS)
+    assert 'connections_kept' not in res[0]
+    assert failover.evaluate_targets({'events': res}, 'rs1')['rs_remove']['pass'] is False
+    assert fa.runs_summary([res])[0]['rs_remove_kept_survived_pct']['median'] == 80.0
+
+
+def test_unplanned_change_target_is_the_error_window():
+    """A link flap (not planned) may fail new connections for at most 1 s; a planned change for none."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    conns = {'established': 10, 'survived': 10, 'survived_pct': 100.0, 'failures': {}, 'resets': 0}
+
+    def event(name, planned, failed, window):
+        return {'event': name, 'planned': planned, 'connections': conns,
+                'new_connections': {'attempts': 100, 'failed': failed, 'error_window_s': window}}
+    targets = failover.evaluate_targets({'events': [event('link_flap', False, 3, 0.8), event('frr_restart', True, 1, 0.1),
+                                                    event('rs_weight0', True, 0, None)]}, 'rs1')
+    assert {k: v['pass'] for k, v in targets.items()} == {'link_flap': True, 'frr_restart': False, 'rs_weight0': True}
+    assert failover.evaluate_targets({'events': [event('link_flap', False, 30, 1.2)]}, 'rs1')['link_flap']['pass'] is False
+
+
+def test_changes_services_are_the_configurations_changed_for_one_server():
+    """The change events give site.yml the whole lvs_services: the configuration's (here the lab inventory's: the
+    defaults configuration has none), with real servers at other weights, without some, or another health check."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    bench = object.__new__(failover.Bench)
+    services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'},
+                 'real_servers': [{'host': 'rs1'}, {'host': 'rs2', 'weight': 2}]}]
+    bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
+    assert bench.services_with('defaults@2') == services
+    assert bench.services_with('defaults', {'rs1': 0})[0]['real_servers'] == [
+        {'host': 'rs1', 'weight': 0}, {'host': 'rs2', 'weight': 2}]
+    assert bench.services_with('defaults', removed={'rs1'})[0]['real_servers'] == [{'host': 'rs2', 'weight': 2}]
+    changed = bench.services_with('defaults', check=failover.Bench.CHANGED_CHECK)
+    assert changed[0]['health_check'] == {'type': 'tcp', 'connect_timeout': 3}
+    assert services[0]['real_servers'][0] == {'host': 'rs1'} and services[0]['health_check'] == {'type': 'http_get'}
+    # seeds.yml brings its own lvs_services
+    assert bench.services_with('seeds')[0]['vip'] == '10.99.100.10'
+    assert bench.services_with('seeds') != services
+
+
+def test_change_events_keep_what_the_earlier_ones_did(tmp_path):
+    """The changes accumulate (a weight change stays through a health-check change, a toggle undoes itself) and
+    config_restore gives site.yml the configuration as it is: what each site.yml run got, from its vars file."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+
+    class FakeLab:  # pylint: disable=too-few-public-methods
+        def __init__(self):
+            self.runs = []
+
+        def tool(self, *args, **kwargs):
+            self.runs.append(args)
+            return subprocess_result()
+
+    def subprocess_result():
+        return type('R', (), {'returncode': 0})()
+
+    bench = object.__new__(failover.Bench)
+    services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'},
+                 'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]}]
+    bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
+    bench.outdir, bench.lab, bench.changed = str(tmp_path), FakeLab(), failover.Bench.unchanged()
+
+    def sent(ev):
+        with open(os.path.join(failover.ROOT, ev['extra']['vars']), encoding='utf-8') as fd:
+            svc = json.load(fd)['lvs_services'][0]
+        return svc['health_check'], [(rs['host'], rs.get('weight')) for rs in svc['real_servers']]
+    assert sent(bench.ev_rs_weight_change('defaults')) == ({'type': 'http_get'}, [('rs1', 3), ('rs2', None)])
+    ev = bench.ev_health_check_change('defaults')
+    assert sent(ev) == ({'type': 'tcp', 'connect_timeout': 3}, [('rs1', 3), ('rs2', None)])
+    assert ev['planned'] is True and ev['group_by'] == 'server'
+    assert sent(bench.ev_rs_remove('defaults@2'))[1] == [('rs2', None)]
+    assert sent(bench.ev_rs_weight_change('defaults'))[1] == [('rs2', None)]  # back to the configuration's
+    assert sent(bench.ev_rs_add('defaults')) == ({'type': 'tcp', 'connect_timeout': 3}, [('rs1', None), ('rs2', None)])
+    assert sent(bench.ev_health_check_change('defaults'))[0] == {'type': 'http_get'}
+    bench.ev_rs_weight0('defaults')
+    assert sent(bench.ev_config_restore('defaults')) == ({'type': 'http_get'}, [('rs1', None), ('rs2', None)])
+    assert bench.changed == failover.Bench.unchanged()
+    assert [r[0] for r in bench.lab.runs] == ['playbook'] * 8
+    config = '@' + os.path.join(failover.HERE, 'configs', 'defaults.yml')
+    assert bench.lab.runs[2][1:4] == ('playbooks/site.yml', '-e', config)
+
+
+def test_publishable_changes_file(seeds, tmp_path):
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    client, changes, raw = seeds
+    events = copy.deepcopy(raw['events'])
+    events[0]['t_end'] = raw['t_stop']
+    run = fa.analyse(client, changes, events, SERVERS)
+    results = {'params': {'vip': '10.99.100.10', 'port': 80, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0,
+                          'stall_s': 2.0, 'events': 'changes'},
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': ['d1', 'd2'], 'realservers': ['r1']}},
+               'configs': {'defaults': {'config': 'defaults', 'events': run}}}
+    failover.publishable(results, str(tmp_path))
+    assert results['publishable'] == {'defaults': 'changes-defaults.json'}
+    data = json.loads((tmp_path / 'changes-defaults.json').read_text())
+    assert data['title'] == 'Changes under load, defaults configuration, IPv4'
+
+
+def test_vrrp_configuration_runs_its_own_playbook_and_has_no_nexthops():
+    """benchmarks/configs/vrrp.yml: the classic keepalived VRRP pair - its setup playbook instead of site.yml, a
+    teardown, no drain events, and a router that reaches the VIP by ARP (no nexthop is ever expected)."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    data = failover.config_data('vrrp@3')
+    assert data['bench_playbook'] == 'benchmarks/vrrp/setup.yml' and data['bench_routing'] == 'static'
+    for key in ('bench_playbook', 'bench_teardown'):
+        assert os.path.exists(os.path.join(ROOT, data[key]))
+    assert set(data['bench_skip_events']) == {'director_drain', 'director_undrain'}
+    assert 'bench_playbook' not in failover.config_data('defaults')
+    bench = object.__new__(failover.Bench)
+    bench.addr = {'director1': D1, 'director2': D2}
+    bench.routing = 'ecmp'
+    assert bench.gw(['director1', 'director2']) == {D1, D2}
+    bench.routing = 'static'
+    assert bench.gw(['director1', 'director2']) == set()
+
+
+def test_vrrp_keepalived_conf_passes_keepalived_config_test(tmp_path):
+    """The VRRP pair's keepalived.conf (benchmarks/vrrp/keepalived.conf.j2) for both directors, checked by the real
+    keepalived --config-test: MASTER 150 on the first director, BACKUP 100 on the other, both real servers."""
+    import shutil  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import jinja2  # pylint: disable=import-outside-toplevel
+    keepalived = shutil.which('keepalived') or '/usr/sbin/keepalived'
+    assert os.path.exists(keepalived), 'keepalived is in the Makefile APT_PACKAGES'
+    with open(os.path.join(BENCH, 'vrrp', 'keepalived.conf.j2'), encoding='utf-8') as fd:
+        template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(fd.read())
+    # keepalived checks that the interface exists: a network namespace of its own with a veth eth1 (no dummy module on this host)
+    checker = ['unshare', '--net', 'sh', '-c', 'ip link add eth1 type veth peer name eth1peer && exec %s --config-test -f "$0"'
+               % keepalived]
+    groups = {'directors': ['director1', 'director2'], 'realservers': ['rs1', 'rs2']}
+    hostvars = {'rs1': {'lvs_address': '10.99.0.21'}, 'rs2': {'lvs_address': '10.99.0.22'}}
+    for name, state, priority in (('director1', 'MASTER', 150), ('director2', 'BACKUP', 100)):
+        text = template.render(inventory_hostname=name, groups=groups, hostvars=hostvars, vrrp_interface='eth1',
+                               vrrp_vip='10.99.100.10', vrrp_port=80, vrrp_advert_int=1)
+        assert 'state %s' % state in text and 'priority %d' % priority in text
+        assert text.count('real_server 10.99.0.2') == 2 and 'lvs_sync_daemon eth1 VI_1' in text
+        path = tmp_path / ('%s.conf' % name)
+        path.write_text(text)
+        res = subprocess.run(checker + [str(path)], capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stdout + res.stderr
+    # the checker is not a rubber stamp: an unknown keyword fails
+    path = tmp_path / 'bad.conf'
+    path.write_text(text.replace('lb_kind DR', 'lb_kind XX'))
+    res = subprocess.run(checker + [str(path)], capture_output=True, text=True, check=False)
+    assert res.returncode != 0, res.stdout + res.stderr

@@ -1,0 +1,345 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecmp.lvs chaos soak: a seeded, reproducible random sequence of events under continuous traffic.
+
+The events are the failover benchmark's (benchmarks/failover.py, the same lab, client, router poller and
+analysis): director halt/return, drain/undrain, keepalived and FRR restarts, fabric link flaps, real-server
+loss/return, and changes through playbooks/site.yml (weight 0 and back, a weight change, a health-check change).
+The sequence (`plan`) depends on the seed and the lab's hosts only: at most one director and one real server
+out at a time, never the last director in service, every director and real server back at the end.
+
+Per event: the established flows whose real server stayed in service that survived it (target: all), the
+new-connection error window (target: <= 1 s) and, for a planned change, failed new connections (target: 0).
+Overall: flows reset, the longest error window, and the end state (every director routed, IPVS tables and
+real-server order equal on every director). Writes benchmarks/results/soak-<timestamp>/soak.json, soak.md (the
+table, generated from the JSON) and soak.png (timeline).
+
+  .venv/bin/python benchmarks/soak.py --name bench --seed 1 --count 100 --min-minutes 30
+  make soak SOAK_ARGS="--seed 7"
+  .venv/bin/python benchmarks/soak.py --publish benchmarks/results/soak-<timestamp>   # docs/soak.md + JSON + PNG
+  .venv/bin/python benchmarks/soak.py --plan --seed 1 --count 20                       # the sequence, no lab
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+import traceback
+
+import failover  # next to this script
+import failover_analysis as fa
+
+HERE = failover.HERE
+ROOT = failover.ROOT
+PUBLISHED = os.path.join(ROOT, 'docs', 'results', 'soak.json')
+PAGE = os.path.join(ROOT, 'docs', 'soak.md')
+FIGURE = os.path.join(ROOT, 'docs', 'figures', 'soak.png')
+
+# an event that takes a director or a real server out, and the event that brings it back
+DIRECTOR_OUT = {'director_drain': 'director_undrain', 'director_halt': 'director_return'}
+RS_OUT = {'rs_fail': 'rs_restore', 'rs_weight0': 'rs_weight_restore'}
+# a director leaves the route and comes back within the event
+BLIPS = ('keepalived_restart', 'frr_restart', 'link_flap')
+# changes of every service through site.yml (each a toggle: the next one undoes it)
+TOGGLES = ('rs_weight_change', 'health_check_change')
+# how often each kind is drawn, relative (a halt boots a guest and a site.yml run takes a minute or more: fewer)
+WEIGHTS = {'director_drain': 2.0, 'director_halt': 0.6, 'rs_fail': 2.0, 'rs_weight0': 0.5,
+           'keepalived_restart': 2.0, 'frr_restart': 2.0, 'link_flap': 2.0,
+           'rs_weight_change': 0.4, 'health_check_change': 0.4, 'undo': 3.0}
+
+
+def plan(seed, count, directors, realservers):
+    """[(event, target)] of `count` events, then the undo of whatever is still out (and config_restore when a toggle
+    is on). Deterministic for (seed, count, directors, realservers)."""
+    rng = random.Random(seed)
+    out_d, out_rs, toggled = {}, {}, set()
+    steps = []
+
+    def apply(name, target):
+        steps.append((name, target))
+        if name in DIRECTOR_OUT:
+            out_d[target] = DIRECTOR_OUT[name]
+        elif name in DIRECTOR_OUT.values():
+            out_d.pop(target, None)
+        elif name in RS_OUT:
+            out_rs[target] = RS_OUT[name]
+        elif name in RS_OUT.values():
+            out_rs.pop(target, None)
+        elif name in TOGGLES:
+            toggled.symmetric_difference_update({name})
+
+    while len(steps) < count:
+        candidates = [(undo, d, WEIGHTS['undo']) for d, undo in sorted(out_d.items())]
+        candidates += [(undo, rs, WEIGHTS['undo']) for rs, undo in sorted(out_rs.items())]
+        in_service = [d for d in directors if d not in out_d]
+        if len(in_service) >= 2:  # never take out (or blip) the last director in service
+            for d in in_service:
+                if not out_d:  # one director out at a time
+                    candidates += [(name, d, WEIGHTS[name]) for name in DIRECTOR_OUT]
+                candidates += [(name, d, WEIGHTS[name]) for name in BLIPS]
+        if not out_rs and len(realservers) >= 2:  # one real server out at a time, never the last one
+            candidates += [(name, rs, WEIGHTS[name]) for rs in realservers for name in RS_OUT]
+        rs0 = realservers[0]
+        candidates += [(name, rs0, WEIGHTS[name]) for name in TOGGLES if not out_rs]
+        # the weight is per kind of event, shared by its targets: 8 directors do not make blips 4 times as likely
+        per_kind = {}
+        for c in candidates:
+            per_kind[c[0]] = per_kind.get(c[0], 0) + 1
+        name, target, dummy = rng.choices(candidates, weights=[c[2] / per_kind[c[0]] for c in candidates])[0]
+        apply(name, target)
+    for d, undo in sorted(out_d.items()):
+        apply(undo, d)
+    for rs, undo in sorted(out_rs.items()):
+        apply(undo, rs)
+    if toggled:
+        steps.append(('config_restore', 'services'))
+    return steps
+
+
+def point_at(bench, name, target):
+    """The failover benchmark's events act on halt_director / drain_director / fail_rs: point them at `target`."""
+    if name.startswith('director') or name in BLIPS:
+        bench.halt_director = bench.drain_director = target
+    elif name.startswith('rs_') or name in TOGGLES:
+        bench.fail_rs = target
+
+
+def end_state(bench):
+    """Every director routed, the same IPVS table (services, real servers in order, weights) on every director."""
+    routed = bench.route_now()
+    tables = {}
+    for d in bench.directors:
+        text = bench.lab.ssh(d, 'ipvsadm -Sn', check=False, timeout=30)
+        tables[d] = text.strip().splitlines()
+    first = tables[bench.directors[0]]
+    state = {'route': sorted(routed), 'every_director_routed': routed == bench.gw(bench.directors),
+             'ipvs_equal': all(t == first for t in tables.values()) and bool(first),
+             'ipvs_lines': len(first), 'ipvs': tables}
+    state['ok'] = state['every_director_routed'] and state['ipvs_equal']
+    return state
+
+
+def summarise(events):
+    """Per event its targets (failover.event_target), overall: flows reset that should have survived, the longest
+    new-connection error window, events that missed a target."""
+    rows = []
+    for ev in events:
+        passed, detail = failover.event_target(ev)
+        kept = ev.get('connections_kept') or ev['connections']
+        rows.append({'n': len(rows) + 1, 'event': ev['event'], 'target': ev['target'], 'planned': ev.get('planned'),
+                     'established': kept['established'], 'survived': kept['survived'],
+                     'lost': kept['established'] - kept['survived'], 'resets': kept['resets'],
+                     'new_failed': ev['new_connections']['failed'], 'new_attempts': ev['new_connections']['attempts'],
+                     'error_window_s': ev['new_connections']['error_window_s'],
+                     'route_s': ev['route'].get('converged_s'), 'pass': passed, 'detail': detail})
+    windows = [r['error_window_s'] for r in rows if r['error_window_s'] is not None]
+    overall = {'events': len(rows), 'events_missed': sum(1 for r in rows if not r['pass']),
+               'flows_lost': sum(r['lost'] for r in rows), 'flows_reset': sum(r['resets'] for r in rows),
+               'flows_checked': sum(r['established'] for r in rows),
+               'new_failed': sum(r['new_failed'] for r in rows), 'new_attempts': sum(r['new_attempts'] for r in rows),
+               'longest_error_window_s': max(windows) if windows else 0.0,
+               'planned_new_failed': sum(r['new_failed'] for r in rows if r['planned'])}
+    kinds = {}
+    for r in rows:
+        k = kinds.setdefault(r['event'], {'count': 0, 'missed': 0, 'lost': 0, 'new_failed': 0, 'windows': []})
+        k['count'] += 1
+        k['missed'] += 0 if r['pass'] else 1
+        k['lost'] += r['lost']
+        k['new_failed'] += r['new_failed']
+        if r['error_window_s'] is not None:
+            k['windows'].append(r['error_window_s'])
+    for k in kinds.values():
+        k['error_window_s'] = fa.stats(k.pop('windows'))
+    return rows, overall, kinds
+
+
+def markdown(results):
+    """docs/soak.md: generated from soak.json, never typed."""
+    p, o = results['params'], results['overall']
+    lines = [
+        '# Chaos soak',
+        '',
+        '<!-- generated by benchmarks/soak.py from docs/results/soak.json: do not edit -->',
+        '',
+        '%d events (seed %d) in %.0f minutes on the UML lab `%s` (%d directors, %d real servers): %d long-lived '
+        'HTTP keep-alive connections (one GET every %s s each) and %s new connections per second the whole time, '
+        'configuration `%s`. Run %s. Reproduce: `make soak SOAK_ARGS="--seed %d --count %d"`.'
+        % (o['events'], p['seed'], results['duration_s'] / 60.0, results['lab']['inventory'],
+           len(results['lab']['hosts']['directors']), len(results['lab']['hosts']['realservers']), p['conns'],
+           p['interval'], p['new_rate'], p['config'], results['timestamp'], p['seed'], p['count']),
+        '',
+        '## Overall',
+        '',
+        '| figure | value | target |',
+        '|---|---|---|',
+        '| events that missed a target | %d of %d | 0 |' % (o['events_missed'], o['events']),
+        '| established flows lost (their real server stayed in service) | %d of %d checked, %d by reset | 0 |'
+        % (o['flows_lost'], o['flows_checked'], o['flows_reset']),
+        '| longest new-connection error window | %s s | <= 1 s |' % o['longest_error_window_s'],
+        '| new connections failed in planned changes | %d | 0 |' % o['planned_new_failed'],
+        '| new connections failed, all events | %d of %d | |' % (o['new_failed'], o['new_attempts']),
+        '| end state: every director routed | %s | yes |' % ('yes' if results['end_state']['every_director_routed']
+                                                             else 'NO'),
+        '| end state: IPVS tables and real-server order equal on every director | %s | yes |'
+        % ('yes' if results['end_state']['ipvs_equal'] else 'NO'),
+        '',
+        '## Per kind of event',
+        '',
+        '| event | count | missed target | flows lost | new connections failed | error window median (min-max) |',
+        '|---|---|---|---|---|---|',
+    ]
+    for name, k in sorted(results['kinds'].items()):
+        w = k['error_window_s']
+        lines.append('| %s | %d | %d | %d | %d | %s |' % (
+            name, k['count'], k['missed'], k['lost'], k['new_failed'],
+            '%s s (%s-%s)' % (w['median'], w['min'], w['max']) if w else '-'))
+    lines += ['', '## Every event', '',
+              '| # | event | target | planned | flows survived | new failed | error window | route | target met |',
+              '|---|---|---|---|---|---|---|---|---|']
+    for r in results['rows']:
+        lines.append('| %d | %s | %s | %s | %d/%d | %d/%d | %s | %s | %s |' % (
+            r['n'], r['event'], r['target'], 'yes' if r['planned'] else 'no', r['survived'], r['established'],
+            r['new_failed'], r['new_attempts'], '-' if r['error_window_s'] is None else '%s s' % r['error_window_s'],
+            '-' if r['route_s'] is None else '%s s' % r['route_s'], 'yes' if r['pass'] else 'NO: ' + r['detail']))
+    lines += ['', '![timeline](figures/soak.png)', '',
+              'Definitions: %s' % '; '.join('**%s**: %s' % (k, v) for k, v in sorted(results['definitions'].items())
+                                            if k in ('survived', 'error_window_s')),
+              '']
+    return '\n'.join(lines)
+
+
+def publish(outdir):
+    with open(os.path.join(outdir, 'soak.json'), encoding='utf-8') as fd:
+        results = json.load(fd)
+    results.pop('timeline', None)  # the raw samples stay with the run
+    os.makedirs(os.path.dirname(PUBLISHED), exist_ok=True)
+    with open(PUBLISHED, 'w', encoding='utf-8') as fd:
+        json.dump(results, fd, indent=1, sort_keys=True)
+        fd.write('\n')
+    with open(PAGE, 'w', encoding='utf-8') as fd:
+        fd.write(markdown(results))
+    png = os.path.join(outdir, 'soak.png')
+    if os.path.exists(png):
+        os.makedirs(os.path.dirname(FIGURE), exist_ok=True)
+        shutil.copyfile(png, FIGURE)
+    print('published: %s, %s' % (os.path.relpath(PUBLISHED, ROOT), os.path.relpath(PAGE, ROOT)))
+
+
+def run(args):
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    args.out = args.out or os.path.join(HERE, 'results', 'soak-' + stamp)
+    lab = failover.Lab(args.name, args.inventory, args.python)
+    if not lab.is_up():
+        failover.log('lab "%s" is down: lab/ecmplab --name %s up' % (args.name, args.name))
+        lab.tool('up', timeout=900)
+    bench = failover.Bench(args, lab)
+    steps = plan(args.seed, args.count, bench.directors, bench.realservers)
+    label = args.config
+    results = {
+        'benchmark': 'ecmp.lvs chaos soak', 'timestamp': stamp,
+        'lab': {'name': args.name, 'inventory': os.path.relpath(args.inventory, ROOT),
+                'hosts': {'client': bench.client, 'router': bench.router, 'directors': bench.directors,
+                          'realservers': bench.realservers},
+                'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg()},
+        'params': {'seed': args.seed, 'count': args.count, 'min_minutes': args.min_minutes, 'config': args.config,
+                   'conns': args.conns, 'interval': args.interval, 'new_rate': args.new_rate, 'stall_s': args.stall,
+                   'settle_s': args.settle, 'vip': args.vip, 'port': args.port, 'flap_s': args.flap},
+        'plan': steps, 'definitions': failover.DEFINITIONS,
+    }
+    res = bench.prepare(label)
+    results['site'], results['verify'] = res.get('site'), res.get('verify')
+    traffic = bench.start_traffic(label)
+    t_start = time.time()
+    events, snapshots = [], {}
+    error = None
+    try:
+        for i, (name, target) in enumerate(steps, 1):
+            point_at(bench, name, target)
+            events.append(bench.run_event(label, name, snapshots, key='%03d-%s' % (i, name)))
+            # pace the planned events over --min-minutes (the undo steps at the end are not paced)
+            if i < args.count:
+                due = t_start + args.min_minutes * 60.0 * i / args.count
+                if due > time.time():
+                    time.sleep(due - time.time())
+    except Exception as exc:  # pylint: disable=broad-except
+        failover.log(traceback.format_exc())
+        error = '%s: %s' % (type(exc).__name__, exc)
+    finally:
+        raw = bench.collect(label, traffic)
+    results['duration_s'] = round(raw['t_stop'] - t_start, 1)
+    results.update(bench.finish_run(label, raw, events, snapshots))
+    results['rows'], results['overall'], results['kinds'] = summarise(results['events'])
+    results['end_state'] = end_state(bench)
+    if error:
+        results['error'] = error
+    results['lab']['loadavg_end'] = os.getloadavg()
+    png = failover.plot({'params': results['params'], 'configs': {'soak (seed %d)' % args.seed: results}},
+                        os.path.join(args.out, 'soak.png'), width=max(14, len(events) // 4))
+    results['plot'] = os.path.relpath(png, ROOT) if png else None
+    with open(os.path.join(args.out, 'soak.json'), 'w', encoding='utf-8') as fd:
+        json.dump(results, fd, indent=1, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
+    with open(os.path.join(args.out, 'soak.md'), 'w', encoding='utf-8') as fd:
+        fd.write(markdown(results))
+    o = results['overall']
+    print('\n%d events in %.1f min: %d missed a target; flows lost %d of %d; longest error window %s s; planned '
+          'changes failed %d new connections; end state %s'
+          % (o['events'], results['duration_s'] / 60, o['events_missed'], o['flows_lost'], o['flows_checked'],
+             o['longest_error_window_s'], o['planned_new_failed'], 'ok' if results['end_state']['ok'] else 'NOT OK'))
+    print('results: %s' % os.path.relpath(os.path.join(args.out, 'soak.json'), ROOT))
+    return 0 if not error and results['end_state']['ok'] and not o['events_missed'] else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--name', default=os.environ.get('ECMPLAB_NAME', 'bench'), help='lab name (lab/ecmplab --name)')
+    p.add_argument('--inventory', default=os.path.join(ROOT, 'inventories', 'lab'))
+    p.add_argument('--python', default=os.path.join(ROOT, '.venv', 'bin', 'python'))
+    p.add_argument('--config', default='defaults', help='benchmarks/configs/<name>.yml (site.yml once at the start)')
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--count', type=int, default=100, help='random events (the undo steps at the end come on top)')
+    p.add_argument('--min-minutes', type=float, default=30.0, help='spread the events over at least this long')
+    p.add_argument('--conns', type=int, default=200)
+    p.add_argument('--interval', type=float, default=1.0)
+    p.add_argument('--new-rate', type=float, default=20.0)
+    p.add_argument('--stall', type=float, default=2.0)
+    p.add_argument('--ramp', type=float, default=8.0)
+    p.add_argument('--settle', type=float, default=5.0, help='seconds after each event')
+    p.add_argument('--route-poll', type=float, default=0.1)
+    p.add_argument('--flap', type=float, default=3.0)
+    p.add_argument('--vip', default='10.99.100.10')
+    p.add_argument('--port', type=int, default=80)
+    p.add_argument('--down', action='store_true', help='lab/ecmplab down at the end')
+    p.add_argument('--out')
+    p.add_argument('--plan', action='store_true', help='print the sequence for --seed/--count and the lab inventory')
+    p.add_argument('--publish', metavar='DIR', help='copy DIR/soak.json to docs/results/, write docs/soak.md')
+    args = p.parse_args()
+    if args.publish:
+        publish(args.publish)
+        return 0
+    if not os.path.isabs(args.inventory):
+        args.inventory = os.path.join(ROOT, args.inventory)
+    if args.plan:
+        view = failover.Lab(args.name, args.inventory, args.python).view
+        for i, step in enumerate(plan(args.seed, args.count, view.groups['directors'], view.groups['realservers']), 1):
+            print('%3d %-20s %s' % ((i,) + tuple(step)))
+        return 0
+    # what failover.Bench reads of its arguments, fixed for the soak
+    args.router = args.client = args.halt_director = args.drain_director = args.fail_rs = None
+    args.rs_failure, args.drain, args.events, args.skip_event, args.skip_playbook = 'nginx', 'playbook', 'failover', [], False
+    args.playbook_attempts = 2
+    try:
+        return run(args)
+    finally:
+        if args.down:
+            failover.Lab(args.name, args.inventory, args.python).tool('down', check=False)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

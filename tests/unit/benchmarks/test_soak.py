@@ -1,0 +1,121 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""benchmarks/soak.py without a lab: the seeded sequence and its rules, the per-event targets and the overall
+figures, and the published page (docs/soak.md is what the published JSON gives)."""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BENCH = os.path.join(ROOT, 'benchmarks')
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import soak  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+DIRECTORS = ['director1', 'director2']
+SERVERS = ['rs1', 'rs2']
+
+
+def _replay(steps, directors):
+    """Walk a plan: the directors out of service and real servers out after every step."""
+    out_d, out_rs, seen = set(), set(), []
+    for name, target in steps:
+        if name in soak.DIRECTOR_OUT:
+            assert target not in out_d and not out_d, ('second director out', name, target, out_d)
+            out_d.add(target)
+        elif name in soak.DIRECTOR_OUT.values():
+            out_d.remove(target)
+        elif name in soak.RS_OUT:
+            assert not out_rs, ('second real server out', name, target)
+            out_rs.add(target)
+        elif name in soak.RS_OUT.values():
+            out_rs.remove(target)
+        elif name in soak.BLIPS:
+            assert target not in out_d and len(directors) - len(out_d) >= 2, ('blip of the last director', name)
+        seen.append((frozenset(out_d), frozenset(out_rs)))
+    return seen
+
+
+@pytest.mark.parametrize('seed', [1, 2, 3, 7, 42])
+@pytest.mark.parametrize('directors', [DIRECTORS, ['d%d' % i for i in range(1, 9)]])
+def test_plan_is_reproducible_and_never_takes_the_last_director(seed, directors):
+    steps = soak.plan(seed, 100, directors, SERVERS)
+    assert steps == soak.plan(seed, 100, list(directors), list(SERVERS))
+    assert len(steps) >= 100
+    states = _replay(steps, directors)
+    # everything back at the end
+    assert states[-1] == (frozenset(), frozenset())
+    if any(n in soak.TOGGLES for n, dummy in steps) and \
+            sum(1 for n, dummy in steps if n == 'rs_weight_change') % 2 + \
+            sum(1 for n, dummy in steps if n == 'health_check_change') % 2:
+        assert steps[-1] == ('config_restore', 'services')
+
+
+def test_default_plan_draws_every_kind():
+    """`make soak` (seed 1, 100 events, the lab's 2 directors and 2 real servers) draws every kind of event."""
+    names = {n for n, dummy in soak.plan(1, 100, DIRECTORS, SERVERS)}
+    kinds = set(soak.DIRECTOR_OUT) | set(soak.DIRECTOR_OUT.values()) | set(soak.BLIPS) | set(soak.RS_OUT) | \
+        set(soak.RS_OUT.values()) | set(soak.TOGGLES) | {'config_restore'}
+    assert names == kinds
+
+
+def test_plan_depends_on_the_seed():
+    assert soak.plan(1, 50, DIRECTORS, SERVERS) != soak.plan(2, 50, DIRECTORS, SERVERS)
+
+
+def test_plan_with_one_director_or_real_server_takes_nothing_out():
+    steps = soak.plan(5, 30, ['d1'], ['rs1'])
+    assert {n for n, dummy in steps} <= set(soak.TOGGLES) | {'config_restore'}
+
+
+def _event(name, planned, established, survived, failed, window, resets=0, kept=None):
+    conns = {'established': established, 'survived': survived, 'resets': resets, 'failures': {}}
+    ev = {'event': name, 'target': 'director1', 'planned': planned, 'connections': conns,
+          'new_connections': {'attempts': 100, 'failed': failed, 'error_window_s': window}, 'route': {}}
+    if kept:
+        ev['connections_kept'] = dict(conns, established=kept[0], survived=kept[1], resets=0)
+    return ev
+
+
+def test_summarise_counts_what_should_have_survived():
+    events = [_event('frr_restart', True, 200, 200, 0, None), _event('link_flap', False, 200, 198, 5, 0.6, resets=2),
+              _event('rs_fail', False, 200, 100, 3, 0.4, resets=100, kept=(100, 100)),
+              _event('frr_restart', True, 200, 200, 1, 0.1)]
+    rows, overall, kinds = soak.summarise(events)
+    assert [r['pass'] for r in rows] == [True, False, True, False]
+    assert overall == {'events': 4, 'events_missed': 2, 'flows_lost': 2, 'flows_reset': 2, 'flows_checked': 700,
+                       'new_failed': 9, 'new_attempts': 400, 'longest_error_window_s': 0.6, 'planned_new_failed': 1}
+    assert kinds['frr_restart'] == {'count': 2, 'missed': 1, 'lost': 0, 'new_failed': 1,
+                                    'error_window_s': {'median': 0.1, 'min': 0.1, 'max': 0.1, 'n': 1}}
+
+
+def test_markdown_is_generated_from_the_json():
+    events = [_event('frr_restart', True, 200, 200, 0, None), _event('link_flap', False, 200, 198, 5, 0.6, resets=2)]
+    rows, overall, kinds = soak.summarise(events)
+    results = {'params': {'seed': 3, 'count': 2, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0, 'config': 'defaults'},
+               'overall': overall, 'rows': rows, 'kinds': kinds, 'duration_s': 120.0, 'timestamp': 'T',
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': DIRECTORS, 'realservers': SERVERS}},
+               'end_state': {'every_director_routed': True, 'ipvs_equal': False},
+               'definitions': {'survived': 'S', 'error_window_s': 'E', 'other': 'O'}}
+    page = soak.markdown(results)
+    assert '| events that missed a target | 1 of 2 | 0 |' in page
+    assert '| end state: IPVS tables and real-server order equal on every director | NO | yes |' in page
+    assert '| 2 | link_flap | director1 | no | 198/200 | 5/100 | 0.6 s | - | NO: survived 198/200' in page
+    assert 'make soak SOAK_ARGS="--seed 3 --count 2"' in page
+    assert '**error_window_s**: E; **survived**: S' in page and 'O' not in page.split('Definitions:')[1]
+
+
+def test_published_page_matches_the_published_json():
+    """docs/soak.md is soak.markdown(docs/results/soak.json) - or neither exists yet."""
+    assert os.path.exists(soak.PUBLISHED) == os.path.exists(soak.PAGE)
+    if os.path.exists(soak.PUBLISHED):
+        with open(soak.PUBLISHED, encoding='utf-8') as fd:
+            results = json.load(fd)
+        with open(soak.PAGE, encoding='utf-8') as fd:
+            assert fd.read() == soak.markdown(results), 'docs/soak.md is out of date: benchmarks/soak.py --publish'
