@@ -771,6 +771,7 @@ class Bench:
                       '--stall %s --ramp %s --alive-age %s --out client.json --status-file status.json'
                       % (a.vip, a.port, a.conns, a.interval, a.new_rate, a.stall, a.ramp, a.interval + 0.5))
         client_pid = self.start_bg(self.client, client_cmd, 'client.log')
+        self.t_traffic = time.time()
         log('%s: client holds %d connections (GET every %ss each) + %s new/s'
             % (label, a.conns, a.interval, a.new_rate))
         time.sleep(a.ramp)
@@ -788,6 +789,7 @@ class Bench:
         log('%s: %s (client: %s)' % (label, key, st and {k: st[k] for k in ('open', 'alive')}))
         ev = getattr(self, 'ev_' + name)(label)
         ev['held_before'] = st
+        ev.setdefault('target_address', self.addr.get(ev['target']))
         if key != name:
             ev['snapshot'] = key
         log('%s: %s done, settling %ss' % (label, key, self.args.settle))
@@ -802,6 +804,12 @@ class Bench:
         time.sleep(1)
         client = json.loads(self.lab.ssh(self.client, 'cat %s/client.json' % GUEST_DIR, timeout=120))
         route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
+        # the router's OSPF adjacencies that left Full meanwhile (a BFD session down shows up as InactivityTimer):
+        # those of a director that no event touched are a disturbance of the lab, recorded with every event
+        off = self.offsets.get(self.router, {}).get('applied_s', 0.0)
+        journal = self.lab.ssh(self.router, 'journalctl -u frr -o short-unix --no-pager --since @%d | grep AdjChg || '
+                               'true' % int(self.t_traffic + off - 5), check=False, timeout=60)
+        adjacency = fa.adjacency_resets(journal, off)
         with open(os.path.join(self.outdir, '%s-client.json' % label), 'w', encoding='utf-8') as fd:
             json.dump(client, fd)
         with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
@@ -813,16 +821,17 @@ class Bench:
                     fd.write(txt)
             except (BenchError, subprocess.TimeoutExpired):
                 pass
-        return {'client': client, 'route_lines': route_lines, 't_stop': t_stop}
+        return {'client': client, 'route_lines': route_lines, 't_stop': t_stop, 'adjacency_resets': adjacency}
 
     def finish_run(self, label, raw, events, snapshots):
         """Raw logs + events -> the run's analysis (and LABEL-events.json for --reanalyse)."""
         with open(os.path.join(self.outdir, '%s-events.json' % label), 'w', encoding='utf-8') as fd:
             json.dump({'events': events, 'snapshots': snapshots, 't_stop': raw['t_stop'], 'offsets': self.offsets,
-                       'aliases': self.aliases}, fd,
+                       'aliases': self.aliases, 'adjacency_resets': raw['adjacency_resets']}, fd,
                       default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
         res = analyse_config(raw['client'], raw['route_lines'], events, snapshots, raw['t_stop'], self.offsets,
-                             self.client, self.router, set(self.realservers), self.args.stall, self.aliases)
+                             self.client, self.router, set(self.realservers), self.args.stall, self.aliases,
+                             raw['adjacency_resets'])
         res['director_snapshot_sizes'] = {k: len(v) for k, v in snapshots.items()}
         return res
 
@@ -835,7 +844,7 @@ def config_data(cfg):
 
 
 def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall,
-                   aliases=None):
+                   aliases=None, adjacency=None):
     """Raw logs of one configuration -> baseline, events metrics, timeline (also used by --reanalyse)."""
     res = {}
     client = fa.shift_client(client, offsets[client_host]['applied_s'])
@@ -846,8 +855,13 @@ def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, clie
     res['baseline'] = fa.baseline(client, first_t, servers_ok, stall)
     res['route_poller'] = summary
     res['events'] = fa.analyse(client, changes, events, servers_ok, snapshots, stall)
+    res['adjacency_resets'] = adjacency
     for ev, out in zip(events, res['events']):
         out['held_before'] = ev.get('held_before')
+        if adjacency is not None:
+            window = fa.resets_in(adjacency, out['t'], out['t'] + out['window_s'])
+            out['adjacency_resets'] = window
+            out['foreign_adjacency_resets'] = sum(1 for r in window if r[2] != ev.get('target_address'))
         marks = (out.get('extra') or {}).get('journal_marks_after_start_cmd_s') or {}
         conv = out['route'].get('converged_s')
         if 'ipvs_service_added' in marks and conv is not None:
@@ -885,7 +899,7 @@ def reanalyse(outdir, fail_rs):
         res.update(analyse_config(client, route_lines, raw['events'], snapshots, raw['t_stop'], raw['offsets'],
                                   hosts.get('client', 'client1'), hosts.get('router', 'router1'),
                                   set(hosts.get('realservers', ['rs1', 'rs2'])), results['params']['stall_s'],
-                                  raw.get('aliases')))
+                                  raw.get('aliases'), raw.get('adjacency_resets')))
     finish(results, outdir, fail_rs or results['params']['fail_rs'])
     return results
 
@@ -987,6 +1001,9 @@ def print_tables(results):
             if c.get('by'):
                 by = '; '.join('%s: %d/%d' % (k, v['survived'], v['established']) for k, v in c['by'].items())
                 print('%-19s %s' % ('', by))
+            if ev.get('foreign_adjacency_resets'):
+                print('%-19s LAB DISTURBANCE: %d OSPF adjacency resets of directors the event did not touch: %s' % (
+                    '', ev['foreign_adjacency_resets'], ev['adjacency_resets']))
             moved = (ev.get('flows_moved_or_stayed') or {}).get('by')
             if moved:
                 print('%-19s flows the router hashed to %s (moved) / to the others (stayed): %s' % (

@@ -7,6 +7,7 @@ measured clock offsets before they get here.
 """
 
 import json
+import re
 import statistics
 
 # connection end reasons that are not failures inside a window
@@ -324,6 +325,28 @@ def analyse(client, route_changes, events, servers_ok, director_of_sport=None, s
     return results
 
 
+ADJCHG = re.compile(r'^(?P<t>\d+\.\d+) \S+ (?P<daemon>ospf6?d)\[\d+\]: .*AdjChg: Nbr (?P<nbr>[^,( ]+)'
+                    r'.*: (?P<old>\w+) -> (?P<new>\w+) \((?P<reason>[^)]*)\)')
+
+
+def adjacency_resets(journal, offset=0.0):
+    """OSPF adjacencies that left Full, from the router's FRR journal (`journalctl -o short-unix`): [[t on the
+    controller clock, daemon, neighbor, new state, reason]]. A BFD session going down is logged by ospfd/ospf6d as
+    InactivityTimer; a director's planned exit (halt, FRR stop, link down) shows up here too."""
+    out = []
+    for line in journal.splitlines():
+        m = ADJCHG.match(line.strip())
+        if m and m.group('old') == 'Full':
+            out.append([round(float(m.group('t')) - offset, 3), m.group('daemon'), m.group('nbr'), m.group('new'),
+                        m.group('reason')])
+    return out
+
+
+def resets_in(resets, t0, t1):
+    """The adjacency resets between t0 and t1."""
+    return [r for r in resets or [] if t0 <= r[0] < t1]
+
+
 # the figures of one event across runs: (metric suffix, unit, label suffix, reader of one event's analysis)
 RUN_METRICS = (
     ('survived_pct', '%', 'established connections survived',
@@ -337,6 +360,8 @@ RUN_METRICS = (
     ('resets', '', 'established connections reset', lambda ev: ev['connections']['resets']),
     ('route_converged_s', 's', 'route converged after', lambda ev: ev['route'].get('converged_s')),
     ('error_window_s', 's', 'new connections failing for', lambda ev: ev['new_connections']['error_window_s']),
+    ('foreign_adjacency_resets', '', "OSPF adjacency resets of directors the event did not touch (the lab's own "
+     'disturbance, e.g. a BFD session timing out on a starved guest)', lambda ev: ev.get('foreign_adjacency_resets')),
     ('new_failed', '', 'new connections failed', lambda ev: ev['new_connections']['failed']),
 )
 

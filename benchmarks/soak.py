@@ -48,6 +48,8 @@ RS_OUT = {'rs_fail': 'rs_restore', 'rs_weight0': 'rs_weight_restore'}
 BLIPS = ('keepalived_restart', 'frr_restart', 'link_flap')
 # changes of every service through site.yml (each a toggle: the next one undoes it)
 TOGGLES = ('rs_weight_change', 'health_check_change')
+# events that run playbooks/site.yml: never while a director is halted (site.yml needs every host)
+SITE = ('rs_weight0', 'rs_weight_restore') + TOGGLES + ('config_restore',)
 # how often each kind is drawn, relative (a halt boots a guest and a site.yml run takes a minute or more: fewer)
 WEIGHTS = {'director_drain': 2.0, 'director_halt': 0.6, 'rs_fail': 2.0, 'rs_weight0': 0.5,
            'keepalived_restart': 2.0, 'frr_restart': 2.0, 'link_flap': 2.0,
@@ -87,6 +89,8 @@ def plan(seed, count, directors, realservers):
             candidates += [(name, rs, WEIGHTS[name]) for rs in realservers for name in RS_OUT]
         rs0 = realservers[0]
         candidates += [(name, rs0, WEIGHTS[name]) for name in TOGGLES if not out_rs]
+        if 'director_return' in out_d.values():
+            candidates = [c for c in candidates if c[0] not in SITE]
         # the weight is per kind of event, shared by its targets: 8 directors do not make blips 4 times as likely
         per_kind = {}
         for c in candidates:
@@ -137,14 +141,16 @@ def summarise(events):
                      'lost': kept['established'] - kept['survived'], 'resets': kept['resets'],
                      'new_failed': ev['new_connections']['failed'], 'new_attempts': ev['new_connections']['attempts'],
                      'error_window_s': ev['new_connections']['error_window_s'],
-                     'route_s': ev['route'].get('converged_s'), 'pass': passed, 'detail': detail})
+                     'route_s': ev['route'].get('converged_s'), 'pass': passed, 'detail': detail,
+                     'foreign_adjacency_resets': ev.get('foreign_adjacency_resets') or 0})
     windows = [r['error_window_s'] for r in rows if r['error_window_s'] is not None]
     overall = {'events': len(rows), 'events_missed': sum(1 for r in rows if not r['pass']),
                'flows_lost': sum(r['lost'] for r in rows), 'flows_reset': sum(r['resets'] for r in rows),
                'flows_checked': sum(r['established'] for r in rows),
                'new_failed': sum(r['new_failed'] for r in rows), 'new_attempts': sum(r['new_attempts'] for r in rows),
                'longest_error_window_s': max(windows) if windows else 0.0,
-               'planned_new_failed': sum(r['new_failed'] for r in rows if r['planned'])}
+               'planned_new_failed': sum(r['new_failed'] for r in rows if r['planned']),
+               'foreign_adjacency_resets': sum(r['foreign_adjacency_resets'] for r in rows)}
     kinds = {}
     for r in rows:
         k = kinds.setdefault(r['event'], {'count': 0, 'missed': 0, 'lost': 0, 'new_failed': 0, 'windows': []})
@@ -184,6 +190,8 @@ def markdown(results):
         '| longest new-connection error window | %s s | <= 1 s |' % o['longest_error_window_s'],
         '| new connections failed in planned changes | %d | 0 |' % o['planned_new_failed'],
         '| new connections failed, all events | %d of %d | |' % (o['new_failed'], o['new_attempts']),
+        '| OSPF adjacency resets of directors no event touched (the lab\'s own disturbance) | %d | 0 |'
+        % o.get('foreign_adjacency_resets', 0),
         '| end state: every director routed | %s | yes |' % ('yes' if results['end_state']['every_director_routed']
                                                              else 'NO'),
         '| end state: IPVS tables and real-server order equal on every director | %s | yes |'

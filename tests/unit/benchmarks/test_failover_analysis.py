@@ -559,3 +559,20 @@ def test_vrrp_keepalived_conf_passes_keepalived_config_test(tmp_path):
     path.write_text(text.replace('lb_kind DR', 'lb_kind XX'))
     res = subprocess.run(checker + [str(path)], capture_output=True, text=True, check=False)
     assert res.returncode != 0, res.stdout + res.stderr
+
+
+def test_adjacency_resets_from_the_routers_journal():
+    """The router's FRR journal (real lines of the UML lab, tests/fixtures/bench/frr-adjchg.txt): every adjacency
+    that left Full, on the controller's clock; the Loading -> Full lines are not resets."""
+    with open(os.path.join(FIX, 'frr-adjchg.txt'), encoding='utf-8') as fd:
+        text = fd.read()
+    resets = fa.adjacency_resets(text, offset=0.5)
+    full = [line for line in text.splitlines() if ': Full -> ' in line]
+    assert full and len(resets) == len(full)
+    first = full[0].split()
+    assert resets[0][0] == round(float(first[0]) - 0.5, 3)
+    assert {r[1] for r in resets} <= {'ospfd', 'ospf6d'}
+    assert {r[2] for r in resets} <= {'10.99.0.11', '10.99.0.12'}
+    assert any(r[4] == 'InactivityTimer' for r in resets)
+    assert fa.resets_in(resets, resets[0][0], resets[0][0] + 0.001) == [resets[0]]
+    assert fa.adjacency_resets('no such line\n') == []

@@ -24,7 +24,7 @@ SERVERS = ['rs1', 'rs2']
 
 def _replay(steps, directors):
     """Walk a plan: the directors out of service and real servers out after every step."""
-    out_d, out_rs, seen = set(), set(), []
+    out_d, out_rs, halted, seen = set(), set(), set(), []
     for name, target in steps:
         if name in soak.DIRECTOR_OUT:
             assert target not in out_d and not out_d, ('second director out', name, target, out_d)
@@ -38,6 +38,12 @@ def _replay(steps, directors):
             out_rs.remove(target)
         elif name in soak.BLIPS:
             assert target not in out_d and len(directors) - len(out_d) >= 2, ('blip of the last director', name)
+        if name in soak.SITE:
+            assert not halted, ('site.yml with a halted director', name)
+        if name == 'director_halt':
+            halted.add(target)
+        elif name == 'director_return':
+            halted.discard(target)
         seen.append((frozenset(out_d), frozenset(out_rs)))
     return seen
 
@@ -87,10 +93,12 @@ def test_summarise_counts_what_should_have_survived():
     events = [_event('frr_restart', True, 200, 200, 0, None), _event('link_flap', False, 200, 198, 5, 0.6, resets=2),
               _event('rs_fail', False, 200, 100, 3, 0.4, resets=100, kept=(100, 100)),
               _event('frr_restart', True, 200, 200, 1, 0.1)]
+    events[1]['foreign_adjacency_resets'] = 2
     rows, overall, kinds = soak.summarise(events)
     assert [r['pass'] for r in rows] == [True, False, True, False]
     assert overall == {'events': 4, 'events_missed': 2, 'flows_lost': 2, 'flows_reset': 2, 'flows_checked': 700,
-                       'new_failed': 9, 'new_attempts': 400, 'longest_error_window_s': 0.6, 'planned_new_failed': 1}
+                       'new_failed': 9, 'new_attempts': 400, 'longest_error_window_s': 0.6, 'planned_new_failed': 1,
+                       'foreign_adjacency_resets': 2}
     assert kinds['frr_restart'] == {'count': 2, 'missed': 1, 'lost': 0, 'new_failed': 1,
                                     'error_window_s': {'median': 0.1, 'min': 0.1, 'max': 0.1, 'n': 1}}
 

@@ -1,0 +1,320 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ecmp.lvs scale benchmark: what bringing up and re-running a fleet costs as it grows.
+
+For every size ROUTERSxDIRECTORSxREALSERVERS (plus the client) it cuts a lab out of inventories/lab-2x8 (the first
+routers, directors and real servers; default routes and lvs_services limited to them), then:
+
+  up          lab/ecmplab up (UML guests booted, SSH answering)
+  converge    playbooks/site.yml on the fresh lab
+  rerun       playbooks/site.yml again: seconds, and `changed` over every host (must be 0)
+  nexthops    every router has one nexthop per director in its kernel route to the VIP
+  requests    the client gets answers through the VIP (it reaches it through every router)
+
+and removes the lab. Writes benchmarks/results/scale-<timestamp>/scale.json (+ the playbook logs and the
+inventories) and prints the table.
+
+  .venv/bin/python benchmarks/scale.py                          # 1x2x2, 2x4x3, 2x8x4 (6, 10, 15 hosts)
+  .venv/bin/python benchmarks/scale.py --sizes 2x8x4 --keep     # the 2 routers x 8 directors lab, left up
+  .venv/bin/python benchmarks/scale.py --services 10,100,500    # service tables on a 1x2x4 lab: converge, rerun,
+                                                                # keepalived reload, ecmp.lvs.ipvs vs ipvsadm -R
+"""
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+
+import yaml
+
+import failover  # next to this script
+
+HERE = failover.HERE
+ROOT = failover.ROOT
+SOURCE = os.path.join(ROOT, 'inventories', 'lab-2x8')
+RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def parse_size(text):
+    """'2x8x4' -> (2, 8, 4)."""
+    parts = text.lower().split('x')
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError('a size is ROUTERSxDIRECTORSxREALSERVERS, e.g. 2x8x4: %r' % text)
+    return tuple(int(p) for p in parts)
+
+
+def cut_inventory(source, size):
+    """(hosts.yml data, lvs.yml data) of a lab with the first routers, directors and real servers of `source` (an
+    inventory directory like inventories/lab-2x8): every host's lab_gateway limited to the routers kept, every
+    service's real servers to the real servers kept."""
+    with open(os.path.join(source, 'hosts.yml'), encoding='utf-8') as fd:
+        hosts = yaml.safe_load(fd)
+    with open(os.path.join(source, 'group_vars', 'all', 'lvs.yml'), encoding='utf-8') as fd:
+        lvs = yaml.safe_load(fd)
+    groups = hosts['all']['children']
+    wanted = dict(zip(('routers', 'directors', 'realservers'), size))
+    for group, count in wanted.items():
+        names = list(groups[group]['hosts'])
+        if count > len(names):
+            raise ValueError('%s has %d %s, not %d' % (source, len(names), group, count))
+        groups[group]['hosts'] = {n: groups[group]['hosts'][n] for n in names[:count]}
+    router_addresses = {link['address'].split('/')[0] for r in groups['routers']['hosts'].values()
+                        for link in r['lab_links']}
+    for group in groups.values():
+        for hv in group['hosts'].values():
+            gw = hv.get('lab_gateway')
+            if isinstance(gw, list):
+                kept = [a for a in gw if a in router_addresses]
+                hv['lab_gateway'] = kept if len(kept) > 1 else kept[0]
+    kept_rs = set(groups['realservers']['hosts'])
+    lvs = copy.deepcopy(lvs)
+    for svc in lvs['lvs_services']:
+        svc['real_servers'] = [rs for rs in svc['real_servers'] if rs['host'] in kept_rs]
+    return hosts, lvs
+
+
+def write_inventory(directory, hosts, lvs):
+    os.makedirs(os.path.join(directory, 'group_vars', 'all'), exist_ok=True)
+    with open(os.path.join(directory, 'hosts.yml'), 'w', encoding='utf-8') as fd:
+        fd.write('---\n# cut out of inventories/lab-2x8 by benchmarks/scale.py\n')
+        yaml.safe_dump(hosts, fd, sort_keys=False)
+    with open(os.path.join(directory, 'group_vars', 'all', 'lvs.yml'), 'w', encoding='utf-8') as fd:
+        fd.write('---\n')
+        yaml.safe_dump(lvs, fd, sort_keys=False)
+    shutil.copyfile(os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'lab.yml'),
+                    os.path.join(directory, 'group_vars', 'all', 'lab.yml'))
+    return os.path.join(directory, 'hosts.yml')
+
+
+def recap(text):
+    """{host: {ok, changed, unreachable, failed}} of the last PLAY RECAP of an ansible-playbook log."""
+    part = text[text.rfind('PLAY RECAP'):] if 'PLAY RECAP' in text else ''
+    return {m.group(1): {'ok': int(m.group(2)), 'changed': int(m.group(3)), 'unreachable': int(m.group(4)),
+                         'failed': int(m.group(5))} for m in RECAP.finditer(part)}
+
+
+def timed_playbook(lab, logfile, *args):
+    t0 = time.time()
+    res = lab.tool('playbook', 'playbooks/site.yml', *args, check=False, timeout=5400, logfile=logfile)
+    seconds = round(time.time() - t0, 1)
+    with open(logfile, encoding='utf-8', errors='replace') as fd:
+        hosts = recap(fd.read())
+    return {'seconds': seconds, 'rc': res.returncode, 'changed': sum(h['changed'] for h in hosts.values()),
+            'failed': sum(h['failed'] + h['unreachable'] for h in hosts.values()), 'hosts': len(hosts)}
+
+
+def measure(args, size, outdir):
+    label = 'x'.join(str(n) for n in size)
+    hosts, lvs = cut_inventory(SOURCE, size)
+    inventory = write_inventory(os.path.join(outdir, 'inventory-' + label), hosts, lvs)
+    lab = failover.Lab(args.name, inventory, args.python)
+    if lab.is_up():
+        raise failover.BenchError('lab "%s" is up already: lab/ecmplab --name %s down' % (args.name, args.name))
+    groups = lab.view.groups
+    count = sum(len(groups[g]) for g in ('routers', 'directors', 'realservers', 'clients'))
+    out = {'size': label, 'hosts': count, 'routers': len(groups['routers']), 'directors': len(groups['directors']),
+           'realservers': len(groups['realservers'])}
+    failover.log('%s: %d hosts: lab/ecmplab up' % (label, count))
+    try:
+        t0 = time.time()
+        lab.tool('up', timeout=3600, logfile=os.path.join(outdir, '%s-up.log' % label))
+        out['up_s'] = round(time.time() - t0, 1)
+        failover.log('%s: up in %ss; site.yml (converge)' % (label, out['up_s']))
+        out['converge'] = timed_playbook(lab, os.path.join(outdir, '%s-converge.log' % label))
+        failover.log('%s: converge %s; site.yml again (rerun)' % (label, out['converge']))
+        out['rerun'] = timed_playbook(lab, os.path.join(outdir, '%s-rerun.log' % label))
+        failover.log('%s: rerun %s' % (label, out['rerun']))
+        vip = lvs['lvs_services'][0]['vip']
+        want = {str(lab.view.address(d)) for d in groups['directors']}
+        out['nexthops'] = {}
+        for router in groups['routers']:
+            routes = lab.ssh(router, 'ip -j route show %s' % vip, check=False)
+            changes, dummy = failover.fa.parse_route_log([json.dumps({'t': 0, 'out': routes})])
+            out['nexthops'][router] = sorted(changes[0][1]) if changes else []
+        out['one_nexthop_per_director'] = all(set(v) == want for v in out['nexthops'].values())
+        probe = ('import urllib.request\nok = 0\nfor i in range(%d):\n    try:\n'
+                 '        ok += urllib.request.urlopen("http://%s/", timeout=3).status == 200\n'
+                 '    except OSError:\n        pass\nprint(ok)\n' % (args.requests, vip))
+        answered = lab.ssh(groups['clients'][0], 'python3 -', stdin=probe.encode(), check=False, timeout=120)
+        out['requests'] = {'sent': args.requests, 'answered': int(answered.strip() or 0)}
+    except Exception as exc:  # pylint: disable=broad-except
+        out['error'] = '%s: %s' % (type(exc).__name__, exc)
+        failover.log('%s: %s' % (label, out['error']))
+    finally:
+        if not args.keep:
+            t0 = time.time()
+            lab.tool('down', check=False, timeout=900)
+            out['down_s'] = round(time.time() - t0, 1)
+    return out
+
+
+def service_table(count, lvs):
+    """lvs_services of `count` services: the lab's first service, then count-1 on ports 10001.. of its VIP, each on
+    every real server with a TCP check of port 80 (the real servers' nginx) every 10 s."""
+    base = copy.deepcopy(lvs['lvs_services'][0])
+    services = [base]
+    for i in range(1, count):
+        services.append({'name': 'scale%d' % i, 'vip': base['vip'], 'port': 10000 + i, 'protocol': 'tcp',
+                         'scheduler': 'mh', 'health_check': {'type': 'tcp', 'port': 80, 'delay_loop': 10},
+                         'real_servers': copy.deepcopy(base['real_servers'])})
+    return services
+
+
+# keepalived reload on a director: one virtual server more (a test VIP outside the services), `systemctl reload`,
+# until IPVS has it; then the file as it was, reload, until it is gone (times on the director)
+RELOAD = r"""set -e
+conf=/etc/keepalived/keepalived.conf
+cp -p $conf /root/keepalived.conf.scale
+cat >> $conf <<'EOT'
+virtual_server 10.99.200.2 80 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    real_server RS_ADDRESS 80 {
+        weight 1
+    }
+}
+EOT
+a=$(date +%s.%N)
+systemctl reload keepalived
+timeout 300 sh -c 'until ipvsadm -Ln -t 10.99.200.2:80 >/dev/null 2>&1; do sleep 0.02; done'
+b=$(date +%s.%N)
+cp -p /root/keepalived.conf.scale $conf
+systemctl reload keepalived
+timeout 300 sh -c 'while ipvsadm -Ln -t 10.99.200.2:80 >/dev/null 2>&1; do sleep 0.02; done'
+c=$(date +%s.%N)
+echo $a $b $c $(ipvsadm -Sn | grep -c '^-A')
+"""
+
+
+def measure_services(args, outdir):
+    """One lab (--services-lab), site.yml with growing service tables: converge, rerun, keepalived reload,
+    ecmp.lvs.ipvs against ipvsadm --restore."""
+    size = parse_size(args.services_lab)
+    label = 'services-' + args.services_lab
+    hosts, lvs = cut_inventory(SOURCE, size)
+    inventory = write_inventory(os.path.join(outdir, 'inventory-' + label), hosts, lvs)
+    lab = failover.Lab(args.name, inventory, args.python)
+    if lab.is_up():
+        raise failover.BenchError('lab "%s" is up already: lab/ecmplab --name %s down' % (args.name, args.name))
+    groups = lab.view.groups
+    director = groups['directors'][0]
+    rs_address = str(lab.view.address(groups['realservers'][0]))
+    out = {'lab': args.services_lab, 'realservers': len(groups['realservers']), 'tables': []}
+    try:
+        lab.tool('up', timeout=3600, logfile=os.path.join(outdir, '%s-up.log' % label))
+        out['base_converge'] = timed_playbook(lab, os.path.join(outdir, '%s-base.log' % label))
+        for count in args.services:
+            row = {'services': count}
+            varsfile = os.path.join(outdir, '%s-%d-vars.json' % (label, count))
+            with open(varsfile, 'w', encoding='utf-8') as fd:
+                json.dump({'lvs_services': service_table(count, lvs)}, fd)
+            failover.log('%d services: site.yml' % count)
+            row['converge'] = timed_playbook(lab, os.path.join(outdir, '%s-%d-converge.log' % (label, count)),
+                                             '-e', '@' + varsfile)
+            row['rerun'] = timed_playbook(lab, os.path.join(outdir, '%s-%d-rerun.log' % (label, count)),
+                                          '-e', '@' + varsfile)
+            a, b, c, services = lab.ssh(director, RELOAD.replace('RS_ADDRESS', rs_address), timeout=900).split()
+            row['keepalived_reload_add_s'] = round(float(b) - float(a), 3)
+            row['keepalived_reload_remove_s'] = round(float(c) - float(b), 3)
+            row['ipvs_services'] = int(services)
+            logfile = os.path.join(outdir, '%s-%d-ipvs.log' % (label, count))
+            target = groups['directors'][-1]
+            lab.ssh(target, 'rm -f /root/ecmp-scale-ipvs.json')
+            lab.tool('playbook', 'benchmarks/scale_ipvs.yml', '-e', 'n=%d' % count, '-e', 'target=' + target,
+                     check=False, timeout=3600, logfile=logfile)
+            found = lab.ssh(target, 'cat /root/ecmp-scale-ipvs.json', check=False).strip()
+            if found:
+                row['ipvs'] = json.loads(found)
+                row['ipvs']['module_over_restore'] = (round(row['ipvs']['module_s'] / row['ipvs']['restore_s'], 1)
+                                                      if row['ipvs']['restore_s'] else None)
+            failover.log('%d services: %s' % (count, row))
+            out['tables'].append(row)
+    except Exception as exc:  # pylint: disable=broad-except
+        out['error'] = '%s: %s' % (type(exc).__name__, exc)
+        failover.log(out['error'])
+    finally:
+        if not args.keep:
+            lab.tool('down', check=False, timeout=900)
+    return out
+
+
+def services_table(out):
+    lines = ['| services x %d real servers | converge | rerun (changed) | keepalived reload (+1 service) | '
+             'ecmp.lvs.ipvs | its rerun | ipvsadm --restore | module / restore |' % out['realservers'],
+             '|---|---|---|---|---|---|---|---|']
+    for r in out['tables']:
+        ipvs = r.get('ipvs') or {}
+        lines.append('| %d | %s s | %s s (%d) | %s s | %s s | %s s | %s s | %s |' % (
+            r['services'], r['converge']['seconds'], r['rerun']['seconds'], r['rerun']['changed'],
+            r['keepalived_reload_add_s'], ipvs.get('module_s'), ipvs.get('module_rerun_s'), ipvs.get('restore_s'),
+            ipvs.get('module_over_restore')))
+    return '\n'.join(lines)
+
+
+def table(results):
+    lines = ['| lab (routers x directors x real servers) | hosts | up | converge | rerun | rerun changed | '
+             'nexthops per router | requests answered |', '|---|---|---|---|---|---|---|---|']
+    for r in results['sizes']:
+        if 'error' in r and 'rerun' not in r:
+            lines.append('| %s | %d | error: %s | | | | | |' % (r['size'], r['hosts'], r['error']))
+            continue
+        lines.append('| %s | %d | %s s | %s s | %s s | %s | %s | %s |' % (
+            r['size'], r['hosts'], r.get('up_s'), r['converge']['seconds'], r['rerun']['seconds'],
+            r['rerun']['changed'], ', '.join('%s %d' % (k, len(v)) for k, v in sorted(r.get('nexthops', {}).items())),
+            '%d/%d' % (r['requests']['answered'], r['requests']['sent']) if 'requests' in r else '-'))
+    return '\n'.join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--name', default='scale', help='lab name (one lab at a time, removed after each size)')
+    p.add_argument('--python', default=os.path.join(ROOT, '.venv', 'bin', 'python'))
+    p.add_argument('--sizes', default='1x2x2,2x4x3,2x8x4', help='ROUTERSxDIRECTORSxREALSERVERS,...')
+    p.add_argument('--requests', type=int, default=20)
+    p.add_argument('--services', type=lambda t: [int(x) for x in t.split(',') if x],
+                   help='service tables to measure, e.g. 10,100,500 (on one lab, --services-lab), instead of sizes')
+    p.add_argument('--services-lab', default='1x2x4', help='the lab of --services (ROUTERSxDIRECTORSxREALSERVERS)')
+    p.add_argument('--keep', action='store_true', help='leave the (last) lab up')
+    p.add_argument('--out')
+    args = p.parse_args()
+    sizes = [parse_size(s) for s in args.sizes.split(',') if s]
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    outdir = args.out or os.path.join(HERE, 'results', 'scale-' + stamp)
+    os.makedirs(outdir, exist_ok=True)
+    results = {'benchmark': 'ecmp.lvs scale (fleet size)', 'timestamp': stamp, 'source': 'inventories/lab-2x8',
+               'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg(), 'sizes': []}
+    if args.services:
+        results['benchmark'] = 'ecmp.lvs scale (service table)'
+        results['services'] = measure_services(args, outdir)
+        results['table'] = services_table(results['services'])
+        with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
+            json.dump(results, fd, indent=1)
+        print(results['table'])
+        print('\nresults: %s' % os.path.relpath(os.path.join(outdir, 'scale.json'), ROOT))
+        return 0 if 'error' not in results['services'] else 1
+    for size in sizes:
+        results['sizes'].append(measure(args, size, outdir))
+        with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
+            json.dump(results, fd, indent=1)
+    results['loadavg_end'] = os.getloadavg()
+    results['table'] = table(results)
+    with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
+        json.dump(results, fd, indent=1)
+    print(results['table'])
+    print('\nresults: %s' % os.path.relpath(os.path.join(outdir, 'scale.json'), ROOT))
+    ok = all('error' not in r and r['rerun']['changed'] == 0 and r['one_nexthop_per_director']
+             for r in results['sizes'])
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,77 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""benchmarks/scale.py without a lab: the labs it cuts out of inventories/lab-2x8 (and that the collection's
+validator accepts them), the sizes it takes, the PLAY RECAP it reads (a real site.yml log)."""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BENCH = os.path.join(ROOT, 'benchmarks')
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import scale  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+
+def test_parse_size():
+    assert scale.parse_size('2x8x4') == (2, 8, 4)
+    for bad in ('2x8', '0x1x1', 'ax1x1', '2x8x4x1'):
+        with pytest.raises(argparse.ArgumentTypeError):
+            scale.parse_size(bad)
+
+
+def test_cut_inventory_keeps_the_first_hosts_and_their_gateways():
+    hosts, lvs = scale.cut_inventory(scale.SOURCE, (1, 2, 2))
+    groups = hosts['all']['children']
+    assert list(groups['routers']['hosts']) == ['router1']
+    assert list(groups['directors']['hosts']) == ['director1', 'director2']
+    assert list(groups['realservers']['hosts']) == ['rs1', 'rs2']
+    assert list(groups['clients']['hosts']) == ['client1']
+    # one router left: a single default route through it, on the fabric and on the client segment
+    assert groups['directors']['hosts']['director2']['lab_gateway'] == '10.99.0.1'
+    assert groups['clients']['hosts']['client1']['lab_gateway'] == '10.99.1.1'
+    assert [rs['host'] for rs in lvs['lvs_services'][0]['real_servers']] == ['rs1', 'rs2']
+    hosts, lvs = scale.cut_inventory(scale.SOURCE, (2, 8, 4))
+    groups = hosts['all']['children']
+    assert len(groups['directors']['hosts']) == 8
+    assert groups['clients']['hosts']['client1']['lab_gateway'] == ['10.99.1.1', '10.99.1.2']
+    assert len(lvs['lvs_services'][0]['real_servers']) == 4
+    with pytest.raises(ValueError):
+        scale.cut_inventory(scale.SOURCE, (3, 2, 2))
+
+
+@pytest.mark.parametrize('size', [(1, 2, 2), (2, 4, 3)])
+def test_cut_inventories_pass_the_collections_validation(size, tmp_path):
+    """What the benchmark brings up is a valid ecmp.lvs inventory: the validation play of site.yml
+    (tests/negative/validate.yml, on the controller only) accepts it, and refuses the same cut with a service
+    naming a real server that was cut away."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
+
+    def validate(hosts, lvs, name):
+        inventory = scale.write_inventory(str(tmp_path / name), hosts, lvs)
+        return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
+                               os.path.join(ROOT, 'tests', 'negative', 'validate.yml')],
+                              capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=300)
+    hosts, lvs = scale.cut_inventory(scale.SOURCE, size)
+    res = validate(hosts, lvs, 'good')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    lvs['lvs_services'][0]['real_servers'].append({'host': 'rs4'})
+    res = validate(hosts, lvs, 'bad')
+    assert res.returncode != 0 and 'rs4' in res.stdout, res.stdout[-3000:]
+
+
+def test_recap_of_a_real_site_log():
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'bench', 'site-recap.log'), encoding='utf-8') as fd:
+        hosts = scale.recap(fd.read())
+    assert sorted(hosts) == ['director1', 'director2', 'localhost', 'router1', 'rs1', 'rs2']
+    assert hosts['director1'] == {'ok': 54, 'changed': 33, 'unreachable': 0, 'failed': 0}
+    assert sum(h['changed'] for h in hosts.values()) == 81
+    assert scale.recap('no recap') == {}
