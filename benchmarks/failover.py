@@ -917,16 +917,17 @@ def reanalyse(outdir, fail_rs):
 def finish(results, outdir, fail_rs):
     results['definitions'] = DEFINITIONS
     configs = list(results['configs'])
+    # ecmp.lvs's configurations (not the seeds' manual setup, not the VRRP pair): the targets are judged on defaults,
+    # else on the first of them; the VRRP pair is compared with the first of them
+    ours = [c for c in configs if c not in ('vrrp', 'seeds') and '@' not in c and 'events' in results['configs'][c]]
     if 'seeds' in results['configs'] and 'defaults' in results['configs']:
         results['ratios_of'] = ['defaults', 'seeds']
         results['ratios'] = compute_ratios(results, 'defaults', 'seeds')
         results['ratios_all'] = {c: compute_ratios(results, c, 'seeds') for c in configs if c != 'seeds'}
-    ours = [c for c in configs if c not in ('vrrp', 'seeds') and '@' not in c and 'events' in results['configs'][c]]
     if 'vrrp' in results['configs'] and ours:
-        # ecmp.lvs (the first of its configurations in the run) beside the classic keepalived VRRP pair
         results['ratios_vrrp_of'] = [ours[0], 'vrrp']
         results['ratios_vrrp'] = compute_ratios(results, ours[0], 'vrrp')
-    tgt = 'defaults' if 'events' in results['configs'].get('defaults', {}) else None
+    tgt = 'defaults' if 'defaults' in ours else (ours[0] if ours else None)
     for cfg in configs:
         if 'events' in results['configs'][cfg]:
             results['configs'][cfg]['targets'] = evaluate_targets(results['configs'][cfg], fail_rs)
@@ -974,6 +975,9 @@ def publishable(results, outdir):
                          if summary.get(m)],
             'source': 'benchmarks/failover.py', 'config': cfg, 'runs': len(runs),
         }
+        stamp = results.get('timestamp') or ''
+        if len(stamp) == 15:  # YYYYmmdd-HHMMSS: when the run started
+            data['measured'] = '%s-%s-%s %s:%s' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13])
         results.setdefault('publishable', {})[cfg] = '%s-%s%s.json' % (
             'changes' if changes else 'failover', cfg, '-ipv6' if family == 'IPv6' else '')
         with open(os.path.join(outdir, results['publishable'][cfg]), 'w', encoding='utf-8') as fd:
