@@ -52,9 +52,10 @@ def figure(data, metric):
     if not stats:
         return 'not measured'
     if 'true' in stats:
-        return 'yes in %d of %d runs' % (stats['true'], stats['n'])
-    return '%s (min %s, max %s; %d runs)' % (
-        _number(stats['median'], unit), _number(stats['min'], unit), _number(stats['max'], unit), stats['n'])
+        return 'yes in %d of %d run%s' % (stats['true'], stats['n'], '' if stats['n'] == 1 else 's')
+    return '%s (min %s, max %s; %d run%s)' % (
+        _number(stats['median'], unit), _number(stats['min'], unit), _number(stats['max'], unit), stats['n'],
+        '' if stats['n'] == 1 else 's')
 
 
 def _label(data, metric):

@@ -223,16 +223,54 @@ def markdown(results):
     return '\n'.join(lines)
 
 
+def published_data(results):
+    """The soak in the format of benchmarks/report.py (title, what, summary, units, labels, headline: docs/results.md
+    and the README's figures list it, one run) with the whole soak under `soak` (docs/soak.md is made from it)."""
+    o, p = results['overall'], results['params']
+    figures = {
+        'events': (o['events'], '', 'events'),
+        'events_missed': (o['events_missed'], '', 'events that missed a target'),
+        'flows_lost': (o['flows_lost'], '', 'established flows lost whose real server stayed in service'),
+        'longest_error_window_s': (o['longest_error_window_s'], 's', 'longest new-connection error window'),
+        'planned_new_failed': (o['planned_new_failed'], '', 'new connections failed in planned changes'),
+        'foreign_adjacency_resets': (o.get('foreign_adjacency_resets', 0), '',
+                                     'OSPF adjacency resets of directors no event touched'),
+    }
+    soak = {k: v for k, v in results.items() if k != 'timeline'}
+    data = {
+        'title': 'Chaos soak',
+        'what': ('%d seeded random events (seed %d: director halt/return and drain/undrain, keepalived and FRR restarts, '
+                 'link flaps, real-server loss/return, weight and health-check changes through site.yml) in %.0f '
+                 'minutes with %d long-lived connections and %s new connections per second through the VIP, UML lab '
+                 '%s; one run, every event in [docs/soak.md](soak.md)'
+                 % (o['events'], p['seed'], results['duration_s'] / 60.0, p['conns'], p['new_rate'],
+                    results['lab']['inventory'])),
+        'summary': {k: fa.stats([v[0]]) for k, v in figures.items()},
+        'units': {k: v[1] for k, v in figures.items() if v[1]},
+        'labels': {k: v[2] for k, v in figures.items()},
+        'headline': ['events', 'flows_lost', 'longest_error_window_s', 'end_state_ok'],
+        'source': 'benchmarks/soak.py', 'runs': 1, 'soak': soak,
+    }
+    data['summary']['end_state_ok'] = {'true': 1 if results['end_state']['ok'] else 0, 'n': 1}
+    data['labels']['end_state_ok'] = 'end state: every director routed, IPVS tables equal'
+    stamp = results.get('timestamp') or ''
+    if len(stamp) == 15:
+        data['measured'] = '%s-%s-%s %s:%s' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13])
+    return data
+
+
 def publish(outdir):
+    """DIR/soak.json -> docs/results/soak.json (report format), docs/soak.md, docs/figures/soak.png; then
+    benchmarks/report.py --write (docs/results.md, the README's figures)."""
     with open(os.path.join(outdir, 'soak.json'), encoding='utf-8') as fd:
         results = json.load(fd)
-    results.pop('timeline', None)  # the raw samples stay with the run
     os.makedirs(os.path.dirname(PUBLISHED), exist_ok=True)
+    data = published_data(results)
     with open(PUBLISHED, 'w', encoding='utf-8') as fd:
-        json.dump(results, fd, indent=1, sort_keys=True)
+        json.dump(data, fd, indent=1, sort_keys=True)
         fd.write('\n')
     with open(PAGE, 'w', encoding='utf-8') as fd:
-        fd.write(markdown(results))
+        fd.write(markdown(data['soak']))
     png = os.path.join(outdir, 'soak.png')
     if os.path.exists(png):
         os.makedirs(os.path.dirname(FIGURE), exist_ok=True)

@@ -119,11 +119,31 @@ def test_markdown_is_generated_from_the_json():
     assert '**error_window_s**: E; **survived**: S' in page and 'O' not in page.split('Definitions:')[1]
 
 
+def test_published_data_is_a_report_result_with_the_soak():
+    """docs/results/soak.json is in benchmarks/report.py's format (it lists it in docs/results.md and the README)
+    and carries the whole soak, without the raw timeline."""
+    import report  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    events = [_event('frr_restart', True, 200, 200, 0, None), _event('link_flap', False, 200, 198, 5, 0.6, resets=2)]
+    rows, overall, kinds = soak.summarise(events)
+    results = {'params': {'seed': 2, 'count': 2, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0, 'config': 'd'},
+               'overall': overall, 'rows': rows, 'kinds': kinds, 'duration_s': 1800.0, 'timestamp': '20261203-150000',
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': DIRECTORS, 'realservers': SERVERS}},
+               'end_state': {'ok': True, 'every_director_routed': True, 'ipvs_equal': True},
+               'definitions': {}, 'timeline': {'samples': [1, 2]}}
+    data = soak.published_data(results)
+    assert data['summary']['flows_lost'] == {'median': 2, 'min': 2, 'max': 2, 'n': 1}
+    assert data['summary']['end_state_ok'] == {'true': 1, 'n': 1}
+    assert data['measured'] == '2026-12-03 15:00' and 'timeline' not in data['soak']
+    assert report.figure(data, 'longest_error_window_s') == '0.6 s (min 0.6 s, max 0.6 s; 1 run)'
+    assert 'Chaos soak' in report.readme_block([('soak', data)])
+    assert data['what'].startswith('2 seeded random events (seed 2')
+
+
 def test_published_page_matches_the_published_json():
-    """docs/soak.md is soak.markdown(docs/results/soak.json) - or neither exists yet."""
+    """docs/soak.md is soak.markdown of docs/results/soak.json - or neither exists yet."""
     assert os.path.exists(soak.PUBLISHED) == os.path.exists(soak.PAGE)
     if os.path.exists(soak.PUBLISHED):
         with open(soak.PUBLISHED, encoding='utf-8') as fd:
-            results = json.load(fd)
+            data = json.load(fd)
         with open(soak.PAGE, encoding='utf-8') as fd:
-            assert fd.read() == soak.markdown(results), 'docs/soak.md is out of date: benchmarks/soak.py --publish'
+            assert fd.read() == soak.markdown(data['soak']), 'docs/soak.md is out of date: benchmarks/soak.py --publish'
