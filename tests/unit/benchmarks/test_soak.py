@@ -120,8 +120,8 @@ def test_markdown_is_generated_from_the_json():
 
 
 def test_published_data_is_a_report_result_with_the_soak():
-    """docs/results/soak.json is in benchmarks/report.py's format (it lists it in docs/results.md and the README)
-    and carries the whole soak, without the raw timeline."""
+    """docs/soak.json has the overall figures in benchmarks/report.py's format and the whole soak, without the raw
+    timeline; it is not in docs/results/ (a figure there is the median of several runs; a soak is one run)."""
     import report  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
     events = [_event('frr_restart', True, 200, 200, 0, None), _event('link_flap', False, 200, 198, 5, 0.6, resets=2)]
     rows, overall, kinds = soak.summarise(events)
@@ -136,11 +136,12 @@ def test_published_data_is_a_report_result_with_the_soak():
     assert data['measured'] == '2026-12-03 15:00' and 'timeline' not in data['soak']
     assert report.figure(data, 'longest_error_window_s') == '0.6 s (min 0.6 s, max 0.6 s; 1 run)'
     assert 'Chaos soak' in report.readme_block([('soak', data)])
+    assert os.path.dirname(soak.PUBLISHED) != report.RESULTS
     assert data['what'].startswith('2 seeded random events (seed 2')
 
 
 def test_published_page_matches_the_published_json():
-    """docs/soak.md is soak.markdown of docs/results/soak.json - or neither exists yet."""
+    """docs/soak.md is soak.markdown of docs/soak.json - or neither exists yet."""
     assert os.path.exists(soak.PUBLISHED) == os.path.exists(soak.PAGE)
     if os.path.exists(soak.PUBLISHED):
         with open(soak.PUBLISHED, encoding='utf-8') as fd:
