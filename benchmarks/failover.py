@@ -1177,28 +1177,34 @@ def plot(results, path, width=14):
     return path
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+def add_lab_arguments(p):
+    """The options of the lab and of the client's traffic, shared with benchmarks/soak.py."""
     p.add_argument('--name', default=os.environ.get('ECMPLAB_NAME', 'bench'), help='lab name (lab/ecmplab --name)')
     p.add_argument('--inventory', default=os.path.join(ROOT, 'inventories', 'lab'))
     p.add_argument('--python', default=os.path.join(ROOT, '.venv', 'bin', 'python'))
-    p.add_argument('--configs', default='seeds,defaults',
-                   help='benchmarks/configs/<name>.yml, in this order (e.g. seeds,defaults,defaults-bfd300)')
     p.add_argument('--conns', type=int, default=200, help='K long-lived connections')
     p.add_argument('--interval', type=float, default=1.0,
                    help='seconds between two GETs on one connection (0.2 overloads a UML lab on 2 cores)')
     p.add_argument('--new-rate', type=float, default=20.0, help='new connections per second')
     p.add_argument('--stall', type=float, default=2.0, help='a request unanswered this long is a stall')
     p.add_argument('--ramp', type=float, default=8.0, help='seconds to open the K connections')
-    p.add_argument('--settle', type=float, default=8.0, help='seconds after each event has converged')
     p.add_argument('--route-poll', type=float, default=0.1,
                    help='router poll interval (s); every kernel route change also triggers a poll at once')
+    p.add_argument('--vip', default='10.99.100.10')
+    p.add_argument('--port', type=int, default=80)
+    p.add_argument('--flap', type=float, default=3.0, help='link_flap: seconds the link stays down')
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    add_lab_arguments(p)
+    p.add_argument('--configs', default='seeds,defaults',
+                   help='benchmarks/configs/<name>.yml, in this order (e.g. seeds,defaults,defaults-bfd300)')
+    p.add_argument('--settle', type=float, default=8.0, help='seconds after each event has converged')
     p.add_argument('--runs', type=int, default=1,
                    help='runs of each configuration (site.yml once; runs 2.. are NAME@2.. in the JSON); the figures of '
                         'failover-NAME[-ipv6].json are the median, min and max over them')
-    p.add_argument('--vip', default='10.99.100.10')
-    p.add_argument('--port', type=int, default=80)
     p.add_argument('--router')
     p.add_argument('--client')
     p.add_argument('--halt-director')
@@ -1211,7 +1217,6 @@ def main():
                    help='failover: director halt/return, real-server loss, drain (the default); changes: weight 0 '
                         'and back, weight change, health-check change, real server removed and added (site.yml), '
                         'keepalived and FRR restart, fabric link flap, OSPF key rotation')
-    p.add_argument('--flap', type=float, default=3.0, help='link_flap: seconds the link stays down')
     p.add_argument('--skip-event', action='append', default=[], choices=Bench.EVENTS + Bench.CHANGES)
     p.add_argument('--skip-playbook', action='store_true', help='measure the lab as it is (one configuration)')
     p.add_argument('--playbook-attempts', type=int, default=2)

@@ -110,13 +110,19 @@ def timed_playbook(lab, logfile, *args):
             'failed': sum(h['failed'] + h['unreachable'] for h in hosts.values()), 'hosts': len(hosts)}
 
 
-def measure(args, size, outdir):
-    label = 'x'.join(str(n) for n in size)
+def new_lab(args, size, outdir, label):
+    """(lab, lvs.yml data) of a lab cut out of lab-2x8 (its inventory written under outdir), refused when up."""
     hosts, lvs = cut_inventory(SOURCE, size)
     inventory = write_inventory(os.path.join(outdir, 'inventory-' + label), hosts, lvs)
     lab = failover.Lab(args.name, inventory, args.python)
     if lab.is_up():
         raise failover.BenchError('lab "%s" is up already: lab/ecmplab --name %s down' % (args.name, args.name))
+    return lab, lvs
+
+
+def measure(args, size, outdir):
+    label = 'x'.join(str(n) for n in size)
+    lab, lvs = new_lab(args, size, outdir, label)
     groups = lab.view.groups
     count = sum(len(groups[g]) for g in ('routers', 'directors', 'realservers', 'clients'))
     out = {'size': label, 'hosts': count, 'routers': len(groups['routers']), 'directors': len(groups['directors']),
@@ -197,13 +203,8 @@ echo $a $b $c $(ipvsadm -Sn | grep -c '^-A')
 def measure_services(args, outdir):
     """One lab (--services-lab), site.yml with growing service tables: converge, rerun, keepalived reload,
     ecmp.lvs.ipvs against ipvsadm --restore."""
-    size = parse_size(args.services_lab)
     label = 'services-' + args.services_lab
-    hosts, lvs = cut_inventory(SOURCE, size)
-    inventory = write_inventory(os.path.join(outdir, 'inventory-' + label), hosts, lvs)
-    lab = failover.Lab(args.name, inventory, args.python)
-    if lab.is_up():
-        raise failover.BenchError('lab "%s" is up already: lab/ecmplab --name %s down' % (args.name, args.name))
+    lab, lvs = new_lab(args, parse_size(args.services_lab), outdir, label)
     groups = lab.view.groups
     director = groups['directors'][0]
     rs_address = str(lab.view.address(groups['realservers'][0]))

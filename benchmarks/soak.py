@@ -178,10 +178,10 @@ def markdown(results):
         '',
         '%d events (seed %d) in %.0f minutes on the UML lab `%s` (%d directors, %d real servers): %d long-lived '
         'HTTP keep-alive connections (one GET every %s s each) and %s new connections per second the whole time, '
-        'configuration `%s`. Run %s. Reproduce: `make soak SOAK_ARGS="--seed %d --count %d"`.'
+        'configuration `%s`. Run %s. Reproduce: `make soak SOAK_ARGS="--config %s --seed %d --count %d"`.'
         % (o['events'], p['seed'], results['duration_s'] / 60.0, results['lab']['inventory'],
            len(results['lab']['hosts']['directors']), len(results['lab']['hosts']['realservers']), p['conns'],
-           p['interval'], p['new_rate'], p['config'], results['timestamp'], p['seed'], p['count']),
+           p['interval'], p['new_rate'], p['config'], results['timestamp'], p['config'], p['seed'], p['count']),
         '',
         '## Overall',
         '',
@@ -225,8 +225,9 @@ def markdown(results):
                   'clocks with the offsets of the start, so the later an event, the further its window is shifted '
                   'against the logs: which event a lost flow or a failed connection is counted against is uncertain by '
                   'that much. The totals are not affected.'
-                  % (max(drift), ', '.join('%s %+.1f s' % kv for kv in sorted(results['clock_drift_s'].items())
-                                             if kv[1] is not None))]
+                  % (max(drift), ', '.join('%s %+.1f s' % (host, value)
+                                           for host, value in sorted(results['clock_drift_s'].items())
+                                           if value is not None))]
     lines += ['', '![timeline](figures/soak.png)', '',
               'Definitions: %s' % '; '.join('**%s**: %s' % (k, v) for k, v in sorted(results['definitions'].items())
                                             if k in ('survived', 'error_window_s')),
@@ -364,23 +365,14 @@ def run(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument('--name', default=os.environ.get('ECMPLAB_NAME', 'bench'), help='lab name (lab/ecmplab --name)')
-    p.add_argument('--inventory', default=os.path.join(ROOT, 'inventories', 'lab'))
-    p.add_argument('--python', default=os.path.join(ROOT, '.venv', 'bin', 'python'))
-    p.add_argument('--config', default='defaults', help='benchmarks/configs/<name>.yml (site.yml once at the start)')
+    failover.add_lab_arguments(p)
+    p.add_argument('--config', default='defaults-bfd300',
+                   help='benchmarks/configs/<name>.yml (site.yml once at the start; BFD 100 ms of `defaults` measures a '
+                        '2-core lab host, not ecmp.lvs: benchmarks/README.md)')
     p.add_argument('--seed', type=int, default=2, help='the default draws every kind of event in 100')
     p.add_argument('--count', type=int, default=100, help='random events (the undo steps at the end come on top)')
     p.add_argument('--min-minutes', type=float, default=30.0, help='spread the events over at least this long')
-    p.add_argument('--conns', type=int, default=200)
-    p.add_argument('--interval', type=float, default=1.0)
-    p.add_argument('--new-rate', type=float, default=20.0)
-    p.add_argument('--stall', type=float, default=2.0)
-    p.add_argument('--ramp', type=float, default=8.0)
     p.add_argument('--settle', type=float, default=5.0, help='seconds after each event')
-    p.add_argument('--route-poll', type=float, default=0.1)
-    p.add_argument('--flap', type=float, default=3.0)
-    p.add_argument('--vip', default='10.99.100.10')
-    p.add_argument('--port', type=int, default=80)
     p.add_argument('--down', action='store_true', help='lab/ecmplab down at the end')
     p.add_argument('--out')
     p.add_argument('--plan', action='store_true', help='print the sequence for --seed/--count and the lab inventory')

@@ -115,7 +115,7 @@ def test_markdown_is_generated_from_the_json():
     assert '| events that missed a target | 1 of 2 | 0 |' in page
     assert '| end state: IPVS tables and real-server order equal on every director | NO | yes |' in page
     assert '| 2 | link_flap | director1 | no | 198/200 | 5/100 | 0.6 s | - | NO: survived 198/200' in page
-    assert 'make soak SOAK_ARGS="--seed 3 --count 2"' in page
+    assert 'make soak SOAK_ARGS="--config defaults --seed 3 --count 2"' in page
     assert '**error_window_s**: E; **survived**: S' in page and 'O' not in page.split('Definitions:')[1]
 
 
