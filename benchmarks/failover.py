@@ -39,6 +39,7 @@ import time
 import traceback
 
 import failover_analysis as fa  # next to this script (Python puts the script's directory first)
+import report
 
 try:
     from ecmplab_lib import facade  # pylint: disable=import-error
@@ -181,7 +182,6 @@ class Bench:
         self.outdir = args.out
         os.makedirs(self.outdir, exist_ok=True)
         self.drain_method = args.drain
-        self.preset = args.events
         self.events = self.PRESETS[args.events]
         self.routing = 'ecmp'  # or static: the configuration's bench_routing
         self.changed = self.unchanged()  # what the change events did to the configuration's lvs_services
@@ -291,9 +291,7 @@ class Bench:
 
     # -- configuration --------------------------------------------------------------------------------
     def apply_config(self, cfg):
-        path = os.path.join(HERE, 'configs', '%s.yml' % cfg)
-        if not os.path.exists(path):
-            raise BenchError('no configuration %s' % path)
+        path = config_path(cfg)
         logfile = os.path.join(self.outdir, '%s-site.log' % cfg)
         playbook = config_data(cfg).get('bench_playbook', 'playbooks/site.yml')
         for attempt in range(1, self.args.playbook_attempts + 1):
@@ -605,9 +603,8 @@ class Bench:
             json.dump({'lvs_services': services}, fd, indent=1)
         logfile = os.path.join(self.outdir, '%s-%s.log' % (label, name))
         t0 = time.time()
-        res = self.lab.tool('playbook', 'playbooks/site.yml',
-                            '-e', '@' + os.path.join(HERE, 'configs', label.split('@')[0] + '.yml'),
-                            '-e', '@' + varsfile, check=False, timeout=1800, logfile=logfile)
+        res = self.lab.tool('playbook', 'playbooks/site.yml', '-e', '@' + config_path(label), '-e', '@' + varsfile,
+                            check=False, timeout=1800, logfile=logfile)
         if res.returncode != 0:
             raise BenchError('%s: site.yml failed (see %s)' % (name, logfile))
         return {'name': name, 'kind': kind or name.replace('_', ' '), 'target': target or self.fail_rs, 't': t0,
@@ -846,10 +843,17 @@ class Bench:
         return res
 
 
+def config_path(cfg):
+    """benchmarks/configs/CFG.yml of a configuration or of its run CFG@N."""
+    return os.path.join(HERE, 'configs', '%s.yml' % cfg.split('@')[0])
+
+
 def config_data(cfg):
     """benchmarks/configs/CFG.yml (CFG or CFG@N): extra-vars of site.yml, and bench_* keys for the benchmark."""
     import yaml  # pylint: disable=import-outside-toplevel  # ansible's dependency, in the virtualenv
-    with open(os.path.join(HERE, 'configs', '%s.yml' % cfg.split('@')[0]), encoding='utf-8') as fd:
+    if not os.path.exists(config_path(cfg)):
+        raise BenchError('no configuration %s' % config_path(cfg))
+    with open(config_path(cfg), encoding='utf-8') as fd:
         return yaml.safe_load(fd) or {}
 
 
@@ -975,9 +979,8 @@ def publishable(results, outdir):
                          if summary.get(m)],
             'source': 'benchmarks/failover.py', 'config': cfg, 'runs': len(runs),
         }
-        stamp = results.get('timestamp') or ''
-        if len(stamp) == 15:  # YYYYmmdd-HHMMSS: when the run started
-            data['measured'] = '%s-%s-%s %s:%s' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13])
+        if report.measured(results.get('timestamp')):
+            data['measured'] = report.measured(results['timestamp'])
         results.setdefault('publishable', {})[cfg] = '%s-%s%s.json' % (
             'changes' if changes else 'failover', cfg, '-ipv6' if family == 'IPv6' else '')
         with open(os.path.join(outdir, results['publishable'][cfg]), 'w', encoding='utf-8') as fd:
@@ -1114,7 +1117,7 @@ def evaluate_targets(res, fail_rs):
 def event_target(e):
     """(pass, detail) of one analysed event: every established flow whose real server stays in service survives; a
     planned change fails no new connection, an unplanned one (link flap, halt) fails them for at most 1 s."""
-    kept = e.get('connections_kept') or e['connections']
+    kept = fa.kept_connections(e)
     new = e['new_connections']
     ok = kept['survived'] == kept['established']
     detail = 'survived %d/%d' % (kept['survived'], kept['established'])

@@ -342,6 +342,12 @@ def adjacency_resets(journal, offset=0.0):
     return out
 
 
+def kept_connections(ev):
+    """An analysed event's outcomes of the flows whose real server stays in service (all of them unless the event
+    ends one server's flows: connections_kept)."""
+    return ev.get('connections_kept') or ev['connections']
+
+
 def resets_in(resets, t0, t1):
     """The adjacency resets between t0 and t1."""
     return [r for r in resets or [] if t0 <= r[0] < t1]
@@ -352,7 +358,7 @@ RUN_METRICS = (
     ('survived_pct', '%', 'established connections survived',
      lambda ev: ev['connections']['survived_pct']),
     ('kept_survived_pct', '%', 'survived of those whose real server stays in service',
-     lambda ev: (ev.get('connections_kept') or ev['connections'])['survived_pct']),
+     lambda ev: kept_connections(ev)['survived_pct']),
     ('moved_survived_pct', '%', 'survived of those the router hashed to the director of the event',
      lambda ev: ((ev.get('flows_moved_or_stayed') or {}).get('by') or {}).get('moved', {}).get('survived_pct')),
     ('stayed_survived_pct', '%', 'survived of those hashed to the other directors',

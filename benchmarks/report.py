@@ -45,6 +45,17 @@ def _number(value, unit):
     return '%s %s' % (text, unit) if unit else text
 
 
+def measured(stamp):
+    """'YYYY-mm-dd HH:MM' of a run's timestamp YYYYmmdd-HHMMSS (the name of its results directory), else None."""
+    if not re.match(r'^\d{8}-\d{6}$', stamp or ''):
+        return None
+    return '%s-%s-%s %s:%s' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13])
+
+
+def _runs(count):
+    return '%d run%s' % (count, '' if count == 1 else 's')
+
+
 def figure(data, metric):
     """'median (min-max, n runs)' of one metric, or 'k of n runs' for a yes/no metric."""
     stats = data['summary'].get(metric)
@@ -52,10 +63,9 @@ def figure(data, metric):
     if not stats:
         return 'not measured'
     if 'true' in stats:
-        return 'yes in %d of %d run%s' % (stats['true'], stats['n'], '' if stats['n'] == 1 else 's')
-    return '%s (min %s, max %s; %d run%s)' % (
-        _number(stats['median'], unit), _number(stats['min'], unit), _number(stats['max'], unit), stats['n'],
-        '' if stats['n'] == 1 else 's')
+        return 'yes in %d of %s' % (stats['true'], _runs(stats['n']))
+    return '%s (min %s, max %s; %s)' % (
+        _number(stats['median'], unit), _number(stats['min'], unit), _number(stats['max'], unit), _runs(stats['n']))
 
 
 def _label(data, metric):
@@ -131,8 +141,8 @@ def publish(paths):
         if 'what' not in data or 'summary' not in data:
             raise SystemExit('%s: not a benchmark result (needs `what` and `summary`)' % path)
         run = os.path.basename(os.path.dirname(os.path.abspath(path)))
-        if re.match(r'^\d{8}-\d{6}$', run) and 'measured' not in data:
-            data['measured'] = '%s-%s-%s %s:%s' % (run[:4], run[4:6], run[6:8], run[9:11], run[11:13])
+        if measured(run) and 'measured' not in data:
+            data['measured'] = measured(run)
         data.setdefault('source', 'benchmarks/%s' % os.path.basename(path).replace('-', '_').replace('.json', '.py'))
         dest = os.path.join(RESULTS, os.path.basename(path))
         with open(dest, 'w', encoding='utf-8') as handle:

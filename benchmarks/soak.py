@@ -34,6 +34,7 @@ import traceback
 
 import failover  # next to this script
 import failover_analysis as fa
+import report
 
 HERE = failover.HERE
 ROOT = failover.ROOT
@@ -138,7 +139,7 @@ def summarise(events):
     rows = []
     for ev in events:
         passed, detail = failover.event_target(ev)
-        kept = ev.get('connections_kept') or ev['connections']
+        kept = fa.kept_connections(ev)
         rows.append({'n': len(rows) + 1, 'event': ev['event'], 'target': ev['target'], 'planned': ev.get('planned'),
                      'established': kept['established'], 'survived': kept['survived'],
                      'lost': kept['established'] - kept['survived'], 'resets': kept['resets'],
@@ -265,9 +266,8 @@ def published_data(results):
     }
     data['summary']['end_state_ok'] = {'true': 1 if results['end_state']['ok'] else 0, 'n': 1}
     data['labels']['end_state_ok'] = 'end state: every director routed, IPVS tables equal'
-    stamp = results.get('timestamp') or ''
-    if len(stamp) == 15:
-        data['measured'] = '%s-%s-%s %s:%s' % (stamp[:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13])
+    if report.measured(results.get('timestamp')):
+        data['measured'] = report.measured(results['timestamp'])
     return data
 
 

@@ -522,6 +522,8 @@ def test_vrrp_configuration_runs_its_own_playbook_and_has_no_nexthops():
         assert os.path.exists(os.path.join(ROOT, data[key]))
     assert set(data['bench_skip_events']) == {'director_drain', 'director_undrain'}
     assert 'bench_playbook' not in failover.config_data('defaults')
+    with pytest.raises(failover.BenchError, match='no configuration .*/configs/nosuch.yml'):
+        failover.config_data('nosuch@2')
     bench = object.__new__(failover.Bench)
     bench.addr = {'director1': D1, 'director2': D2}
     bench.routing = 'ecmp'

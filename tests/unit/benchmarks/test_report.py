@@ -68,3 +68,10 @@ def test_publish_refuses_what_is_not_a_result(tmp_path):
     bad.write_text(json.dumps({'runs': []}))
     with pytest.raises(SystemExit):
         report.publish([str(bad)])
+
+
+def test_measured_is_read_from_a_run_timestamp_only():
+    """The date of a run comes from its timestamp (the results directory's name), nothing else."""
+    assert report.measured('20261203-145849') == '2026-12-03 14:58'
+    for other in ('runs5-v4', '', None, '20261203-1458'):
+        assert report.measured(other) is None
