@@ -249,7 +249,9 @@ def published_data(results):
         'foreign_adjacency_resets': (o.get('foreign_adjacency_resets', 0), '',
                                      'OSPF adjacency resets of directors no event touched'),
     }
-    soak = {k: v for k, v in results.items() if k != 'timeline'}
+    # not the raw timeline nor the full analysis of every event (`events`, 275 kB for 103 events): `rows` has each
+    # event's figures, the page is made from them; the whole run stays in benchmarks/results/soak-<timestamp>/
+    soak = {k: v for k, v in results.items() if k not in ('timeline', 'events', 'director_snapshot_sizes')}
     data = {
         'title': 'Chaos soak',
         'what': ('%d seeded random events (seed %d: director halt/return and drain/undrain, keepalived and FRR restarts, '

@@ -129,11 +129,12 @@ def test_published_data_is_a_report_result_with_the_soak():
                'overall': overall, 'rows': rows, 'kinds': kinds, 'duration_s': 1800.0, 'timestamp': '20261203-150000',
                'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': DIRECTORS, 'realservers': SERVERS}},
                'end_state': {'ok': True, 'every_director_routed': True, 'ipvs_equal': True},
-               'definitions': {}, 'timeline': {'samples': [1, 2]}}
+               'definitions': {}, 'timeline': {'samples': [1, 2]}, 'events': events}
     data = soak.published_data(results)
     assert data['summary']['flows_lost'] == {'median': 2, 'min': 2, 'max': 2, 'n': 1}
     assert data['summary']['end_state_ok'] == {'true': 1, 'n': 1}
-    assert data['measured'] == '2026-12-03 15:00' and 'timeline' not in data['soak']
+    assert data['measured'] == '2026-12-03 15:00' and 'timeline' not in data['soak'] and 'events' not in data['soak']
+    assert soak.markdown(data['soak']) == soak.markdown(results)
     assert report.figure(data, 'longest_error_window_s') == '0.6 s (min 0.6 s, max 0.6 s; 1 run)'
     assert 'Chaos soak' in report.readme_block([('soak', data)])
     assert os.path.dirname(soak.PUBLISHED) != report.RESULTS
