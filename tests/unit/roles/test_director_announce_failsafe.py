@@ -510,7 +510,7 @@ def test_frr_start_unit_reloads_what_a_slow_start_left_out():
 
 
 def test_announce_json_names_the_script_user():
-    text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
+    text = render('announce.json.j2', __director_announce_holddown=5, director_announce_interval=1,
                   director_announce_stop_delay=1, __director_announce_gated_effective=True,
                   __director_announce={'vips': {VIP: [HTTP]}, 'quorum': {HTTP: 1}, 'members': {}},
                   director_keepalived_script_user='keepalived_script',
@@ -519,7 +519,7 @@ def test_announce_json_names_the_script_user():
     assert ann.config.load_config(text)['script_user'] == 'ecmp-lvs-quorum'
     assert 'members' not in json.loads(text)      # only with a virtual_server_group
     members = {'group:web': ['tcp:%s:80' % VIP, 'tcp:10.99.100.11:80']}
-    text = render('announce.json.j2', director_announce_holddown=5, director_announce_interval=1,
+    text = render('announce.json.j2', __director_announce_holddown=5, director_announce_interval=1,
                   director_announce_stop_delay=1, __director_announce_gated_effective=True,
                   __director_announce={'vips': {VIP: ['group:web'], '10.99.100.11': ['group:web']},
                                        'quorum': {'group:web': 1}, 'members': members},
