@@ -151,11 +151,12 @@ def clock_offset(lab, host, samples=5):
         rtt = t1 - t0
         off = float(out.strip()) - (t0 + t1) / 2
         if best is None or rtt < best[0]:
-            best = (rtt, off)
-    rtt, off = best
+            best = (rtt, off, float(out.strip()))
+    rtt, off, guest_t = best
     # apply only what exceeds the measurement error (half the round trip)
     applied = off if abs(off) > rtt / 2 else 0.0
-    return {'offset_s': round(off, 4), 'rtt_s': round(rtt, 4), 'applied_s': round(applied, 4)}
+    return {'offset_s': round(off, 4), 'rtt_s': round(rtt, 4), 'applied_s': round(applied, 4),
+            'guest_t': round(guest_t, 3)}
 
 
 class Bench:
@@ -371,10 +372,28 @@ class Bench:
         return True
 
     # -- events ---------------------------------------------------------------------------------------
+    def sample_clocks(self, hosts):
+        """Measure the clock offsets of `hosts` again; the analysis interpolates between the measurements
+        (Bench.offsets[host]['samples'], failover_analysis.offset_at): guest clocks drift in a long run."""
+        for host in hosts:
+            entry = self.offsets.get(host)
+            if entry is None:
+                continue
+            try:
+                now = clock_offset(self.lab, host, samples=3)
+            except (BenchError, subprocess.TimeoutExpired, ValueError):
+                continue
+            samples = entry.setdefault('samples', [[entry['guest_t'], entry['applied_s']]] if 'guest_t' in entry else [])
+            samples.append([now['guest_t'], now['applied_s']])
+
+    def guest_to_controller(self, host, t):
+        """A guest timestamp of `host` on this machine's clock."""
+        return fa.to_controller(t, fa.clock_of(self.offsets.get(host, {})))
+
     def timed_ssh(self, host, command):
         """Run `command` on a lab host; the time it started, on this machine's clock (host clock offset applied)."""
         out = self.lab.ssh(host, 'date +%s.%N; ' + command)
-        return float(out.split()[0]) - self.offsets.get(host, {}).get('applied_s', 0.0)
+        return self.guest_to_controller(host, float(out.split()[0]))
 
     def gw(self, hosts):
         """The router's nexthops through `hosts`; none when the router reaches the VIP by ARP (bench_routing static:
@@ -414,7 +433,7 @@ class Bench:
         last_reply = None
         for line in self.lab.ssh(self.router, 'cat %s/ping.log' % GUEST_DIR, check=False).splitlines():
             if line.startswith('[') and 'bytes from' in line:
-                ts = float(line[1:line.index(']')]) - self.offsets.get(self.router, {}).get('applied_s', 0.0)
+                ts = self.guest_to_controller(self.router, float(line[1:line.index(']')]))
                 if ts <= t_event:
                     last_reply = ts
         extra = {'t_cmd_start': t_cmd, 't_cmd_end': t_done, 't_pid_gone': gone.get('t')}
@@ -813,10 +832,11 @@ class Bench:
         route_lines = self.lab.ssh(self.router, 'cat %s/route.jsonl' % GUEST_DIR, timeout=60).splitlines()
         # the router's OSPF adjacencies that left Full meanwhile (a BFD session down shows up as InactivityTimer):
         # those of a director that no event touched are a disturbance of the lab, recorded with every event
-        off = self.offsets.get(self.router, {}).get('applied_s', 0.0)
+        clock = fa.clock_of(self.offsets.get(self.router, {}))
         journal = self.lab.ssh(self.router, 'journalctl -u frr -o short-unix --no-pager --since @%d | grep AdjChg || '
-                               'true' % int(self.t_traffic + off - 5), check=False, timeout=60)
-        adjacency = fa.adjacency_resets(journal, off)
+                               'true' % int(self.t_traffic + fa.offset_at(clock, self.t_traffic) - 5), check=False,
+                               timeout=60)
+        adjacency = fa.adjacency_resets(journal, clock)
         with open(os.path.join(self.outdir, '%s-client.json' % label), 'w', encoding='utf-8') as fd:
             json.dump(client, fd)
         with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
@@ -861,8 +881,8 @@ def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, clie
                    aliases=None, adjacency=None):
     """Raw logs of one configuration -> baseline, events metrics, timeline (also used by --reanalyse)."""
     res = {}
-    client = fa.shift_client(client, offsets[client_host]['applied_s'])
-    changes, summary = fa.parse_route_log(route_lines, offsets[router]['applied_s'], aliases)
+    client = fa.shift_client(client, fa.clock_of(offsets[client_host]))
+    changes, summary = fa.parse_route_log(route_lines, fa.clock_of(offsets[router]), aliases)
     for i, ev in enumerate(events):
         ev['t_end'] = events[i + 1]['t'] if i + 1 < len(events) else t_stop
     first_t = events[0]['t'] if events else t_stop

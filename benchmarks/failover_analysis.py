@@ -35,7 +35,35 @@ def ipvsadm_real_servers(text):
     return weights
 
 
+def offset_at(clock, t):
+    """A guest clock's offset (guest - controller) at guest time t. `clock` is one offset for the whole run, or the
+    offsets measured during it, [[guest time, offset], ...] in time order: interpolated between two measurements,
+    the first/last one before/after them (a UML guest clock drifted 13.7 s in a 67-minute soak)."""
+    if not isinstance(clock, (list, tuple)):
+        return clock or 0.0
+    if not clock:
+        return 0.0
+    if t <= clock[0][0]:
+        return clock[0][1]
+    for (t0, o0), (t1, o1) in zip(clock, clock[1:]):
+        if t <= t1:
+            return o0 + (o1 - o0) * (t - t0) / (t1 - t0) if t1 > t0 else o1
+    return clock[-1][1]
+
+
+def to_controller(t, clock):
+    """Guest time t -> the controller's clock (see offset_at)."""
+    return t - offset_at(clock, t)
+
+
+def clock_of(entry):
+    """The clock to apply for a host's entry of Bench.offsets: its samples when the run re-measured it (soak), else
+    the offset of the start."""
+    return entry.get('samples') or entry.get('applied_s', 0.0)
+
+
 def parse_route_log(lines, offset=0.0, aliases=None):
+    # offset: a clock (offset_at)
     """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary.
 
     A route with a single nexthop has `gateway` at the top; a multipath route has `nexthops`; no route is
@@ -65,7 +93,7 @@ def parse_route_log(lines, offset=0.0, aliases=None):
             for nh in route.get('nexthops') or []:
                 if nh.get('gateway'):
                     gws.add(nh['gateway'])
-        changes.append((rec['t'] - offset, frozenset(aliases.get(gw, gw) for gw in gws)))
+        changes.append((to_controller(rec['t'], offset), frozenset(aliases.get(gw, gw) for gw in gws)))
     return changes, summary
 
 
@@ -105,25 +133,28 @@ def route_convergence(changes, t_event, expected, t_end):
 
 
 def _shift_client(client, offset):
-    """Client log times -> controller clock."""
+    """Client log times -> controller clock (offset: a clock, see offset_at)."""
     if not offset:
         return client
+
+    def conv(t):
+        return to_controller(t, offset)
     for rec in client['conns']:
         for key in ('open_t', 'est_t', 'last_byte_t', 'end_t'):
             if rec.get(key) is not None:
-                rec[key] -= offset
+                rec[key] = conv(rec[key])
         for st in rec['stalls']:
             for key in ('t', 'detected_t', 'recovered_t'):
                 if st.get(key) is not None:
-                    st[key] -= offset
+                    st[key] = conv(st[key])
         for slow in rec.get('slow', []):
-            slow[0] -= offset
+            slow[0] = conv(slow[0])
     for probe in client['probes']:
-        probe[0] -= offset
+        probe[0] = conv(probe[0])
     for sample in client['samples']:
-        sample[0] -= offset
-    client['started'] -= offset
-    client['stopped'] -= offset
+        sample[0] = conv(sample[0])
+    client['started'] = conv(client['started'])
+    client['stopped'] = conv(client['stopped'])
     return client
 
 
@@ -337,7 +368,7 @@ def adjacency_resets(journal, offset=0.0):
     for line in journal.splitlines():
         m = ADJCHG.match(line.strip())
         if m and m.group('old') == 'Full':
-            out.append([round(float(m.group('t')) - offset, 3), m.group('daemon'), m.group('nbr'), m.group('new'),
+            out.append([round(to_controller(float(m.group('t')), offset), 3), m.group('daemon'), m.group('nbr'), m.group('new'),
                         m.group('reason')])
     return out
 

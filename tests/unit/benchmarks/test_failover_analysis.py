@@ -578,3 +578,37 @@ def test_adjacency_resets_from_the_routers_journal():
     assert any(r[4] == 'InactivityTimer' for r in resets)
     assert fa.resets_in(resets, resets[0][0], resets[0][0] + 0.001) == [resets[0]]
     assert fa.adjacency_resets('no such line\n') == []
+
+
+# -- guest clocks that drift (the 67-minute soak: 13.7 s) --------------------------------------------------------------
+def test_offset_at_a_constant_or_interpolated():
+    assert fa.offset_at(0.25, 1000.0) == 0.25
+    assert fa.offset_at([], 1000.0) == 0.0
+    clock = [[100.0, 0.0], [200.0, -10.0], [300.0, -10.0]]
+    assert fa.offset_at(clock, 50.0) == 0.0      # before the first measurement: the first
+    assert fa.offset_at(clock, 150.0) == -5.0    # halfway between 0 and -10
+    assert fa.offset_at(clock, 250.0) == -10.0
+    assert fa.offset_at(clock, 400.0) == -10.0   # after the last: the last
+    assert fa.to_controller(150.0, clock) == 155.0
+    assert fa.offset_at([[100.0, 1.0], [100.0, 3.0]], 100.0) == 1.0  # two measurements at one moment
+
+
+def test_clock_of_prefers_the_samples():
+    assert fa.clock_of({'applied_s': 0.4}) == 0.4
+    assert fa.clock_of({'applied_s': 0.4, 'samples': [[1.0, 0.4], [2.0, 0.5]]}) == [[1.0, 0.4], [2.0, 0.5]]
+
+
+def test_client_and_journal_times_follow_the_drift():
+    clock = [[1000.0, 0.0], [2000.0, -10.0]]
+    client = {'conns': [{'open_t': 1500.0, 'est_t': 1500.0, 'last_byte_t': None, 'end_t': 2000.0, 'stalls': [],
+                         'slow': []}],
+              'probes': [[1000.0, 0.01, 'ok', 'rs1']], 'samples': [[1500.0, 1, 1, 0]],
+              'started': 1000.0, 'stopped': 2000.0}
+    out = fa.shift_client(client, clock)
+    assert out['conns'][0]['est_t'] == 1505.0 and out['conns'][0]['end_t'] == 2010.0
+    assert out['probes'][0][0] == 1000.0 and out['samples'][0][0] == 1505.0 and out['stopped'] == 2010.0
+    journal = '1500.000000 router1 ospfd[1]: AdjChg: Nbr 10.99.0.11, x: Full -> Down (InactivityTimer)'
+    assert fa.adjacency_resets(journal, clock)[0][0] == 1505.0
+    route = [json.dumps({'t': 1500.0, 'out': json.dumps([{'dst': '10.99.100.10', 'gateway': D1}])})]
+    changes, _summary = fa.parse_route_log(route, clock)
+    assert changes == [(1505.0, frozenset([D1]))]

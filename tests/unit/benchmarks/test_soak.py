@@ -119,6 +119,24 @@ def test_markdown_is_generated_from_the_json():
     assert '**error_window_s**: E; **survived**: S' in page and 'O' not in page.split('Definitions:')[1]
 
 
+@pytest.mark.parametrize('sampled, caveat', [(False, True), (True, False)])
+def test_markdown_names_the_clock_drift(sampled, caveat):
+    """A drift above 0.5 s: a caveat when the run applied the offsets of its start only, a note when it measured
+    them again after every event (soak.py does since the 13.7 s drift of the first soak)."""
+    rows, overall, kinds = soak.summarise([_event('frr_restart', True, 200, 200, 0, None)])
+    results = {'params': {'seed': 3, 'count': 1, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0, 'config': 'defaults'},
+               'overall': overall, 'rows': rows, 'kinds': kinds, 'duration_s': 60.0, 'timestamp': 'T',
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': DIRECTORS, 'realservers': SERVERS}},
+               'end_state': {'every_director_routed': True, 'ipvs_equal': True}, 'definitions': {},
+               'clock_drift_s': {'client1': -13.7, 'router1': 0.2}}
+    if sampled:
+        results['clock_sampled'] = True
+    page = soak.markdown(results)
+    assert ('**Caveat - clock drift**' in page) is caveat
+    assert ('measured again after every event' in page) is not caveat
+    assert '13.7 s' in page
+
+
 def test_published_data_is_a_report_result_with_the_soak():
     """docs/soak.json has the overall figures in benchmarks/report.py's format and the whole soak, without the raw
     timeline; it is not in docs/results/ (a figure there is the median of several runs; a soak is one run)."""
