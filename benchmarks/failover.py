@@ -622,12 +622,13 @@ class Bench:
             json.dump({'lvs_services': services}, fd, indent=1)
         logfile = os.path.join(self.outdir, '%s-%s.log' % (label, name))
         t0 = time.time()
+        extra = shlex.split(self.args.site_args or '')
         res = self.lab.tool('playbook', 'playbooks/site.yml', '-e', '@' + config_path(label), '-e', '@' + varsfile,
-                            check=False, timeout=1800, logfile=logfile)
+                            *extra, check=False, timeout=1800, logfile=logfile)
         if res.returncode != 0:
             raise BenchError('%s: site.yml failed (see %s)' % (name, logfile))
         return {'name': name, 'kind': kind or name.replace('_', ' '), 'target': target or self.fail_rs, 't': t0,
-                'method': 'playbooks/site.yml with %s' % what, 'planned': True,
+                'method': 'playbooks/site.yml%s with %s' % (''.join(' ' + a for a in extra), what), 'planned': True,
                 'expected_nexthops': None, 'group_by': 'server',
                 'extra': {'site_seconds': round(time.time() - t0, 1), 'vars': os.path.relpath(varsfile, ROOT)}}
 
@@ -1216,6 +1217,10 @@ def add_lab_arguments(p):
     p.add_argument('--vip', default='10.99.100.10')
     p.add_argument('--port', type=int, default=80)
     p.add_argument('--flap', type=float, default=3.0, help='link_flap: seconds the link stays down')
+    p.add_argument('--site-args', default='',
+                   help='extra ansible-playbook options of the site.yml change events, e.g. "--limit directors '
+                        '--skip-tags install" (what an operator runs for a director-only change; recorded in each '
+                        "event's method). Default: the whole site.yml")
 
 
 def main():

@@ -475,6 +475,7 @@ def test_change_events_keep_what_the_earlier_ones_did(tmp_path):
                  'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]}]
     bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
     bench.outdir, bench.lab, bench.changed = str(tmp_path), FakeLab(), failover.Bench.unchanged()
+    bench.args = type('A', (), {'site_args': ''})()
 
     def sent(ev):
         with open(os.path.join(failover.ROOT, ev['extra']['vars']), encoding='utf-8') as fd:
@@ -494,6 +495,12 @@ def test_change_events_keep_what_the_earlier_ones_did(tmp_path):
     assert [r[0] for r in bench.lab.runs] == ['playbook'] * 8
     config = '@' + os.path.join(failover.HERE, 'configs', 'defaults.yml')
     assert bench.lab.runs[2][1:4] == ('playbooks/site.yml', '-e', config)
+    assert len(bench.lab.runs[2]) == 6  # no extra options by default
+    # --site-args: what an operator runs for a director-only change, appended and named in the event's method
+    bench.args = type('A', (), {'site_args': '--limit directors --skip-tags install'})()
+    ev = bench.ev_rs_weight0('defaults')
+    assert bench.lab.runs[-1][6:] == ('--limit', 'directors', '--skip-tags', 'install')
+    assert ev['method'] == 'playbooks/site.yml --limit directors --skip-tags install with rs1 at weight 0'
 
 
 def test_publishable_changes_file(seeds, tmp_path):
