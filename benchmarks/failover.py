@@ -574,7 +574,8 @@ class Bench:
     # so far left it (self.changed: weights, the health check, servers removed; extra-vars file next to the results).
     # config_restore runs site.yml with the configuration as it is: the sequence ends where it began.
     CHANGES = ('rs_weight0', 'rs_weight_restore', 'rs_weight_change', 'health_check_change', 'rs_remove', 'rs_add',
-               'keepalived_restart', 'frr_restart', 'link_flap', 'ospf_key_rotation', 'config_restore')
+               'keepalived_restart', 'frr_restart', 'link_flap', 'ospf_key_rotation', 'director_remove',
+               'director_add', 'config_restore')
     CHANGED_CHECK = {'type': 'tcp', 'connect_timeout': 3}
     CHANGED_WEIGHT = 3
 
@@ -669,6 +670,28 @@ class Bench:
     def ev_rs_add(self, cfg):
         return self.site_change(cfg, 'rs_add', '%s in the services again' % self.fail_rs, kind='real server added',
                                 added=self.fail_rs)
+
+    # a director leaves the fleet and a new one joins (N -> N-1 -> N): in this lab the same host, decommissioned (drained,
+    # its daemons stopped, IPVS cleared: what a fresh director has) and converged again by site.yml like a new one
+    REMOVE_COMMAND = 'systemctl stop frr keepalived ecmp-lvs-announce ecmp-lvs-conn-sync; ipvsadm -C'
+
+    def ev_director_remove(self, cfg):
+        ev = self.ev_director_drain(cfg)
+        d = ev['target']
+        self.lab.ssh(d, self.REMOVE_COMMAND, timeout=120)
+        ev.update(name='director_remove', kind='director removed (drained, daemons stopped, IPVS cleared)',
+                  method='%s; then %s' % (ev['method'], self.REMOVE_COMMAND))
+        return ev
+
+    def ev_director_add(self, cfg):
+        d = self.drain_director
+        self.lab.ssh(d, '/usr/local/sbin/ecmp-lvs-announce undrain', timeout=60)  # a new director is not drained
+        ev = self.site_change(cfg, 'director_add', '%s joining (IPVS empty, no synced entry yet)' % d, target=d,
+                              kind='director added')
+        expected = self.gw(self.directors)
+        ev.update(group_by='director', expected_nexthops=expected)
+        ev['extra']['route_back'] = self.wait_route(expected, 180)
+        return ev
 
     def ev_config_restore(self, cfg):
         return self.site_change(cfg, 'config_restore', 'the configuration as it is (every change undone)',

@@ -619,3 +619,45 @@ def test_client_and_journal_times_follow_the_drift():
     route = [json.dumps({'t': 1500.0, 'out': json.dumps([{'dst': '10.99.100.10', 'gateway': D1}])})]
     changes, _summary = fa.parse_route_log(route, clock)
     assert changes == [(1505.0, frozenset([D1]))]
+
+
+def test_director_remove_and_add(tmp_path):
+    """N -> N-1 -> N: the drained director is decommissioned (daemons stopped, IPVS cleared: what a new director has),
+    then undrained and converged by site.yml like a new one; both are director events (flows grouped by director)."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+
+    class FakeLab:  # pylint: disable=too-few-public-methods
+        def __init__(self):
+            self.ssh_calls, self.runs = [], []
+
+        def ssh(self, host, command, **kwargs):
+            self.ssh_calls.append((host, command))
+            return ''
+
+        def tool(self, *args, **kwargs):
+            self.runs.append(args)
+            return type('R', (), {'returncode': 0})()
+
+    bench = object.__new__(failover.Bench)
+    services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]}]
+    bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1', 'director2'], {
+        'director1': {'lvs_services': services}}
+    bench.drain_director, bench.outdir, bench.lab = 'director2', str(tmp_path), FakeLab()
+    bench.changed, bench.args = failover.Bench.unchanged(), type('A', (), {'site_args': ''})()
+    bench.gw = lambda hosts: {'10.99.0.%d' % (11 + bench.directors.index(h)) for h in hosts}
+    waited = []
+    bench.wait_route = lambda expected, timeout: waited.append(expected) or True
+    bench.ev_director_drain = lambda cfg: {'name': 'director_drain', 'kind': 'director drain', 'target': 'director2',
+                                           't': 1.0, 'method': 'drain.yml', 'planned': True,
+                                           'expected_nexthops': {'10.99.0.11'}, 'group_by': 'director'}
+    ev = bench.ev_director_remove('defaults')
+    assert ev['name'] == 'director_remove' and ev['target'] == 'director2' and ev['planned'] is True
+    assert bench.lab.ssh_calls == [('director2', failover.Bench.REMOVE_COMMAND)]
+    assert 'ipvsadm -C' in ev['method'] and ev['method'].startswith('drain.yml; then ')
+    ev = bench.ev_director_add('defaults')
+    assert bench.lab.ssh_calls[-1] == ('director2', '/usr/local/sbin/ecmp-lvs-announce undrain')
+    assert [r[1] for r in bench.lab.runs] == ['playbooks/site.yml']
+    assert ev['name'] == 'director_add' and ev['target'] == 'director2' and ev['group_by'] == 'director'
+    assert ev['expected_nexthops'] == {'10.99.0.11', '10.99.0.12'} == waited[-1]
+    assert ev['extra']['route_back'] is True
+    assert failover.Bench.CHANGES[-3:] == ('director_remove', 'director_add', 'config_restore')
