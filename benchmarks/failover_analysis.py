@@ -63,8 +63,8 @@ def clock_of(entry):
 
 
 def parse_route_log(lines, offset=0.0, aliases=None):
-    # offset: a clock (offset_at)
-    """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary.
+    """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary; offset: the
+    router's clock (offset_at).
 
     A route with a single nexthop has `gateway` at the top; a multipath route has `nexthops`; no route is
     the empty set. aliases: {gateway: the name it stands for} (an IPv6 route's link-local nexthop -> the
