@@ -295,11 +295,19 @@ class Bench:
         path = config_path(cfg)
         logfile = os.path.join(self.outdir, '%s-site.log' % cfg)
         playbook = config_data(cfg).get('bench_playbook', 'playbooks/site.yml')
+        extra = ['-e', '@' + path]
+        if config_data(cfg).get('bench_health_check'):
+            # the inventory's services with the configuration's check timers, as extra-vars next to the results
+            varsfile = os.path.join(self.outdir, '%s-vars.json' % cfg)
+            with open(varsfile, 'w', encoding='utf-8') as fd:
+                json.dump({'lvs_services': self.base_services(cfg)}, fd, indent=1)
+            extra += ['-e', '@' + varsfile]
         for attempt in range(1, self.args.playbook_attempts + 1):
-            log('%s: %s -e @%s (attempt %d, log %s)'
-                % (cfg, playbook, os.path.relpath(path, ROOT), attempt, os.path.relpath(logfile, ROOT)))
+            log('%s: %s %s (attempt %d, log %s)' % (
+                cfg, playbook, ' '.join('@' + os.path.relpath(a[1:], ROOT) if a.startswith('@') else a for a in extra),
+                attempt, os.path.relpath(logfile, ROOT)))
             t0 = time.time()
-            res = self.lab.tool('playbook', playbook, '-e', '@' + path, check=False, timeout=1800, logfile=logfile)
+            res = self.lab.tool('playbook', playbook, *extra, check=False, timeout=1800, logfile=logfile)
             if res.returncode == 0:
                 return {'file': os.path.relpath(path, ROOT), 'playbook': playbook,
                         'site_seconds': round(time.time() - t0, 1), 'attempts': attempt}
@@ -580,16 +588,19 @@ class Bench:
     CHANGED_WEIGHT = 3
 
     def base_services(self, cfg):
-        """lvs_services of a configuration: its file's, else the inventory's."""
-        return config_data(cfg).get('lvs_services') or self.hostvars[self.directors[0]]['lvs_services']
+        """lvs_services of a configuration: its file's, else the inventory's; bench_health_check merged into every
+        health check (config_services)."""
+        return config_services(cfg, self.hostvars[self.directors[0]]['lvs_services'])
 
     def services_with(self, cfg, weights=None, check=None, removed=()):
         """The configuration's lvs_services with real servers at other weights ({host: weight}), without some, or
         with another health check (not changed in place)."""
         services = copy.deepcopy(self.base_services(cfg))
+        timers = config_data(cfg).get('bench_health_check') or {}
         for svc in services:
             if check is not None:
-                svc['health_check'] = dict(check)
+                svc.pop('health_checks', None)
+                svc['health_check'] = dict(timers, **check)
             kept = []
             for rs in svc.get('real_servers') or []:
                 if rs.get('host') in removed:
@@ -899,6 +910,23 @@ def config_data(cfg):
         raise BenchError('no configuration %s' % config_path(cfg))
     with open(config_path(cfg), encoding='utf-8') as fd:
         return yaml.safe_load(fd) or {}
+
+
+def config_services(cfg, inventory_services):
+    """lvs_services of configuration CFG: its file's lvs_services, else `inventory_services`, with the file's
+    bench_health_check (e.g. faster check timers: {delay_loop: 0.5, delay_before_retry: 0.2}) merged into every
+    health check. A copy: neither input is changed."""
+    data = config_data(cfg)
+    services = copy.deepcopy(data.get('lvs_services') or inventory_services)
+    timers = data.get('bench_health_check') or {}
+    if not isinstance(timers, dict):
+        raise BenchError('%s: bench_health_check must be a mapping of health_check fields' % config_path(cfg))
+    for svc in services:
+        if timers and 'health_checks' in svc:
+            svc['health_checks'] = [dict(hc, **timers) for hc in svc['health_checks']]
+        elif timers:
+            svc['health_check'] = dict(svc.get('health_check') or {}, **timers)
+    return services
 
 
 def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, client_host, router, servers_ok, stall,

@@ -454,6 +454,63 @@ def test_changes_services_are_the_configurations_changed_for_one_server():
     assert bench.services_with('seeds') != services
 
 
+def test_fastcheck_configuration_merges_its_check_timers_into_every_service(tmp_path):
+    """bench_health_check (defaults-bfd300-fastcheck.yml): its timers go into every health check of the inventory's
+    services - at the converge (an extra-vars file next to the results) and in every change event, also the changed
+    check - valid for the service model, and the detection bound it is there for is under 1 s."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    from ansible_collections.ecmp.lvs.plugins.module_utils import lvs_model  # pylint: disable=import-error,import-outside-toplevel
+
+    class FakeLab:  # pylint: disable=too-few-public-methods
+        def __init__(self):
+            self.runs = []
+
+        def tool(self, *args, **kwargs):
+            self.runs.append(args)
+            return type('R', (), {'returncode': 0})()
+
+    services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'},
+                 'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]},
+                {'name': 'two', 'vip': '10.99.100.11', 'port': 80,
+                 'health_checks': [{'type': 'tcp'}, {'type': 'ping'}], 'real_servers': [{'host': 'rs1'}]}]
+    timers = failover.config_data('defaults-bfd300-fastcheck')['bench_health_check']
+    assert timers == {'delay_loop': 0.5, 'delay_before_retry': 0.2}
+    merged = failover.config_services('defaults-bfd300-fastcheck@2', services)
+    assert merged[0]['health_check'] == {'type': 'http_get', 'delay_loop': 0.5, 'delay_before_retry': 0.2}
+    assert [hc['delay_loop'] for hc in merged[1]['health_checks']] == [0.5, 0.5]
+    assert services[0]['health_check'] == {'type': 'http_get'}  # not changed in place
+    assert failover.config_services('defaults-bfd300', services) == services
+    hc = lvs_model.normalise_health_check('lvs_services[0].health_check', merged[0]['health_check'])
+    # a refused connection (the service stopped): found at the next check, down one retry later
+    assert hc['delay_loop'] + hc['retry'] * hc['delay_before_retry'] <= 1.0
+    bench = object.__new__(failover.Bench)
+    bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
+    bench.outdir, bench.lab, bench.changed = str(tmp_path), FakeLab(), failover.Bench.unchanged()
+    bench.args = type('A', (), {'site_args': '', 'playbook_attempts': 1})()
+    assert bench.apply_config('defaults-bfd300-fastcheck')['attempts'] == 1
+    run = bench.lab.runs[-1]
+    assert run[3] == '@' + failover.config_path('defaults-bfd300-fastcheck') and run[4] == '-e'
+    with open(run[5][1:], encoding='utf-8') as fd:
+        assert json.load(fd)['lvs_services'] == merged
+    # the changed check of health_check_change keeps the timers; its own fields win
+    changed = bench.services_with('defaults-bfd300-fastcheck', check=failover.Bench.CHANGED_CHECK)
+    assert changed[0]['health_check'] == {'type': 'tcp', 'connect_timeout': 3, 'delay_loop': 0.5,
+                                          'delay_before_retry': 0.2}
+    assert 'health_checks' not in changed[1]
+    # a configuration without bench_health_check converges with its own file only
+    bench.apply_config('defaults-bfd300')
+    assert len(bench.lab.runs[-1]) == 4
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('bench_health_check: [1]\n')
+    failover_config_path = failover.config_path
+    try:
+        failover.config_path = lambda cfg: str(bad)
+        with pytest.raises(failover.BenchError, match='bench_health_check must be a mapping'):
+            failover.config_services('bad', services)
+    finally:
+        failover.config_path = failover_config_path
+
+
 def test_change_events_keep_what_the_earlier_ones_did(tmp_path):
     """The changes accumulate (a weight change stays through a health-check change, a toggle undoes itself) and
     config_restore gives site.yml the configuration as it is: what each site.yml run got, from its vars file."""
