@@ -7,8 +7,16 @@ measured clock offsets before they get here.
 """
 
 import json
+import os
 import re
 import statistics
+import sys
+
+# the collection's own ipvsadm parser (`make deps` links the checkout there): one parser of ipvsadm's output
+_COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '.ansible', 'collections')
+if _COLLECTIONS not in sys.path:
+    sys.path.append(_COLLECTIONS)
+from ansible_collections.ecmp.lvs.plugins.module_utils import ipvs  # noqa: E402  pylint: disable=wrong-import-position
 
 # connection end reasons that are not failures inside a window
 BENIGN_ENDS = ('stopped',)
@@ -20,19 +28,10 @@ def url_host(address):
 
 
 def ipvsadm_real_servers(text):
-    """{real server address: weight} from `ipvsadm -Ln -t VIP:PORT` (IPv4 `-> 10.0.0.1:80`, IPv6
+    """{real server address: weight} from `ipvsadm -Ln -t VIP:PORT` (module_utils.ipvs.parse_list; IPv4 `-> 10.0.0.1:80`, IPv6
     `-> [2001:db8::1]:80`)."""
-    weights = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0] == '->' and parts[3].isdigit():
-            address = parts[1].rsplit(':', 1)[0]
-            if address.startswith('['):
-                address = address[1:-1]
-            elif not address[:1].isdigit():
-                continue  # the heading "-> RemoteAddress:Port"
-            weights[address] = int(parts[3])
-    return weights
+    return {rs['address']: rs['values']['weight']
+            for svc in ipvs.parse_list(text)['services'] for rs in svc['real_servers']}
 
 
 def offset_at(clock, t):
