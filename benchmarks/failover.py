@@ -40,6 +40,8 @@ import traceback
 
 import failover_analysis as fa  # next to this script (Python puts the script's directory first)
 import report
+# the collection's FRR readers (failover_analysis has put .ansible/collections on the path)
+from ansible_collections.ecmp.lvs.plugins.module_utils import frr as frr_reader  # pylint: disable=wrong-import-order
 
 try:
     from ecmplab_lib import facade  # pylint: disable=import-error
@@ -582,8 +584,8 @@ class Bench:
     # so far left it (self.changed: weights, the health check, servers removed; extra-vars file next to the results).
     # config_restore runs site.yml with the configuration as it is: the sequence ends where it began.
     CHANGES = ('rs_weight0', 'rs_weight_restore', 'rs_weight_change', 'health_check_change', 'rs_remove', 'rs_add',
-               'keepalived_restart', 'frr_restart', 'link_flap', 'ospf_key_rotation', 'director_remove',
-               'director_add', 'config_restore')
+               'keepalived_restart', 'frr_restart', 'router_frr_restart', 'link_flap', 'ospf_key_rotation',
+               'director_remove', 'director_add', 'config_restore')
     CHANGED_CHECK = {'type': 'tcp', 'connect_timeout': 3}
     CHANGED_WEIGHT = 3
 
@@ -732,6 +734,35 @@ class Bench:
 
     def ev_frr_restart(self, cfg):
         return self._director_event('frr_restart', 'FRR restart', 'systemctl restart frr')
+
+    def wait_sessions(self, timeout):
+        """Seconds until the router has its session with every director up again (OSPF Full, BGP Established), None
+        when not within `timeout`; read with the collection's own FRR readers."""
+        protocol = self.hostvars[self.router].get('lvs_routing_protocol') or 'ospf'
+        command, reader = {'ospf': ("vtysh -c 'show ip ospf neighbor json'", frr_reader.ospf_neighbors),
+                           'bgp': ("vtysh -c 'show bgp ipv4 unicast summary json'", frr_reader.bgp_peers)}[protocol]
+        peers = [self.hostvars[d].get('lvs_address') or self.addr[d] for d in self.directors]
+        t0 = time.time()
+        while True:
+            try:
+                sessions = reader(self.lab.ssh(self.router, command, check=False, timeout=20))
+                if not frr_reader.session_differences(protocol, sessions, peers):
+                    return round(time.time() - t0, 2)
+            except (BenchError, frr_reader.FrrError, subprocess.TimeoutExpired):
+                pass
+            if time.time() - t0 > timeout:
+                return None
+            time.sleep(0.5)
+
+    def ev_router_frr_restart(self, cfg):
+        """systemctl restart frr on the router: the VIP routes stay in its kernel (router_frr_keep_routes) while its
+        sessions with the directors come back; sessions_back_s says when they have."""
+        t0 = self.timed_ssh(self.router, 'systemctl restart frr')
+        expected = self.gw(self.directors)
+        extra = {'sessions_back_s': self.wait_sessions(120), 'route_back': self.wait_route(expected, 90)}
+        return {'name': 'router_frr_restart', 'kind': 'router FRR restart', 'target': self.router, 't': t0,
+                'method': 'systemctl restart frr on %s' % self.router, 'planned': True,
+                'expected_nexthops': expected, 'group_by': None, 'extra': extra}
 
     def ev_link_flap(self, cfg):
         d = self.halt_director

@@ -1,0 +1,139 @@
+# Copyright: (c) 2026, ecmp.lvs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The REAL /etc/frr/daemons of a router and of a director, rendered by Ansible, its zebra options checked by zebra.
+
+One ansible-playbook run per role renders ``roles/frr/templates/daemons.j2`` with the calling role's
+``defaults/main.yml`` and ``vars/main.yml`` and the very ``vars`` its ``tasks/main.yml`` passes to ``ecmp.lvs.frr``
+(read from that file, as in test_frr_conf_template.py), once per case. zebra itself then parses each file's
+``zebra_options`` (``bash -c 'source FILE; zebra $zebra_options -v'``: every option is parsed before ``-v`` prints the
+version and exits; an unknown option fails), with FRR 10.3 of Debian 13 too when ``ECMP_DEBIAN13_ROOT`` names a
+Debian 13 root tree (release_root.py).
+
+router_frr_keep_routes (default 30, the grace period of OSPF's graceful restart): zebra ``-r -K 40`` (10 s more) on a router, so that a restart of FRR leaves the VIP routes
+in the kernel (the lab test test_router_frr_restart_keeps_the_vip_route measures it); 0 and every director: none.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
+from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import frr_vars
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'daemons.j2')
+ZEBRA = '/usr/lib/frr/zebra'
+SERVICE = {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}
+SERVICE6 = {'name': 'web6', 'vip': '2001:db8:100::10', 'port': 80, 'real_servers': [{'address': '2001:db8:99::21'}]}
+BASE = {'lvs_services': [SERVICE], 'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True,
+        'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1, 'lvs_ospf_auth_accept_keys': [],
+        'lvs_bgp_password': None, 'director_peers': None, 'router_peers': None}
+ROLE_HOST = {
+    'router': {'lvs_address': '10.99.0.1', 'router_fabric_interface': 'eth1', '__router_fabric_network': '10.99.0.0/24',
+               'router_director_peers': ['10.99.0.11', '10.99.0.12'], 'router_frr_config': 'full'},
+    'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1', 'router_frr_config': None,
+                 '__director_fabric_network': '10.99.0.0/24', 'director_router_peers': ['10.99.0.1']},
+}
+# case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected)
+CASES = {
+    'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000 -r -K 40'),
+    'router-keep-0': ('router', {'router_frr_keep_routes': 0}, '-A 127.0.0.1 -s 90000000'),
+    'router-keep-300-dual': ('router', {'router_frr_keep_routes': 300, 'lvs_services': [SERVICE, SERVICE6]},
+                             '-A 127.0.0.1 -s 90000000 --v6-rr-semantics -r -K 310'),
+    # zebra's flags go with OSPF's graceful restart: bgpd withdraws its routes when it stops
+    'router-bgp': ('router', {'lvs_routing_protocol': 'bgp'}, '-A 127.0.0.1 -s 90000000'),
+    'director-default': ('director', {}, '-A 127.0.0.1 -s 90000000'),
+    'director-dual': ('director', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
+}
+
+PLAY = """\
+- name: Render the daemons file of ecmp.lvs.{role}
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files:
+    - {root}/roles/{role}/defaults/main.yml
+    - {root}/roles/{role}/vars/main.yml
+    - {root}/roles/frr/vars/main.yml
+  tasks: {tasks}
+"""
+
+needs_tools = pytest.mark.skipif(not os.path.exists(PLAYBOOK_BIN), reason='.venv ansible-playbook needed')
+
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    """``{case: path of the rendered daemons file}``: one task per case, whose vars are what the role passes to
+    ecmp.lvs.frr and the case's inventory (a variable a case does not set keeps the role's default)."""
+    tmp = tmp_path_factory.mktemp('frr-daemons')
+    result = {}
+    for role in ('router', 'director'):
+        tasks = []
+        for case, (r, inventory, dummy) in sorted(CASES.items()):
+            if r != role:
+                continue
+            task_vars = dict(frr_vars(role), **dict(BASE, **dict(ROLE_HOST[role], **inventory)))
+            tasks.append({'name': 'Render roles/frr/templates/daemons.j2 (%s)' % case,
+                          'ansible.builtin.template': {'src': TEMPLATE, 'dest': str(tmp / (case + '.daemons')),
+                                                       'mode': '0600'},
+                          'vars': task_vars})
+            result[case] = str(tmp / (case + '.daemons'))
+        (tmp / ('play-%s.yml' % role)).write_text(PLAY.format(role=role, root=ROOT, tasks=json.dumps(tasks)))
+        (tmp / 'inventory.yml').write_text('all: {}\n')
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+        proc = subprocess.run([PLAYBOOK_BIN, '-i', str(tmp / 'inventory.yml'), str(tmp / ('play-%s.yml' % role))],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout
+    return result
+
+
+def zebra_options(path):
+    with open(path, encoding='utf-8') as handle:
+        found = re.findall(r'^zebra_options="(.*)"$', handle.read(), re.M)
+    assert len(found) == 1, 'one zebra_options line in %s' % path
+    return ' '.join(found[0].split())
+
+
+@needs_tools
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_zebra_options(rendered, case):
+    assert zebra_options(rendered[case]) == CASES[case][2]
+
+
+def test_the_router_default_grace_period_is_30_seconds():
+    """The default the README and the argument spec document (one source: defaults/main.yml); zebra keeps its routes
+    10 s longer than the grace period."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, 'roles', 'router', 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        assert yaml.safe_load(handle)['router_frr_keep_routes'] == 30
+    assert CASES['router-default'][2].endswith('-r -K 40')
+
+
+@needs_tools
+@pytest.mark.skipif(not os.path.exists(ZEBRA), reason='frr is in the Makefile APT_PACKAGES')
+@pytest.mark.parametrize('checker', sorted(dict(release_root.checkers())))
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_zebra_accepts_the_rendered_options(rendered, case, checker):
+    root = dict(release_root.checkers())[checker]
+    assert zebra_options(rendered[case])  # the line bash sources
+    rc, out = release_root.run(root, ['bash', '-c', 'source "$0"; exec %s $zebra_options -v' % ZEBRA, rendered[case]],
+                               [rendered[case]])
+    assert rc == 0 and 'zebra version' in out, out
+
+
+@pytest.mark.skipif(not os.path.exists(ZEBRA), reason='frr is in the Makefile APT_PACKAGES')
+def test_zebra_rejects_an_unknown_option(tmp_path):
+    """The check above can fail: zebra refuses an option it does not know."""
+    bad = tmp_path / 'daemons'
+    bad.write_text('zebra_options="  -A 127.0.0.1 --keep-everything-forever"\n')
+    rc, out = release_root.run(None, ['bash', '-c', 'source "$0"; exec %s $zebra_options -v' % ZEBRA, str(bad)])
+    assert rc != 0 and 'unrecognized option' in out, out
