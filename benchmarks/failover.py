@@ -761,7 +761,7 @@ class Bench:
         expected = self.gw(self.directors)
         extra = {'sessions_back_s': self.wait_sessions(120), 'route_back': self.wait_route(expected, 90)}
         return {'name': 'router_frr_restart', 'kind': 'router FRR restart', 'target': self.router, 't': t0,
-                'method': 'systemctl restart frr on %s' % self.router, 'planned': True,
+                'method': 'systemctl restart frr on %s' % self.router, 'planned': True, 'touches_all': True,
                 'expected_nexthops': expected, 'group_by': None, 'extra': extra}
 
     def ev_link_flap(self, cfg):
@@ -978,7 +978,7 @@ def analyse_config(client, route_lines, events, snapshots, t_stop, offsets, clie
         if adjacency is not None:
             window = fa.resets_in(adjacency, out['t'], out['t'] + out['window_s'])
             out['adjacency_resets'] = window
-            out['foreign_adjacency_resets'] = sum(1 for r in window if r[2] != ev.get('target_address'))
+            out['foreign_adjacency_resets'] = fa.foreign_resets(window, ev)
         marks = (out.get('extra') or {}).get('journal_marks_after_start_cmd_s') or {}
         conv = out['route'].get('converged_s')
         if 'ipvs_service_added' in marks and conv is not None:

@@ -383,6 +383,15 @@ def resets_in(resets, t0, t1):
     return [r for r in resets or [] if t0 <= r[0] < t1]
 
 
+def foreign_resets(window, event):
+    """How many of the adjacency resets in `window` are of directors the event did not touch (the lab's own
+    disturbance): all but those of its director (target_address); none when the event touches every director (the
+    router's FRR restart: touches_all)."""
+    if event.get('touches_all'):
+        return 0
+    return sum(1 for r in window if r[2] != event.get('target_address'))
+
+
 # the figures of one event across runs: (metric suffix, unit, label suffix, reader of one event's analysis)
 RUN_METRICS = (
     ('survived_pct', '%', 'established connections survived',

@@ -420,6 +420,60 @@ def test_event_that_ends_one_servers_flows_counts_the_others(defaults):
     assert fa.runs_summary([res])[0]['rs_remove_kept_survived_pct']['median'] == 80.0
 
 
+def test_foreign_adjacency_resets_leave_out_what_the_event_touched():
+    """The lab's own disturbance: resets of directors the event did not touch; the router's FRR restart touches all."""
+    window = [(1.0, 'InactivityTimer', D1), (2.0, 'InactivityTimer', D2), (3.0, 'InactivityTimer', D2)]
+    assert fa.foreign_resets(window, {'target_address': D1}) == 2
+    assert fa.foreign_resets(window, {'target_address': D2}) == 1
+    assert fa.foreign_resets(window, {'target_address': None, 'touches_all': True}) == 0
+    assert fa.foreign_resets([], {}) == 0
+    assert fa.resets_in(window, 1.5, 3.0) == window[1:2]
+
+
+def test_router_frr_restart_waits_for_every_directors_session():
+    """router_frr_restart: systemctl restart frr on the router, then the router's sessions with every director read
+    until all are up again (real `show ip ospf neighbor json` of the lab's router: one director gone, then both
+    Full), then the route; a planned event that touches every director."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    frr_fix = os.path.join(ROOT, 'tests', 'fixtures', 'frr')
+    with open(os.path.join(frr_fix, 'router-ospf-neighbor-one-gone.json'), encoding='utf-8') as fd:
+        gone = fd.read()
+    with open(os.path.join(frr_fix, 'router-ospf-neighbor-full.json'), encoding='utf-8') as fd:
+        full = fd.read()
+
+    class FakeLab:  # pylint: disable=too-few-public-methods
+        def __init__(self):
+            self.ssh_calls = []
+            self.answers = ['', gone, full]
+
+        def ssh(self, host, command, **kwargs):
+            self.ssh_calls.append((host, command))
+            if command.startswith('date'):
+                return '1796300000.0\n'
+            return self.answers.pop(0) if self.answers else full
+
+    bench = object.__new__(failover.Bench)
+    bench.router, bench.directors, bench.routing = 'router1', ['director1', 'director2'], 'ecmp'
+    bench.addr = {'director1': D1, 'director2': D2}
+    bench.hostvars = {'router1': {'lvs_routing_protocol': 'ospf'}, 'director1': {'lvs_address': D1},
+                      'director2': {'lvs_address': D2}}
+    bench.lab = FakeLab()
+    bench.guest_to_controller = lambda host, t: t
+    waited = []
+    bench.wait_route = lambda expected, timeout: waited.append(expected) or True
+    failover.time.sleep, sleep = (lambda s: None), failover.time.sleep
+    try:
+        ev = bench.ev_router_frr_restart('defaults')
+    finally:
+        failover.time.sleep = sleep
+    assert bench.lab.ssh_calls[0] == ('router1', 'date +%s.%N; systemctl restart frr')
+    assert [c for h, c in bench.lab.ssh_calls[1:]] == ["vtysh -c 'show ip ospf neighbor json'"] * 3
+    assert ev['extra']['sessions_back_s'] is not None and ev['extra']['route_back'] is True
+    assert waited == [{D1, D2}]
+    assert ev['planned'] is True and ev['touches_all'] is True and ev['target'] == 'router1'
+    assert ev['t'] == 1796300000.0
+
+
 def test_unplanned_change_target_is_the_error_window():
     """A link flap (not planned) may fail new connections for at most 1 s; a planned change for none."""
     import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
