@@ -73,8 +73,9 @@ ROLE_HOST = {
                  '__director_fabric_network': '10.99.0.0/24', 'director_router_peers': ['10.99.0.1']},
 }
 
-PLAY = """\
-- name: Render the frr.conf of ecmp.lvs.{role}
+# a play on the controller with what the calling role and ecmp.lvs.frr define (test_frr_daemons_template.py too)
+PLAY_HEADER = """\
+- name: Render {what} of ecmp.lvs.{role}
   hosts: localhost
   connection: local
   gather_facts: false
@@ -82,6 +83,8 @@ PLAY = """\
     - {root}/roles/{role}/defaults/main.yml
     - {root}/roles/{role}/vars/main.yml
     - {root}/roles/frr/vars/main.yml
+"""
+PLAY = PLAY_HEADER.replace('{what}', 'the frr.conf') + """\
   tasks:
     - name: Render roles/frr/templates/frr.conf.j2 per case
       ansible.builtin.template:

@@ -25,7 +25,7 @@ import sys
 import pytest
 
 from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
-from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import frr_vars
+from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import PLAY_HEADER, frr_vars
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
@@ -54,17 +54,7 @@ CASES = {
     'director-dual': ('director', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
 }
 
-PLAY = """\
-- name: Render the daemons file of ecmp.lvs.{role}
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars_files:
-    - {root}/roles/{role}/defaults/main.yml
-    - {root}/roles/{role}/vars/main.yml
-    - {root}/roles/frr/vars/main.yml
-  tasks: {tasks}
-"""
+PLAY = PLAY_HEADER.replace('{what}', 'the daemons file') + '  tasks: {tasks}\n'
 
 needs_tools = pytest.mark.skipif(not os.path.exists(PLAYBOOK_BIN), reason='.venv ansible-playbook needed')
 
