@@ -806,7 +806,10 @@ class Bench:
     PRESETS = {'failover': EVENTS, 'changes': CHANGES}
     # events whose flows are split by the director the router hashes them to (a snapshot just before the event)
     BY_DIRECTOR = ('director_halt', 'director_return', 'director_drain', 'director_undrain', 'keepalived_restart',
-                   'frr_restart', 'link_flap')
+                   'frr_restart', 'link_flap', 'director_remove', 'director_add')
+    # ... of them, those that bring a director back: the flows that move are those the router hashes to it once it is
+    # routed again (a snapshot before would give every flow to the others), so their snapshot is taken after
+    BY_DIRECTOR_AFTER = ('director_return', 'director_undrain', 'director_add')
 
     # -- one configuration ----------------------------------------------------------------------------
     def run_config(self, label):
@@ -876,10 +879,12 @@ class Bench:
         event's snapshot of the router's hashing (default: its name; the soak repeats events)."""
         st = self.wait_connections(30)
         key = key or name
-        if name in self.BY_DIRECTOR:
+        if name in self.BY_DIRECTOR and name not in self.BY_DIRECTOR_AFTER:
             snapshots[key] = self.director_of_sport()
         log('%s: %s (client: %s)' % (label, key, st and {k: st[k] for k in ('open', 'alive')}))
         ev = getattr(self, 'ev_' + name)(label)
+        if name in self.BY_DIRECTOR_AFTER:
+            snapshots[key] = self.director_of_sport()
         ev['held_before'] = st
         ev.setdefault('target_address', self.addr.get(ev['target']))
         if key != name:

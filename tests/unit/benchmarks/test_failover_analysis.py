@@ -474,6 +474,34 @@ def test_router_frr_restart_waits_for_every_directors_session():
     assert ev['t'] == 1796300000.0
 
 
+def test_a_returning_directors_flows_are_attributed_after_its_return():
+    """The router's hashing is read before an event that takes a director out and after one that brings it back
+    (before, the returning director has no flow yet: every flow would count as staying on the others)."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    bench = object.__new__(failover.Bench)
+    bench.args = type('A', (), {'settle': 0})()
+    bench.addr = {'director2': D2}
+    calls = []
+    bench.wait_connections = lambda timeout: {'open': 200, 'alive': 200}
+    bench.director_of_sport = lambda: {40000: 'director2' if 'event' in calls else 'director1'}
+
+    def event(label, name):
+        calls.append('event')
+        return {'name': name, 'target': 'director2'}
+    for name in ('director_remove', 'director_add', 'director_undrain', 'director_return', 'director_halt'):
+        setattr(bench, 'ev_' + name, lambda label, n=name: event(label, n))
+    sleep, failover.time.sleep = failover.time.sleep, lambda s: None
+    try:
+        snapshots = {}
+        for name in ('director_remove', 'director_add'):
+            del calls[:]
+            bench.run_event('defaults', name, snapshots)
+    finally:
+        failover.time.sleep = sleep
+    assert snapshots == {'director_remove': {40000: 'director1'}, 'director_add': {40000: 'director2'}}
+    assert set(failover.Bench.BY_DIRECTOR_AFTER) <= set(failover.Bench.BY_DIRECTOR)
+
+
 def test_unplanned_change_target_is_the_error_window():
     """A link flap (not planned) may fail new connections for at most 1 s; a planned change for none."""
     import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
