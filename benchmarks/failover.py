@@ -755,8 +755,8 @@ class Bench:
             time.sleep(0.5)
 
     def ev_router_frr_restart(self, cfg):
-        """systemctl restart frr on the router: the VIP routes stay in its kernel (router_frr_keep_routes) while its
-        sessions with the directors come back; sessions_back_s says when they have."""
+        """systemctl restart frr on the router; sessions_back_s: when its sessions with every director are up again
+        (with FRR's defaults the VIP routes leave its kernel meanwhile)."""
         t0 = self.timed_ssh(self.router, 'systemctl restart frr')
         expected = self.gw(self.directors)
         extra = {'sessions_back_s': self.wait_sessions(120), 'route_back': self.wait_route(expected, 90)}

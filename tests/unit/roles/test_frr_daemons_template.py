@@ -8,9 +8,6 @@ One ansible-playbook run per role renders ``roles/frr/templates/daemons.j2`` wit
 ``zebra_options`` (``bash -c 'source FILE; zebra $zebra_options -v'``: every option is parsed before ``-v`` prints the
 version and exits; an unknown option fails), with FRR 10.3 of Debian 13 too when ``ECMP_DEBIAN13_ROOT`` names a
 Debian 13 root tree (release_root.py).
-
-router_frr_keep_routes (default 30, the grace period of OSPF's graceful restart): zebra ``-r -K 40`` (10 s more) on a router, so that a restart of FRR leaves the VIP routes
-in the kernel (the lab test test_router_frr_restart_keeps_the_vip_route measures it); 0 and every director: none.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,13 +39,11 @@ ROLE_HOST = {
     'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1', 'router_frr_config': None,
                  '__director_fabric_network': '10.99.0.0/24', 'director_router_peers': ['10.99.0.1']},
 }
-# case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected)
+# case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected): IPv6 VIPs add zebra's in-place
+# replacement of IPv6 routes
 CASES = {
-    'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000 -r -K 40'),
-    'router-keep-0': ('router', {'router_frr_keep_routes': 0}, '-A 127.0.0.1 -s 90000000'),
-    'router-keep-300-dual': ('router', {'router_frr_keep_routes': 300, 'lvs_services': [SERVICE, SERVICE6]},
-                             '-A 127.0.0.1 -s 90000000 --v6-rr-semantics -r -K 310'),
-    # zebra's flags go with OSPF's graceful restart: bgpd withdraws its routes when it stops
+    'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000'),
+    'router-dual': ('router', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
     'router-bgp': ('router', {'lvs_routing_protocol': 'bgp'}, '-A 127.0.0.1 -s 90000000'),
     'director-default': ('director', {}, '-A 127.0.0.1 -s 90000000'),
     'director-dual': ('director', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
@@ -97,15 +92,6 @@ def zebra_options(path):
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_zebra_options(rendered, case):
     assert zebra_options(rendered[case]) == CASES[case][2]
-
-
-def test_the_router_default_grace_period_is_30_seconds():
-    """The default the README and the argument spec document (one source: defaults/main.yml); zebra keeps its routes
-    10 s longer than the grace period."""
-    import yaml  # pylint: disable=import-outside-toplevel
-    with open(os.path.join(ROOT, 'roles', 'router', 'defaults', 'main.yml'), encoding='utf-8') as handle:
-        assert yaml.safe_load(handle)['router_frr_keep_routes'] == 30
-    assert CASES['router-default'][2].endswith('-r -K 40')
 
 
 @needs_tools
