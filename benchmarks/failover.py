@@ -296,9 +296,10 @@ class Bench:
     def apply_config(self, cfg):
         path = config_path(cfg)
         logfile = os.path.join(self.outdir, '%s-site.log' % cfg)
-        playbook = config_data(cfg).get('bench_playbook', 'playbooks/site.yml')
+        data = config_data(cfg)
+        playbook = data.get('bench_playbook', 'playbooks/site.yml')
         extra = ['-e', '@' + path]
-        if config_data(cfg).get('bench_health_check'):
+        if data.get('bench_health_check'):
             # the inventory's services with the configuration's check timers, as extra-vars next to the results
             varsfile = os.path.join(self.outdir, '%s-vars.json' % cfg)
             with open(varsfile, 'w', encoding='utf-8') as fd:
@@ -741,7 +742,7 @@ class Bench:
         protocol = self.hostvars[self.router].get('lvs_routing_protocol') or 'ospf'
         command, reader = {'ospf': ("vtysh -c 'show ip ospf neighbor json'", frr_reader.ospf_neighbors),
                            'bgp': ("vtysh -c 'show bgp ipv4 unicast summary json'", frr_reader.bgp_peers)}[protocol]
-        peers = [self.hostvars[d].get('lvs_address') or self.addr[d] for d in self.directors]
+        peers = [self.addr[d] for d in self.directors]
         t0 = time.time()
         while True:
             try:

@@ -22,31 +22,22 @@ import sys
 import pytest
 
 from ansible_collections.ecmp.lvs.tests.unit.roles import release_root
-from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import PLAY_HEADER, frr_vars
+# the inventories of test_frr_conf_template.py: one source for what a router and a director are given
+from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import (
+    BASE, DUAL, PLAY_HEADER, ROLE_HOST, frr_vars)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'daemons.j2')
 ZEBRA = '/usr/lib/frr/zebra'
-SERVICE = {'name': 'web', 'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}
-SERVICE6 = {'name': 'web6', 'vip': '2001:db8:100::10', 'port': 80, 'real_servers': [{'address': '2001:db8:99::21'}]}
-BASE = {'lvs_services': [SERVICE], 'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True,
-        'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1, 'lvs_ospf_auth_accept_keys': [],
-        'lvs_bgp_password': None, 'director_peers': None, 'router_peers': None}
-ROLE_HOST = {
-    'router': {'lvs_address': '10.99.0.1', 'router_fabric_interface': 'eth1', '__router_fabric_network': '10.99.0.0/24',
-               'router_director_peers': ['10.99.0.11', '10.99.0.12'], 'router_frr_config': 'full'},
-    'director': {'lvs_address': '10.99.0.11', 'director_fabric_interface': 'eth1', 'router_frr_config': None,
-                 '__director_fabric_network': '10.99.0.0/24', 'director_router_peers': ['10.99.0.1']},
-}
 # case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected): IPv6 VIPs add zebra's in-place
 # replacement of IPv6 routes
 CASES = {
     'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000'),
-    'router-dual': ('router', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
+    'router-dual': ('router', DUAL, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
     'router-bgp': ('router', {'lvs_routing_protocol': 'bgp'}, '-A 127.0.0.1 -s 90000000'),
     'director-default': ('director', {}, '-A 127.0.0.1 -s 90000000'),
-    'director-dual': ('director', {'lvs_services': [SERVICE, SERVICE6]}, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
+    'director-dual': ('director', DUAL, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
 }
 
 PLAY = PLAY_HEADER.replace('{what}', 'the daemons file') + '  tasks: {tasks}\n'
