@@ -55,8 +55,10 @@ TOGGLES = ('rs_weight_change', 'health_check_change')
 SITE = ('rs_weight0', 'rs_weight_restore') + TOGGLES + ('config_restore',)
 # how often each kind is drawn, relative (a halt boots a guest, ~45 s; a site.yml run takes ~3 min on the UML lab:
 # fewer of them, ~8 site.yml runs and ~4 halts in 100 events)
+# the router's FRR restarts (router_frr_restart) only while every director is in service: it waits for all sessions
+ROUTER = ('router_frr_restart',)
 WEIGHTS = {'director_drain': 2.0, 'director_halt': 0.6, 'rs_fail': 2.0, 'rs_weight0': 0.25,
-           'keepalived_restart': 2.0, 'frr_restart': 2.0, 'link_flap': 2.0,
+           'keepalived_restart': 2.0, 'frr_restart': 2.0, 'link_flap': 2.0, 'router_frr_restart': 1.0,
            'rs_weight_change': 0.15, 'health_check_change': 0.15, 'undo': 3.0}
 
 
@@ -93,6 +95,8 @@ def plan(seed, count, directors, realservers):
             candidates += [(name, rs, WEIGHTS[name]) for rs in realservers for name in RS_OUT]
         rs0 = realservers[0]
         candidates += [(name, rs0, WEIGHTS[name]) for name in TOGGLES if not out_rs]
+        if not out_d:
+            candidates += [(name, 'router', WEIGHTS[name]) for name in ROUTER]
         if 'director_return' in out_d.values():
             candidates = [c for c in candidates if c[0] not in SITE]
         # the weight is per kind of event, shared by its targets: 8 directors do not make blips 4 times as likely

@@ -116,11 +116,15 @@ HOSTNAME_VARS = {'directors': ('director_keepalived_router_id', 'director_frr_ho
                  'routers': ('router_frr_hostname',)}
 # Per-host variables the validator reads (router defaults as in roles/router/defaults/main.yml).
 HOST_VARS = ('lvs_address', 'lvs_address6', 'ansible_host', 'router_ecmp_width', 'router_maximum_paths', 'router_director_peers',
+             'router_frr_keep_routes', 'router_frr_config',
              'director_router_peers', 'director_peers', 'router_peers')
 # The peer lists by their names and their deprecated names (read while the new one is empty, as the roles do).
 PEER_VARS = {'director': ('director_router_peers', 'router_peers'),
              'router': ('router_director_peers', 'director_peers')}
 DEFAULT_ECMP_WIDTH = 16
+# router_frr_keep_routes of roles/router/defaults/main.yml (compared there by tests/unit/test_lvs_contract.py)
+DEFAULT_KEEP_ROUTES = 30
+KEEP_ROUTES_MAX = 1800
 # Every variable the action plugin extracts from hostvars.
 EXTRACTED_VARS = (GLOBAL_VARS + SECRET_VARS + HOST_VARS + tuple(sorted(GROUP_VARS.values()))
                   + tuple(sorted(CONFIG_STRING_VARS)))
@@ -521,6 +525,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
     director_ips = set(addresses.get(d, {}).get('lvs_address') for d in directors) - set([None])
     for router in routers:
         hv = hostvars.get(router, {})
+        _check_keep_routes(report, router, hv, protocol, values)
         extra = _check_peers(report, *_peers(report, 'router', router, hostvars))
         extra = [ip for ip in unique(extra) if ip not in director_ips]
         expected = list(directors) + [str(ip) for ip in extra]
@@ -533,6 +538,24 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
                                     'over several director groups or raise the width)'
                              % (fmt_value(hv.get(name, default_ecmp_width)), len(expected), ', '.join(expected),
                                 router, width))
+
+
+def _check_keep_routes(report, router, hv, protocol, values):
+    """router_frr_keep_routes: 0, or seconds up to KEEP_ROUTES_MAX that outlast the router's new adjacencies after
+    a restart of FRR: an ordinary OSPF start waits one dead interval before it elects the DR of the fabric, and its
+    new LSAs take ~10 s more until OSPF installs the routes again (measured 11-16 s with dead interval 4)."""
+    field = _hv_field(router, 'router_frr_keep_routes')
+    raw = hv.get('router_frr_keep_routes', DEFAULT_KEEP_ROUTES)
+    ok, keep = report.check(to_int, field, raw, 0, KEEP_ROUTES_MAX)
+    if not ok or not keep or protocol != 'ospf' or hv.get('router_frr_config') == 'shared':
+        return
+    ok_d, dead = report.check(to_int, 'lvs_ospf_dead_interval', values['lvs_ospf_dead_interval'], 1, 65535)
+    if ok_d and keep < dead + 20:
+        report.error(field, '%s is less than lvs_ospf_dead_interval %s + 20: after a restart of FRR router %s '
+                            'waits one dead interval before its OSPF adjacencies form and ~10 s more until OSPF '
+                            'installs the VIP routes again; zebra would remove them before (raise it, or 0 for FRR\'s '
+                            'own restart)'
+                     % (fmt_value(raw), fmt_value(values['lvs_ospf_dead_interval']), router))
 
 
 # Two role groups on one host: the reason each combination breaks the load balancer.

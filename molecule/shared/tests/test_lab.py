@@ -428,6 +428,61 @@ def test_keepalived_restart_keeps_fallback_flows(lab):
     assert not broken, 'connections broken by the keepalived restart on %s: %s' % (name, broken)
 
 
+def _route_deletions(monitor_text, vips):
+    """`ip -ts monitor route` output -> the lines that delete the route of one of `vips` (IPv4 or IPv6)."""
+    found = []
+    for line in monitor_text.splitlines():
+        match = re.match(r'^\[[^\]]+\]\s*Deleted\s+(\S+)', line)
+        if match and match.group(1).split('/')[0] in vips:
+            found.append(line)
+    return found
+
+
+def test_router_frr_restart_keeps_the_vip_route(lab):
+    """Issue 17 ("restart one router"): a restart of FRR on a router (systemctl restart frr, a package upgrade) leaves
+    the VIP routes in its kernel, so the router keeps forwarding to the directors while OSPF comes back
+    (router_frr_keep_routes): the stop of a restart job prepares an OSPF graceful restart (the only way ospfd leaves
+    its routes when it stops), zebra runs with -r (it leaves them in the kernel), and the start is an ordinary one
+    (FRR 8.4 never formed its adjacencies again as a gracefully restarting DR). With FRR's own restart the VIPs have no
+    route until the adjacencies are up again (the lab: 10.6-12.1 s). zebra's sweep (-K) keeps the routes OSPF
+    installed again: the route is watched past it. And a plain stop still withdraws the routes (fail safe: a router
+    whose FRR is stopped must not keep forwarding to directors it no longer hears from)."""
+    name = lab.groups['routers'][0]
+    router = lab.host(name)
+    vips = _vips(lab)
+    if lab.protocol != 'ospf':
+        pytest.skip('the routes are kept across a restart with OSPF only (bgpd withdraws its routes when it stops)')
+    keep = re.search(r'^zebra_options=".* -r -K (\d+)', router.check_output('cat /etc/frr/daemons'), re.M)
+    assert keep, 'zebra runs without -r -K on %s (router_frr_keep_routes 0?)' % name
+    # systemd's own reading of the drop-in: the stop prepares the graceful restart before frrinit.sh stops FRR
+    stop = router.check_output('systemctl show -p ExecStop frr.service')
+    assert stop.index('graceful-restart prepare ip ospf') < stop.index('frrinit.sh'), stop
+    log = '/tmp/ecmp-lvs-test-frr-restart-monitor.log'
+    router.run('pkill -f "^ip -ts monitor route"; rm -f %s' % log)
+    router.run('nohup sh -c "exec ip -ts monitor route > %s 2>&1" >/dev/null 2>&1 &' % log)
+    # frr.service allows 3 starts in 3 minutes (StartLimitBurst): earlier tests may have used some
+    router.run('systemctl reset-failed frr.service')
+    try:
+        started = time.monotonic()
+        router.run_expect([0], 'systemctl restart frr')
+        test_router_has_one_nexthop_per_director(lab)  # back: every director, every VIP
+        # past zebra's sweep of the routes it found at its start
+        time.sleep(max(0, int(keep.group(1)) + 5 - (time.monotonic() - started)))
+        test_router_has_one_nexthop_per_director(lab)
+    finally:
+        text = router.check_output('cat %s; pkill -f "^ip -ts monitor route"; true' % log)
+    deleted = _route_deletions(text, vips)
+    assert not deleted, 'the restart of FRR on %s removed VIP routes: %s' % (name, deleted)
+    # a stop is not a restart: the routes leave the kernel (ospfd withdraws them as it stops)
+    try:
+        router.run_expect([0], 'systemctl stop frr')
+        left = [v for v in vips if router.run('ip route show %s proto ospf' % v).stdout.strip()]
+        assert not left, 'a stop of FRR on %s left the routes of %s in its kernel' % (name, left)
+    finally:
+        router.run_expect([0], 'systemctl start frr')
+    test_router_has_one_nexthop_per_director(lab)
+
+
 def _assert_equal(value, want):
     assert value == want, value
 
@@ -450,13 +505,16 @@ def test_conn_sync_playbook(lab):
     _run_lab_playbook('tests/lab/conn_sync.yml')
 
 
+# the router's OSPF graceful restart at every stop of FRR (router_frr_keep_routes; OSPF only)
+GRACEFUL_DROPIN = '/etc/systemd/system/frr.service.d/ecmp-lvs-keep-routes.conf'
 # Rendered files: (path, owner, group, mode). Configuration read by a daemon: root-owned 0640, group of the
 # daemon (frr reads its files as group frr; keepalived and systemd-modules-load run as root). systemd units and
 # sysctl.d drop-ins stay 0644 like every unit and drop-in of the distribution (no secrets; read by unprivileged
 # tools such as systemctl cat / systemd-analyze cat-config). docs/architecture.md, "Files on the hosts".
 RENDERED_FILES = {
     'routers': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
-                ('/etc/sysctl.d/90-ecmp-lvs-router.conf', 'root', 'root', 0o644)],
+                ('/etc/sysctl.d/90-ecmp-lvs-router.conf', 'root', 'root', 0o644),
+                (GRACEFUL_DROPIN, 'root', 'root', 0o644)],
     'directors': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
                   ('/etc/keepalived/keepalived.conf', 'root', 'root', 0o640),
                   ('/etc/modules-load.d/ecmp-lvs.conf', 'root', 'root', 0o640),
@@ -473,6 +531,8 @@ def test_rendered_files_owner_group_mode(lab):
         for name in lab.groups[group]:
             host = lab.host(name)
             for path, user, grp, mode in files:
+                if path == GRACEFUL_DROPIN and lab.protocol != 'ospf':
+                    continue
                 f = host.file(path)
                 have = (f.user, f.group, f.mode) if f.exists else None
                 if have != (user, grp, mode):

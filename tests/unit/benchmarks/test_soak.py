@@ -67,7 +67,7 @@ def test_default_plan_draws_every_kind():
     """`make soak` (seed 2, the default; 100 events, the lab's 2 directors and 2 real servers) draws every kind."""
     names = {n for n, dummy in soak.plan(2, 100, DIRECTORS, SERVERS)}
     kinds = set(soak.DIRECTOR_OUT) | set(soak.DIRECTOR_OUT.values()) | set(soak.BLIPS) | set(soak.RS_OUT) | \
-        set(soak.RS_OUT.values()) | set(soak.TOGGLES) | {'config_restore'}
+        set(soak.RS_OUT.values()) | set(soak.TOGGLES) | set(soak.ROUTER) | {'config_restore'}
     assert names == kinds
 
 
@@ -76,8 +76,9 @@ def test_plan_depends_on_the_seed():
 
 
 def test_plan_with_one_director_or_real_server_takes_nothing_out():
+    """Only the toggles and the router's FRR restart (it keeps its routes: nothing leaves the route)."""
     steps = soak.plan(5, 30, ['d1'], ['rs1'])
-    assert {n for n, dummy in steps} <= set(soak.TOGGLES) | {'config_restore'}
+    assert {n for n, dummy in steps} <= set(soak.TOGGLES) | set(soak.ROUTER) | {'config_restore'}
 
 
 def _event(name, planned, established, survived, failed, window, resets=0, kept=None):

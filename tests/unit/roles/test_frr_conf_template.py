@@ -206,6 +206,23 @@ def test_router_and_director_pieces(rendered):
 
 
 @needs_tools
+def test_ospf_graceful_restart_of_the_router(rendered):
+    """router_frr_keep_routes (default 30): a restart of FRR on the router prepares an OSPF graceful restart so that
+    ospfd leaves its routes (opaque capability for its Grace-LSAs, a grace period as long), in both OSPF nodes with
+    IPv6 VIPs; the directors need nothing (the router's start after it is an ordinary one); a BGP router and a router
+    in a shared FRR configuration have none (zebra's flags and the systemd drop-in go with it:
+    test_frr_daemons_template.py)."""
+    router, director = read(rendered['router-ospf-dual']), read(rendered['director-ospf-dual'])
+    gr = ' capability opaque\n graceful-restart grace-period 30\n'
+    assert gr in router.split('router ospf\n')[1].split('exit\n')[0]
+    assert ' graceful-restart grace-period 30\n' in router.split('router ospf6\n')[1].split('exit\n')[0]
+    assert 'helper' not in router
+    for case in ('director-ospf-dual', 'router-bgp-password', 'router-ospf-shared', 'router-bgp-shared',
+                 'director-bgp-password'):
+        assert 'graceful-restart' not in read(rendered[case]) and 'opaque' not in read(rendered[case]), case
+
+
+@needs_tools
 def test_dual_stack_pieces(rendered):
     """IPv6 VIPs: an IPv6 prefix list and route-map entry beside the IPv4 ones; OSPFv3 on the fabric interface (and
     on lo, passive, on a director) with the OSPFv2 timers, BFD and router-id; BGP IPv6 unicast over the IPv4

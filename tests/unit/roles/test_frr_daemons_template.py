@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The REAL /etc/frr/daemons of a router and of a director, rendered by Ansible, its zebra options checked by zebra.
+"""The REAL /etc/frr/daemons of a router and of a director, rendered by Ansible, its zebra options checked by zebra;
+the router's frr.service drop-in (router_frr_keep_routes) checked by systemd-analyze and run.
 
 One ansible-playbook run per role renders ``roles/frr/templates/daemons.j2`` with the calling role's
 ``defaults/main.yml`` and ``vars/main.yml`` and the very ``vars`` its ``tasks/main.yml`` passes to ``ecmp.lvs.frr``
@@ -8,6 +9,12 @@ One ansible-playbook run per role renders ``roles/frr/templates/daemons.j2`` wit
 ``zebra_options`` (``bash -c 'source FILE; zebra $zebra_options -v'``: every option is parsed before ``-v`` prints the
 version and exits; an unknown option fails), with FRR 10.3 of Debian 13 too when ``ECMP_DEBIAN13_ROOT`` names a
 Debian 13 root tree (release_root.py).
+
+router_frr_keep_routes (default 30): zebra ``-r -K 30`` on an OSPF router in a configuration of its own, and the
+drop-in ``frr.service.d/ecmp-lvs-keep-routes.conf``, whose stop prepares an OSPF graceful restart when (only when) a
+restart job stops FRR; ``systemd-analyze verify`` reads it with Debian's frr.service, and its ExecStop commands run
+with a ``systemctl`` that reports a restart or a stop job and a ``vtysh`` that records what it is asked. The lab test
+test_router_frr_restart_keeps_the_vip_route restarts and stops the real FRR.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +23,8 @@ __metaclass__ = type
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -29,12 +38,18 @@ from ansible_collections.ecmp.lvs.tests.unit.roles.test_frr_conf_template import
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'daemons.j2')
+DROPIN = os.path.join(ROOT, 'roles', 'frr', 'templates', 'frr-keep-routes.conf.j2')
 ZEBRA = '/usr/lib/frr/zebra'
+FRR_UNIT = '/lib/systemd/system/frr.service'
 # case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected): IPv6 VIPs add zebra's in-place
 # replacement of IPv6 routes
+# replacement of IPv6 routes; an OSPF router in a configuration of its own keeps its routes across a restart (-r -K)
 CASES = {
-    'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000'),
-    'router-dual': ('router', DUAL, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
+    'router-default': ('router', {}, '-A 127.0.0.1 -s 90000000 -r -K 30'),
+    'router-dual': ('router', DUAL, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics -r -K 30'),
+    'router-keep-0': ('router', {'router_frr_keep_routes': 0}, '-A 127.0.0.1 -s 90000000'),
+    'router-keep-300': ('router', {'router_frr_keep_routes': 300}, '-A 127.0.0.1 -s 90000000 -r -K 300'),
+    # bgpd withdraws its routes when it stops: FRR's own restart
     'router-bgp': ('router', {'lvs_routing_protocol': 'bgp'}, '-A 127.0.0.1 -s 90000000'),
     'director-default': ('director', {}, '-A 127.0.0.1 -s 90000000'),
     'director-dual': ('director', DUAL, '-A 127.0.0.1 -s 90000000 --v6-rr-semantics'),
@@ -62,6 +77,12 @@ def rendered(tmp_path_factory):
                                                        'mode': '0600'},
                           'vars': task_vars})
             result[case] = str(tmp / (case + '.daemons'))
+            if '-K' in CASES[case][2]:
+                # the drop-in, written by the role where zebra keeps its routes (roles/frr/tasks/configure.yml)
+                tasks.append({'name': 'Render roles/frr/templates/frr-keep-routes.conf.j2 (%s)' % case,
+                              'ansible.builtin.template': {'src': DROPIN, 'dest': str(tmp / (case + '.daemons.dropin')),
+                                                           'mode': '0600'},
+                              'vars': task_vars})
         (tmp / ('play-%s.yml' % role)).write_text(PLAY.format(role=role, root=ROOT, tasks=json.dumps(tasks)))
         (tmp / 'inventory.yml').write_text('all: {}\n')
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
@@ -104,3 +125,69 @@ def test_zebra_rejects_an_unknown_option(tmp_path):
     bad.write_text('zebra_options="  -A 127.0.0.1 --keep-everything-forever"\n')
     rc, out = release_root.run(None, ['bash', '-c', 'source "$0"; exec %s $zebra_options -v' % ZEBRA, str(bad)])
     assert rc != 0 and 'unrecognized option' in out, out
+
+
+KEEP_CASES = sorted(c for c in CASES if '-K' in CASES[c][2])
+
+
+def dropin_commands(path, key):
+    """The commands of `key` (ExecStop, ExecStartPre) in a drop-in, in order, as argument lists ('' for the reset)."""
+    found = []
+    with open(path, encoding='utf-8') as handle:
+        for line in handle:
+            if line.startswith(key + '='):
+                value = line.split('=', 1)[1].strip()
+                found.append(shlex.split(value.lstrip('-')) if value else '')
+    return found
+
+
+@needs_tools
+@pytest.mark.skipif(not shutil.which('systemd-analyze') or not os.path.exists(FRR_UNIT),
+                    reason='systemd and frr are in the Makefile APT_PACKAGES')
+@pytest.mark.parametrize('case', KEEP_CASES)
+def test_systemd_reads_the_dropin(rendered, case, tmp_path):
+    """systemd-analyze verify: Debian's frr.service with the drop-in, nothing to complain about (it names a line
+    it cannot parse, e.g. unbalanced quotes, and an unknown setting)."""
+    os.makedirs(tmp_path / 'frr.service.d')
+    shutil.copy(FRR_UNIT, tmp_path / 'frr.service')
+    shutil.copy(rendered[case] + '.dropin', tmp_path / 'frr.service.d' / 'ecmp-lvs-keep-routes.conf')
+    env = dict(os.environ, SYSTEMD_UNIT_PATH='%s:' % tmp_path)
+    proc = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / 'frr.service')], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == '', proc.stdout
+    with open(tmp_path / 'frr.service.d' / 'ecmp-lvs-keep-routes.conf', 'a', encoding='utf-8') as handle:
+        handle.write('ExecStop=-/bin/sh -c "unbalanced\n')
+    proc = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / 'frr.service')], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert 'ecmp-lvs-keep-routes.conf:' in proc.stdout, 'the check above can fail: ' + proc.stdout
+
+
+@needs_tools
+@pytest.mark.parametrize('job', ['restart', 'stop'])
+@pytest.mark.parametrize('case', KEEP_CASES)
+def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, job, tmp_path):
+    """The drop-in's ExecStop: its own list (reset first), the graceful-restart preparations before frrinit.sh stop,
+    run with a `systemctl list-jobs` that reports the job of frr.service: a restart asks vtysh to prepare OSPF (and
+    OSPFv3 with IPv6 VIPs), a stop asks nothing (ospfd withdraws its routes). ExecStartPre removes ospfd's and
+    ospf6d's graceful-restart state (where FRR 8.4 and 10.3 keep it), so that every start is an ordinary one."""
+    stops = dropin_commands(rendered[case] + '.dropin', 'ExecStop')
+    assert stops[0] == '' and stops[-1] == ['/usr/lib/frr/frrinit.sh', 'stop'], stops
+    assert dropin_commands(rendered[case] + '.dropin', 'ExecStartPre') == [
+        ['/bin/rm', '-f', '/var/run/frr/ospfd-gr.json', '/var/run/frr/ospf6d-gr.json']]
+    bin_dir = tmp_path / 'bin'
+    os.makedirs(bin_dir)
+    record = tmp_path / 'vtysh.log'
+    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
+                                       'echo "4711 frr.service %s running"\n' % job)
+    (bin_dir / 'vtysh').write_text('#!/bin/sh\necho "$*" >> %s\n' % record)
+    for name in ('systemctl', 'vtysh'):
+        os.chmod(bin_dir / name, 0o755)
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+    for command in stops[1:-1]:
+        assert command[:2] == ['/bin/sh', '-c'], command
+        subprocess.run(command, env=env, check=True, timeout=30)
+    asked = record.read_text().splitlines() if os.path.exists(record) else []
+    want = ['-c graceful-restart prepare ip ospf']
+    if '--v6-rr-semantics' in CASES[case][2]:
+        want.append('-c graceful-restart prepare ipv6 ospf')
+    assert asked == (want if job == 'restart' else []), asked

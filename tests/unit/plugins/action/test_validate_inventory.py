@@ -9,16 +9,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
 
 from collections.abc import Mapping
 from unittest import mock
 
 import pytest
+import yaml
 
 from ansible.errors import AnsibleUndefinedVariable
 
 from ansible_collections.ecmp.lvs.plugins.action import validate_inventory as action
 from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_validate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 GROUPS = {
     'all': ['router1', 'director1', 'director2', 'rs1', 'rs2', 'client1'],
@@ -399,6 +403,37 @@ def test_ecmp_width(router_vars, expected):
     assert len(errors) == len(expected), errors
     for error, prefix in zip(errors, expected):
         assert error.startswith(prefix), errors
+
+
+@pytest.mark.parametrize('router_vars, all_vars, expected', [
+    ({}, {}, []),                                                       # the default 30 s, dead interval 4
+    ({'router_frr_keep_routes': 0}, {}, []),                            # FRR's own restart
+    ({'router_frr_keep_routes': '24'}, {}, []),                         # dead interval 4 + 20
+    ({'router_frr_keep_routes': 23}, {},
+     ["hostvars['router1'].router_frr_keep_routes: 23 is less than lvs_ospf_dead_interval 4 + 20: after a restart of "
+      "FRR router router1 waits one dead interval"]),
+    ({}, {'all__lvs_ospf_dead_interval': 40},
+     ["hostvars['router1'].router_frr_keep_routes: 30 is less than lvs_ospf_dead_interval 40 + 20"]),
+    ({'router_frr_keep_routes': 1801}, {},
+     ["hostvars['router1'].router_frr_keep_routes: 1801 is out of range"]),
+    ({'router_frr_keep_routes': -1}, {}, ["hostvars['router1'].router_frr_keep_routes: -1 is out of range"]),
+    ({'router_frr_keep_routes': 'long'}, {}, ["hostvars['router1'].router_frr_keep_routes: 'long' is not an integer"]),
+    # ignored where it has no effect: BGP, a shared FRR configuration
+    ({'router_frr_keep_routes': 5}, {'all__lvs_routing_protocol': 'bgp'}, []),
+    ({'router_frr_keep_routes': 5, 'router_frr_config': 'shared'}, {}, []),
+])
+def test_keep_routes(router_vars, all_vars, expected):
+    """router_frr_keep_routes (issue 17, restart one router) outlasts the OSPF adjacencies of an ordinary start."""
+    errors = errors_of(router1=router_vars, **all_vars)
+    assert len(errors) == len(expected), errors
+    for error, prefix in zip(errors, expected):
+        assert error.startswith(prefix), errors
+
+
+def test_keep_routes_default_is_the_router_roles():
+    with open(os.path.join(ROOT, 'roles', 'router', 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        defaults = yaml.safe_load(handle)
+    assert defaults['router_frr_keep_routes'] == lvs_validate.DEFAULT_KEEP_ROUTES
 
 
 @pytest.mark.parametrize('host, old, new, value, error', [
