@@ -6,6 +6,7 @@ validator accepts them), the sizes it takes, the PLAY RECAP it reads (a real sit
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,3 +76,49 @@ def test_recap_of_a_real_site_log():
     assert hosts['director1'] == {'ok': 54, 'changed': 33, 'unreachable': 0, 'failed': 0}
     assert sum(h['changed'] for h in hosts.values()) == 81
     assert scale.recap('no recap') == {}
+
+
+def _sizes_run():
+    def row(size, hosts, converge, rerun, changed=0):
+        return {'size': size, 'hosts': hosts, 'up_s': 9.4, 'converge': {'seconds': converge, 'changed': 81},
+                'rerun': {'seconds': rerun, 'changed': changed}, 'nexthops': {'router1': ['a', 'b']},
+                'one_nexthop_per_director': True, 'requests': {'sent': 20, 'answered': 20}}
+    return {'benchmark': 'ecmp.lvs scale (fleet size)', 'timestamp': '20261204-190105', 'host': 'vm', 'cpus': 2,
+            'loadavg_start': [0.4, 1.26, 1.65], 'table': 'x',
+            'sizes': [row('1x2x2', 6, 200.0, 100.0), row('2x4x3', 10, 400.0, 150.0)]}
+
+
+def _services_run():
+    return {'benchmark': 'ecmp.lvs scale (service table)', 'timestamp': '20261204-200000', 'host': 'vm', 'cpus': 2,
+            'loadavg_start': [1.0, 1.0, 1.0], 'sizes': [],
+            'services': {'lab': '1x2x4', 'realservers': 4, 'tables': [
+                {'services': 10, 'converge': {'seconds': 250.0}, 'rerun': {'seconds': 120.0, 'changed': 0},
+                 'keepalived_reload_add_s': 0.05, 'ipvs': {'module_s': 1.5, 'module_rerun_s': 1.2, 'restore_s': 0.01,
+                                                           'module_over_restore': 150.0}}]}}
+
+
+def test_publish_writes_both_parts_and_keeps_the_one_a_run_lacks(tmp_path, monkeypatch):
+    """--publish takes a sizes run and a services run; publishing one of them later keeps the other; the page is
+    generated (--check compares it with the JSON) and says it is one run, not a median."""
+    monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
+    monkeypatch.setattr(scale, 'PAGE_PATH', str(tmp_path / 'scale.md'))
+    for name, run in (('sizes', _sizes_run()), ('services', _services_run())):
+        os.makedirs(tmp_path / name)
+        with open(tmp_path / name / 'scale.json', 'w', encoding='utf-8') as fd:
+            json.dump(run, fd)
+    scale.publish([str(tmp_path / 'sizes'), str(tmp_path / 'services')])
+    page = (tmp_path / 'scale.md').read_text()
+    assert '| 2x4x3 | 10 | 9.4 s | 400.0 s | 150.0 s | 0 | router1 2 | 20/20 |' in page
+    assert '| 2x4x3 | 10 | 40.0 s | x 2.00 | x 1.50 |' in page
+    assert '| 10 | 250.0 s | 120.0 s (0) | 0.05 s | 1.5 s | 1.2 s | 0.01 s | 150.0 |' in page
+    assert 'One run (2026-12-04 19:01)' in page and 'not a median' in page
+    assert scale.check() == 0
+    scale.publish([str(tmp_path / 'sizes')])
+    assert '## Service table' in (tmp_path / 'scale.md').read_text()
+    (tmp_path / 'scale.md').write_text(page.replace('400.0 s', '40.0 s'))
+    assert scale.check() == 1
+
+
+def test_published_page_is_generated():
+    """docs/scale.md is scale.markdown of docs/scale.json - or neither exists yet."""
+    assert scale.check() == 0
