@@ -39,6 +39,7 @@ import time
 import yaml
 
 import failover  # next to this script
+import published  # next to this script
 
 HERE = failover.HERE
 ROOT = failover.ROOT
@@ -361,25 +362,13 @@ def publish(run_dirs):
             data['sizes'] = results
         else:
             raise SystemExit('%s: neither sizes nor services measured' % run_dir)
-    with open(JSON_PATH, 'w', encoding='utf-8') as fd:
-        json.dump(data, fd, indent=1, sort_keys=True)
-        fd.write('\n')
-    with open(PAGE_PATH, 'w', encoding='utf-8') as fd:
-        fd.write(markdown(data))
-    print('wrote %s, %s' % (os.path.relpath(JSON_PATH, ROOT), os.path.relpath(PAGE_PATH, ROOT)))
+    published.write(JSON_PATH, data, PAGE_PATH, markdown(data))
 
 
 def check():
     """0 when docs/scale.md is what docs/scale.json gives (or neither exists)."""
-    if not os.path.exists(JSON_PATH) and not os.path.exists(PAGE_PATH):
-        return 0
-    with open(JSON_PATH, encoding='utf-8') as fd:
-        want = markdown(json.load(fd))
-    with open(PAGE_PATH, encoding='utf-8') as fd:
-        if fd.read() != want:
-            print('docs/scale.md is out of date: benchmarks/scale.py --publish <run>')
-            return 1
-    return 0
+    return published.current(JSON_PATH, PAGE_PATH, markdown,
+                             'docs/scale.md is out of date: benchmarks/scale.py --publish <run>', missing_ok=True)
 
 
 def main():

@@ -34,6 +34,7 @@ import traceback
 
 import failover  # next to this script
 import failover_analysis as fa
+import published
 import report
 
 HERE = failover.HERE
@@ -285,18 +286,12 @@ def publish(outdir):
     """DIR/soak.json -> docs/soak.json (report format), docs/soak.md (generated from it), docs/figures/soak.png."""
     with open(os.path.join(outdir, 'soak.json'), encoding='utf-8') as fd:
         results = json.load(fd)
-    os.makedirs(os.path.dirname(PUBLISHED), exist_ok=True)
     data = published_data(results)
-    with open(PUBLISHED, 'w', encoding='utf-8') as fd:
-        json.dump(data, fd, indent=1, sort_keys=True)
-        fd.write('\n')
-    with open(PAGE, 'w', encoding='utf-8') as fd:
-        fd.write(markdown(data['soak']))
+    published.write(PUBLISHED, data, PAGE, markdown(data['soak']))
     png = os.path.join(outdir, 'soak.png')
     if os.path.exists(png):
         os.makedirs(os.path.dirname(FIGURE), exist_ok=True)
         shutil.copyfile(png, FIGURE)
-    print('published: %s, %s' % (os.path.relpath(PUBLISHED, ROOT), os.path.relpath(PAGE, ROOT)))
 
 
 def run(args):

@@ -24,6 +24,7 @@ PAGE_PATH = os.path.join(DOCS, 'vrrp.md')
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import published  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import report  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 KEEP = ('benchmark', 'timestamp', 'lab', 'params', 'definitions', 'ratios_vrrp_of', 'ratios_vrrp')
@@ -121,12 +122,7 @@ def publish(run_dir):
     data = trim(results)
     if not data.get('timestamp'):
         data['timestamp'] = os.path.basename(os.path.normpath(run_dir)).split('-', 1)[-1]
-    with open(JSON_PATH, 'w', encoding='utf-8') as fd:
-        json.dump(data, fd, indent=1, sort_keys=True)
-        fd.write('\n')
-    with open(PAGE_PATH, 'w', encoding='utf-8') as fd:
-        fd.write(markdown(data))
-    print('wrote %s, %s' % (os.path.relpath(JSON_PATH, ROOT), os.path.relpath(PAGE_PATH, ROOT)))
+    published.write(JSON_PATH, data, PAGE_PATH, markdown(data))
 
 
 def main(argv=None):
@@ -138,13 +134,8 @@ def main(argv=None):
     if args.publish:
         publish(args.publish)
         return 0
-    with open(JSON_PATH, encoding='utf-8') as fd:
-        want = markdown(json.load(fd))
-    with open(PAGE_PATH, encoding='utf-8') as fd:
-        if fd.read() != want:
-            print('docs/vrrp.md is out of date: benchmarks/vrrp_compare.py --publish <run>')
-            return 1
-    return 0
+    return published.current(JSON_PATH, PAGE_PATH, markdown,
+                             'docs/vrrp.md is out of date: benchmarks/vrrp_compare.py --publish <run>')
 
 
 if __name__ == '__main__':
