@@ -189,6 +189,7 @@ class Bench:
         self.routing = 'ecmp'  # or static: the configuration's bench_routing
         self.changed = self.unchanged()  # what the change events did to the configuration's lvs_services
         self.halted = set()  # directors halted (director_halt) and not started again: no SSH to them
+        self.drained = set()  # directors drained (director_drain, director_remove) and not back yet
 
     # -- helpers --------------------------------------------------------------------------------------
     def route_now(self):
@@ -438,7 +439,7 @@ class Bench:
             watcher.join(15)
         t_event = gone.get('t', t_done)
         source = 'guest pid gone' if 't' in gone else 'halt command returned'
-        expected = self.gw(self.directors) - self.gw([d])
+        expected = self.gw(self.in_service()) - self.gw([d])
         self.wait_route(expected, 60)
         self.lab.ssh(self.router, 'kill -INT %d 2>/dev/null || true' % ping_pid, check=False)
         last_reply = None
@@ -474,7 +475,7 @@ class Bench:
             raise BenchError('lab/ecmplab start %s failed 3 times: %s' % (d, attempts))
         self.halted.discard(d)
         t_ssh = time.time()
-        expected = self.gw(self.directors)
+        expected = self.gw(self.in_service())
         ok = self.wait_route(expected, 180)
         t_route_seen = time.time()
         extra = {'t_cmd_start': t_cmd, 'ssh_ready_after_s': round(t_ssh - t_cmd, 2), 'failed_starts': attempts,
@@ -547,7 +548,7 @@ class Bench:
 
     def ev_director_drain(self, cfg):
         d = self.drain_director
-        expected = self.gw(self.directors) - self.gw([d])
+        expected = self.gw(self.in_service()) - self.gw([d])
         if self.drain_method == 'playbook':
             # the drain flag first (what playbooks/drain.yml does first), timed on the director, then the playbook:
             # it finds the director drained (no change), waits until IPVS gets no more packets and reports
@@ -559,13 +560,15 @@ class Bench:
             t_event = self.timed_ssh(d, 'systemctl stop frr')
             method = 'systemctl stop frr on %s' % d
         self.wait_route(expected, 60)
+        self.drained.add(d)
         return {'name': 'director_drain', 'kind': 'director drain', 'target': d, 't': t_event, 'method': method,
                 'planned': True,
                 'expected_nexthops': expected, 'group_by': 'director'}
 
     def ev_director_undrain(self, cfg):
         d = self.drain_director
-        expected = self.gw(self.directors)
+        self.drained.discard(d)
+        expected = self.gw(self.in_service())
         if self.drain_method == 'playbook':
             t_event = self.timed_ssh(d, '/usr/local/sbin/ecmp-lvs-announce undrain')
             self.lab.tool('playbook', 'playbooks/drain.yml', '--limit', d, '-e', 'lvs_drain=false', check=True,
@@ -699,10 +702,11 @@ class Bench:
 
     def ev_director_add(self, cfg):
         d = self.drain_director
+        self.drained.discard(d)
         self.lab.ssh(d, '/usr/local/sbin/ecmp-lvs-announce undrain', timeout=60)  # a new director is not drained
         ev = self.site_change(cfg, 'director_add', '%s joining (IPVS empty, no synced entry yet)' % d, target=d,
                               kind='director added')
-        expected = self.gw(self.directors)
+        expected = self.gw(self.in_service())
         ev.update(group_by='director', expected_nexthops=expected)
         ev['extra']['route_back'] = self.wait_route(expected, 180)
         return ev
@@ -710,6 +714,11 @@ class Bench:
     def ev_config_restore(self, cfg):
         return self.site_change(cfg, 'config_restore', 'the configuration as it is (every change undone)',
                                 target='services', kind='configuration restored', reset=True)
+
+    def in_service(self):
+        """The directors the router should route to now: not halted, not drained (a soak takes one out at a time; the
+        events of the others wait for the route without it)."""
+        return [d for d in self.directors if d not in self.halted and d not in self.drained]
 
     def wait_ipvs_full(self, director, timeout):
         """Until `director` has every real server of the VIP's service at weight > 0 again (seconds or None)."""
@@ -725,7 +734,7 @@ class Bench:
     def _director_event(self, name, kind, command, planned=True):
         d = self.halt_director
         t0 = self.timed_ssh(d, command)
-        expected = self.gw(self.directors)
+        expected = self.gw(self.in_service())
         extra = {'ipvs_full_after_s': self.wait_ipvs_full(d, 60), 'route_back': self.wait_route(expected, 90)}
         return {'name': name, 'kind': kind, 'target': d, 't': t0, 'method': '%s on %s' % (command, d),
                 'planned': planned, 'expected_nexthops': expected, 'group_by': 'director', 'extra': extra}
@@ -762,7 +771,7 @@ class Bench:
         # frr.service allows 3 starts in 3 minutes (StartLimitBurst): the soak may restart it more often than that
         self.lab.ssh(self.router, 'systemctl reset-failed frr.service', check=False)
         t0 = self.timed_ssh(self.router, 'systemctl restart frr')
-        expected = self.gw(self.directors)
+        expected = self.gw(self.in_service())
         extra = {'sessions_back_s': self.wait_sessions(120), 'route_back': self.wait_route(expected, 90)}
         return {'name': 'router_frr_restart', 'kind': 'router FRR restart', 'target': self.router, 't': t0,
                 'method': 'systemctl restart frr on %s' % self.router, 'planned': True, 'touches_all': True,
@@ -775,7 +784,7 @@ class Bench:
         t_down = time.time()
         time.sleep(self.args.flap)
         self.lab.tool('link', d, 'eth1', 'up')
-        expected = self.gw(self.directors)
+        expected = self.gw(self.in_service())
         extra = {'link_down_cmd_s': round(t_down - t0, 2), 'down_for_s': round(time.time() - t0, 2),
                  'route_back': self.wait_route(expected, 90)}
         return {'name': 'link_flap', 'kind': 'fabric link flap', 'target': d, 't': t0,

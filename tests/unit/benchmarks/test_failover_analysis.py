@@ -455,6 +455,7 @@ def test_router_frr_restart_waits_for_every_directors_session():
             return self.answers.pop(0) if self.answers else full
 
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     bench.router, bench.directors, bench.routing = 'router1', ['director1', 'director2'], 'ecmp'
     bench.addr = {'director1': D1, 'director2': D2}
     bench.hostvars = {'router1': {'lvs_routing_protocol': 'ospf'}, 'director1': {'lvs_address': D1},
@@ -483,6 +484,7 @@ def test_a_returning_directors_flows_are_attributed_after_its_return():
     (before, the returning director has no flow yet: every flow would count as staying on the others)."""
     import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     bench.args = type('A', (), {'settle': 0})()
     bench.addr = {'director2': D2}
     calls = []
@@ -525,6 +527,7 @@ def test_changes_services_are_the_configurations_changed_for_one_server():
     defaults configuration has none), with real servers at other weights, without some, or another health check."""
     import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'},
                  'real_servers': [{'host': 'rs1'}, {'host': 'rs2', 'weight': 2}]}]
     bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
@@ -570,6 +573,7 @@ def test_fastcheck_configuration_merges_its_check_timers_into_every_service(tmp_
     # a refused connection (the service stopped): found at the next check, down one retry later
     assert hc['delay_loop'] + hc['retry'] * hc['delay_before_retry'] <= 1.0
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
     bench.outdir, bench.lab, bench.changed = str(tmp_path), FakeLab(), failover.Bench.unchanged()
     bench.args = type('A', (), {'site_args': '', 'playbook_attempts': 1})()
@@ -614,6 +618,7 @@ def test_change_events_keep_what_the_earlier_ones_did(tmp_path):
         return type('R', (), {'returncode': 0})()
 
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'health_check': {'type': 'http_get'},
                  'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]}]
     bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1'], {'director1': {'lvs_services': services}}
@@ -675,6 +680,7 @@ def test_vrrp_configuration_runs_its_own_playbook_and_has_no_nexthops():
     with pytest.raises(failover.BenchError, match='no configuration .*/configs/nosuch.yml'):
         failover.config_data('nosuch@2')
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     bench.addr = {'director1': D1, 'director2': D2}
     bench.routing = 'ecmp'
     assert bench.gw(['director1', 'director2']) == {D1, D2}
@@ -782,6 +788,7 @@ def test_director_remove_and_add(tmp_path):
             return type('R', (), {'returncode': 0})()
 
     bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
     services = [{'name': 'http', 'vip': '10.99.100.10', 'port': 80, 'real_servers': [{'host': 'rs1'}, {'host': 'rs2'}]}]
     bench.fail_rs, bench.directors, bench.hostvars = 'rs1', ['director1', 'director2'], {
         'director1': {'lvs_services': services}}
@@ -804,3 +811,24 @@ def test_director_remove_and_add(tmp_path):
     assert ev['expected_nexthops'] == {'10.99.0.11', '10.99.0.12'} == waited[-1]
     assert ev['extra']['route_back'] is True
     assert failover.Bench.CHANGES[-3:] == ('director_remove', 'director_add', 'config_restore')
+
+
+def test_events_wait_for_the_route_of_the_directors_in_service():
+    """In a soak one director may be out (drained or halted) while another event runs: the route to wait for is that of
+    the directors in service (before: every director, 90 s of waiting for one that was out)."""
+    import failover  # noqa: E402  pylint: disable=import-error,import-outside-toplevel
+    bench = object.__new__(failover.Bench)
+    bench.halted, bench.drained = set(), set()
+    bench.directors = ['director1', 'director2', 'director3']
+    assert bench.in_service() == ['director1', 'director2', 'director3']
+    bench.drained.add('director2')
+    bench.halted.add('director3')
+    assert bench.in_service() == ['director1']
+    bench.halt_director, bench.addr = 'director1', {}
+    bench.gw = lambda hosts: set(hosts)
+    waited = []
+    bench.wait_route = lambda expected, timeout: waited.append(expected) or True
+    bench.wait_ipvs_full = lambda director, timeout: 0.1
+    bench.timed_ssh = lambda host, command: 1796300000.0
+    ev = bench.ev_keepalived_restart('defaults')
+    assert waited == [{'director1'}] and ev['expected_nexthops'] == {'director1'}
