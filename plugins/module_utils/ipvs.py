@@ -669,6 +669,12 @@ def plan(current, desired, purge=False):
     return commands
 
 
+def restore_input(commands):
+    """``plan()``'s argv lists as the input of ``ipvsadm --restore``: one command per line (no argument of ours holds
+    a space), newline-terminated."""
+    return ''.join(' '.join(argv) + '\n' for argv in commands).encode('ascii')
+
+
 def apply_plan(current, desired, purge=False):
     """The table expected after ``plan(current, desired, purge)`` has run (used for check mode)."""
     table = dict((service_key(s), s) for s in current)

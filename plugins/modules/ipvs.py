@@ -13,7 +13,8 @@ short_description: Manage IPVS (LVS) virtual services and their real servers wit
 version_added: "0.1.0"
 description:
   - Makes the IPVS table of the kernel match the given virtual services, with the smallest set of
-    C(ipvsadm) commands.
+    C(ipvsadm) commands, run in one C(ipvsadm --restore) process (one process per command took 97 s for the 500
+    commands of 100 services x 4 real servers on a UML lab director, the same commands restored 0.23 s).
   - Real servers of a listed service become exactly those listed; real servers that are not listed are
     removed from it.
   - A service whose scheduler, scheduler flags, persistence or one-packet scheduling changed is edited
@@ -226,7 +227,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 commands:
-  description: ipvsadm argument lists that were run (or, in check mode, would be run), in order.
+  description: ipvsadm argument lists that were run (or, in check mode, would be run), in order; each is one line
+    of the C(ipvsadm --restore) input.
   returned: always
   type: list
   elements: list
@@ -317,7 +319,7 @@ after:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ecmp.lvs.plugins.module_utils.ipvs import (
     IpvsError, apply_plan, merge_listing, no_ipvs, normalize_services, parse_list, parse_save, plan,
-    public_service, render_save,
+    public_service, render_save, restore_input,
 )
 
 NO_IPVS_MSG = ('the kernel has no IPVS (load the ip_vs module, or use a kernel built with CONFIG_IP_VS): %s')
@@ -389,15 +391,16 @@ def main():
     result = dict(changed=bool(commands), commands=commands)
 
     if commands and not module.check_mode:
-        for done, argv in enumerate(commands):
-            rc, out, err = module.run_command([ipvsadm] + argv)
-            if rc != 0:
-                text = (err or out).strip()
-                module.fail_json(msg='ipvsadm %s failed (rc=%d): %s' % (' '.join(argv), rc, text),
-                                 rc=rc, stderr=err, commands=commands, commands_done=commands[:done],
-                                 before=[public_service(s) for s in before])
+        # one process for the whole change: ipvsadm --restore runs each line as one ipvsadm invocation would. It goes
+        # on after a line the kernel refuses (the message on stderr) and exits with the status of the last line: the
+        # table read back says what is still needed
+        rc, out, err = module.run_command([ipvsadm, '--restore'], data=restore_input(commands), binary_data=True)
         after = read_table(module, ipvsadm)
         leftover = plan(after, desired, module.params['purge'])
+        if rc != 0 or err.strip():
+            module.fail_json(msg='ipvsadm --restore failed (rc=%d): %s' % (rc, (err or out).strip()),
+                             rc=rc, stderr=err, commands=commands, still_needed=leftover,
+                             before=[public_service(s) for s in before], after=[public_service(s) for s in after])
         if leftover:
             module.fail_json(msg='the IPVS table does not match the request after the change; still needed: %s'
                              % '; '.join(' '.join(a) for a in leftover),

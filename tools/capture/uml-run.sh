@@ -22,8 +22,11 @@ mkdir -p "$outdir" "$logdir"
 rm -f "$logdir/payload.rc"
 [ -x "$payload" ] || { echo "payload $payload is not executable" >&2; exit 2; }
 export TMPDIR=/dev/shm
+# the lab's LD_PRELOAD library for linux.uml (UML's FPU restore on hosts with a larger XSAVE area): built once into the
+# lab cache by lab/ecmplab_lib/uml.py, the one place that knows how
+shim=$(cd "$here/../../lab" && "$here/../../.venv/bin/python" -c 'from ecmplab_lib import uml; print(uml.xstate_shim())')
 # unknown key=value words of the kernel command line become environment variables of init
-timeout 900 linux.uml umid="$umid" uml_dir="$umldir" mem=384M \
+LD_PRELOAD=$shim timeout 900 linux.uml umid="$umid" uml_dir="$umldir" mem=384M \
     root=/dev/root rootfstype=hostfs rootflags=/ rw \
     init="$here/uml-guest-init.sh" con=null con0=null,fd:1 ssl=null \
     H1_PAYLOAD="$payload" H1_OUT="$outdir" H1_LOGS="$logdir" H1_KVER=6.1.176 </dev/null >"$logdir/console.log" 2>&1 || true

@@ -26,12 +26,14 @@ def fixture(name):
 
 class FakeIpvsadm(object):
     """run_command stand-in: read commands answer from ``reads`` (a list per argv, consumed in order, the last
-    answer repeats), every other argv answers from ``writes`` (default rc 0). ``calls`` records argv lists."""
+    answer repeats), every other argv answers from ``writes`` (default rc 0). ``calls`` records argv lists;
+    ``restored`` the commands each ``ipvsadm --restore`` got on stdin (argv lists, one per line)."""
 
     def __init__(self, reads, writes=None):
         self.reads = dict((k, list(v)) for k, v in reads.items())
         self.writes = writes or {}
         self.calls = []
+        self.restored = []
 
     def __call__(self, module, args, **kwargs):
         assert args[0] == '/usr/sbin/ipvsadm'
@@ -40,10 +42,15 @@ class FakeIpvsadm(object):
         if argv in self.reads:
             answers = self.reads[argv]
             return answers.pop(0) if len(answers) > 1 else answers[0]
+        if argv == ('--restore',):
+            assert kwargs.get('binary_data') is True  # run_command would append a newline to text data
+            self.restored.append([line.split() for line in kwargs['data'].decode('ascii').splitlines()])
         return self.writes.get(argv, (0, '', ''))
 
     def mutations(self):
-        return [c for c in self.calls if tuple(c) not in self.reads]
+        """The commands that changed the table, in order: those of every restore."""
+        return [argv for batch in self.restored for argv in batch] + \
+            [c for c in self.calls if tuple(c) not in self.reads and c != ['--restore']]
 
 
 def run_module(main, args, fake, monkeypatch, capsys, ipvsadm='/usr/sbin/ipvsadm'):
@@ -119,18 +126,49 @@ def test_read_back_mismatch_fails(monkeypatch, capsys):
     assert 'does not match the request' in result['msg'] and '-w 5' in result['msg']
 
 
-def test_failing_command_reports_ipvsadm_error(monkeypatch, capsys):
-    err = [b for b in fixture('err-commands.txt').split('### ipvsadm ') if b.startswith('-d ')][0]
-    message = err.splitlines()[1]
-    assert message == 'No such destination'
+def test_one_restore_for_the_whole_change(monkeypatch, capsys):
+    """Every command of a change goes to one `ipvsadm --restore`, in plan order."""
+    reads = {SAVE: [(0, fixture('empty-Sn.txt'), ''), (0, fixture('full-Sn.txt'), '')],
+             THRESHOLDS: [(0, fixture('empty-Ln.txt'), ''), (0, fixture('full-Ln-thresholds.txt'), '')]}
+    fake = FakeIpvsadm(reads)
+    result = run_module(ipvs.main, {'services': [WEB]}, fake, monkeypatch, capsys)
+    assert fake.calls.count(['--restore']) == 1 and len(fake.restored) == 1
+    assert fake.restored[0] == result['commands'] and len(result['commands']) == 4
+
+
+def test_a_line_ipvsadm_cannot_parse_is_reported_too(monkeypatch, capsys):
+    """ipvsadm --restore reports an unknown option on stderr and goes on (captured: rc 0, restore-bad-*)."""
+    assert fixture('restore-bad-rc.txt') == 'rc=0\n'
+    assert '-w 7' in fixture('restore-bad-after-Sn.txt')  # the line after the bad one ran
     reads = {SAVE: [(0, fixture('full-Sn.txt'), '')], THRESHOLDS: [(0, fixture('full-Ln-thresholds.txt'), '')]}
-    drop = ('-d', '-t', '10.99.200.1:80', '-r', '10.99.0.22:80')
-    fake = FakeIpvsadm(reads, writes={drop: (255, '', message + '\n')})
+    fake = FakeIpvsadm(reads, writes={('--restore',): (0, '', fixture('restore-bad-stderr.txt'))})
+    result = run_module(ipvs.main, {'services': [WEB]}, fake, monkeypatch, capsys)
+    assert result['failed'] is True and result['msg'] == 'ipvsadm --restore failed (rc=0): --bogus: unknown option'
+
+
+def test_restore_input_is_one_command_per_line():
+    assert ipvs_utils.restore_input([WEIGHT_EDIT, ['-D', '-t', '10.99.200.9:80']]) == \
+        b'-e -t 10.99.200.1:80 -r 10.99.0.21:80 -g -w 5\n-D -t 10.99.200.9:80\n'
+
+
+def test_failing_restore_reports_ipvsadm_error_and_what_is_still_needed(monkeypatch, capsys):
+    """A line the kernel refuses: ipvsadm --restore prints the kernel's message and goes on, and exits with the last
+    line's status (captured: rc 0, tests/fixtures/ipvsadm/restore-err-*); the module fails with the message and the
+    commands the table read back still needs."""
+    message = fixture('restore-err-stderr.txt')
+    assert message == 'No such destination\n' and fixture('restore-err-rc.txt') == 'rc=0\n'
+    # the restore went on after the refused line: its first and third lines are in the table
+    after = fixture('restore-err-after-Sn.txt')
+    assert '-r 10.99.0.21:80 -g -w 5' in after and '-r 10.99.0.22:80 -g -w 2' in after
+    reads = {SAVE: [(0, fixture('full-Sn.txt'), '')], THRESHOLDS: [(0, fixture('full-Ln-thresholds.txt'), '')]}
+    fake = FakeIpvsadm(reads, writes={('--restore',): (0, '', message)})
     spec = dict(WEB, real_servers=WEB['real_servers'][:2])
     result = run_module(ipvs.main, {'services': [spec]}, fake, monkeypatch, capsys)
     assert result['failed'] is True
-    assert result['msg'].endswith('failed (rc=255): No such destination')
-    assert result['commands_done'] == [WEIGHT_EDIT]
+    assert result['msg'] == 'ipvsadm --restore failed (rc=0): No such destination'
+    # the read-back (the fixture: nothing changed) still needs both commands
+    assert result['still_needed'] == result['commands'] == fake.restored[0]
+    assert result['still_needed'][0] == WEIGHT_EDIT
 
 
 def test_no_ipvs_in_kernel(monkeypatch, capsys):
