@@ -260,11 +260,26 @@ def services_table(out):
              '|---|---|---|---|---|---|---|---|']
     for r in out['tables']:
         ipvs = r.get('ipvs') or {}
-        lines.append('| %d | %s s | %s s (%d) | %s s | %s s | %s s | %s s | %s |' % (
-            r['services'], r['converge']['seconds'], r['rerun']['seconds'], r['rerun']['changed'],
-            r['keepalived_reload_add_s'], ipvs.get('module_s'), ipvs.get('module_rerun_s'), ipvs.get('restore_s'),
-            ipvs.get('module_over_restore')))
+        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
+            r['services'], _run_cell(r.get('converge')), _run_cell(r.get('rerun'), changed=True),
+            _cell(r.get('keepalived_reload_add_s'), ' s'), _cell(ipvs.get('module_s'), ' s'),
+            _cell(ipvs.get('module_rerun_s'), ' s'), _cell(ipvs.get('restore_s'), ' s'),
+            _cell(ipvs.get('module_over_restore'))))
     return '\n'.join(lines)
+
+
+def _cell(value, unit=''):
+    return '-' if value is None else '%s%s' % (value, unit)
+
+
+def _run_cell(run, changed=False):
+    """A site.yml run: seconds, (changed), and whether it failed (hosts failed or unreachable: the play stopped)."""
+    if not run:
+        return '-'
+    text = '%s s' % run['seconds'] + (' (%d)' % run['changed'] if changed else '')
+    if run.get('rc') or run.get('failed'):
+        text += ' **failed** (%d host(s) failed or unreachable)' % run.get('failed', 0)
+    return text
 
 
 def table(results):

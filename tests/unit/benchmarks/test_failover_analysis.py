@@ -825,7 +825,7 @@ def test_events_wait_for_the_route_of_the_directors_in_service():
     bench.halted.add('director3')
     assert bench.in_service() == ['director1']
     bench.halt_director, bench.addr = 'director1', {}
-    bench.gw = lambda hosts: set(hosts)
+    bench.gw = set
     waited = []
     bench.wait_route = lambda expected, timeout: waited.append(expected) or True
     bench.wait_ipvs_full = lambda director, timeout: 0.1
