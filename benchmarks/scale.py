@@ -33,6 +33,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -296,6 +297,13 @@ def table(results):
     return '\n'.join(lines)
 
 
+def _commit():
+    """The checkout's commit (what the roles and modules measured were), None outside a git checkout."""
+    proc = subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short=12', 'HEAD'], capture_output=True, text=True,
+                          check=False)
+    return proc.stdout.strip() or None
+
+
 def _when(stamp):
     """'20261204-190105' -> '2026-12-04 19:01'."""
     try:
@@ -305,9 +313,9 @@ def _when(stamp):
 
 
 def _run_header(part):
-    return ('One run (%s) on %s (%s cores; load average %s at the start): a measurement of one run per row, not a '
-            'median.' % (_when(part.get('timestamp')), part.get('host'), part.get('cpus'),
-                         ', '.join('%.2f' % x for x in part.get('loadavg_start') or [])))
+    return ('One run (%s%s) on %s (%s cores; load average %s at the start): a measurement of one run per row, not a '
+            'median.' % (_when(part.get('timestamp')), ', commit %s' % part['commit'] if part.get('commit') else '',
+                         part.get('host'), part.get('cpus'), ', '.join('%.2f' % x for x in part.get('loadavg_start') or [])))
 
 
 def markdown(data):
@@ -411,7 +419,8 @@ def main():
     outdir = args.out or os.path.join(HERE, 'results', 'scale-' + stamp)
     os.makedirs(outdir, exist_ok=True)
     results = {'benchmark': 'ecmp.lvs scale (fleet size)', 'timestamp': stamp, 'source': 'inventories/lab-2x8',
-               'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg(), 'sizes': []}
+               'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg(), 'sizes': [],
+               'commit': _commit()}
     if args.services:
         results['benchmark'] = 'ecmp.lvs scale (service table)'
         results['services'] = measure_services(args, outdir)
