@@ -18,7 +18,7 @@ export PATH := $(VENV)/bin:$(PATH)
 # every host program the tests, the lab tool and the benchmark run to its package and fails if one is missing here.
 APT_PACKAGES := podman runc uidmap slirp4netns user-mode-linux uml-utilities debootstrap e2fsprogs openssh-client \
                 netcat-openbsd iputils-ping procps kmod rsync iproute2 binutils keepalived frr frr-pythontools ipvsadm git \
-                prometheus bird2 nftables iptables gcc libc6-dev shellcheck
+                prometheus bird2 nftables iptables gcc libc6-dev shellcheck systemd
 
 BENCH_LAB     ?= bench
 BENCH_CONFIGS ?= seeds,defaults

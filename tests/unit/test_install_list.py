@@ -60,6 +60,7 @@ HOST_PROGRAMS = {
     'readelf': 'binutils',              # lab/image/build.sh: a release's own UML kernel and what it links
     'gcc': 'gcc',                       # lab/ecmplab_lib/uml.py builds lab/uml/xstate_shim.c (needs libc6-dev too)
     'shellcheck': 'shellcheck',         # ansible-test sanity (make sanity): its shellcheck test is skipped without it
+    'systemd-analyze': 'systemd',       # verify of the router's frr.service drop-in (tests/unit/roles)
 }
 
 # Programs of packages every Debian system has (Essential: yes, or required by apt/dpkg themselves); checked
@@ -82,6 +83,7 @@ NOT_HOST_PROGRAMS = {
     'depmod',        # runs inside the image tree (chroot), from the image's kmod
     'ecmp-lvs-announce',
     '/sbin/init',    # the CMD of the lab's podman containers
+    '/usr/lib/frr/frrinit.sh',  # the router's frr.service ExecStop, compared (not run) by test_frr_daemons_template
 }
 
 # Controller-side code: what `make lab/test/bench/safety` runs on this machine. Guest-side code
