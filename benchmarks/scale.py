@@ -41,6 +41,7 @@ import yaml
 
 import failover  # next to this script
 import published  # next to this script
+import report  # next to this script
 
 HERE = failover.HERE
 ROOT = failover.ROOT
@@ -304,17 +305,9 @@ def _commit():
     return proc.stdout.strip() or None
 
 
-def _when(stamp):
-    """'20261204-190105' -> '2026-12-04 19:01'."""
-    try:
-        return datetime.datetime.strptime(stamp, '%Y%m%d-%H%M%S').strftime('%Y-%m-%d %H:%M')
-    except (TypeError, ValueError):
-        return str(stamp)
-
-
 def _run_header(part):
     return ('One run (%s%s) on %s (%s cores; load average %s at the start): a measurement of one run per row, not a '
-            'median.' % (_when(part.get('timestamp')), ', commit %s' % part['commit'] if part.get('commit') else '',
+            'median.' % (report.measured(part.get('timestamp')) or part.get('timestamp'), ', commit %s' % part['commit'] if part.get('commit') else '',
                          part.get('host'), part.get('cpus'), ', '.join('%.2f' % x for x in part.get('loadavg_start') or [])))
 
 

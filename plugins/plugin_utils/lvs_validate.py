@@ -489,6 +489,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
                                 ROUTING_PROTOCOLS)
     _to_bool('lvs_bfd_enabled', values['lvs_bfd_enabled'], report)
 
+    dead = None  # the OSPF dead interval, when valid (router_frr_keep_routes is checked against it)
     if protocol == 'ospf':
         area = values['lvs_ospf_area']
         if isinstance(area, str) and _AREA_RE.match(area.strip()):
@@ -525,7 +526,7 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
     director_ips = set(addresses.get(d, {}).get('lvs_address') for d in directors) - set([None])
     for router in routers:
         hv = hostvars.get(router, {})
-        _check_keep_routes(report, router, hv, protocol, values)
+        _check_keep_routes(report, router, hv, dead, values)
         extra = _check_peers(report, *_peers(report, 'router', router, hostvars))
         extra = [ip for ip in unique(extra) if ip not in director_ips]
         expected = list(directors) + [str(ip) for ip in extra]
@@ -540,17 +541,17 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
                                 router, width))
 
 
-def _check_keep_routes(report, router, hv, protocol, values):
+def _check_keep_routes(report, router, hv, dead, values):
     """router_frr_keep_routes: 0, or seconds up to KEEP_ROUTES_MAX that outlast the router's new adjacencies after
     a restart of FRR: an ordinary OSPF start waits one dead interval before it elects the DR of the fabric, and its
-    new LSAs take ~10 s more until OSPF installs the routes again (measured 11-16 s with dead interval 4)."""
+    new LSAs take ~10 s more until OSPF installs the routes again (measured 11-16 s with dead interval 4). `dead`: the
+    OSPF dead interval as _check_routing read it (None without OSPF or when it is invalid)."""
     field = _hv_field(router, 'router_frr_keep_routes')
     raw = hv.get('router_frr_keep_routes', DEFAULT_KEEP_ROUTES)
     ok, keep = report.check(to_int, field, raw, 0, KEEP_ROUTES_MAX)
-    if not ok or not keep or protocol != 'ospf' or hv.get('router_frr_config') == 'shared':
+    if not ok or not keep or dead is None or hv.get('router_frr_config') == 'shared':
         return
-    ok_d, dead = report.check(to_int, 'lvs_ospf_dead_interval', values['lvs_ospf_dead_interval'], 1, 65535)
-    if ok_d and keep < dead + 20:
+    if keep < dead + 20:
         report.error(field, '%s is less than lvs_ospf_dead_interval %s + 20: after a restart of FRR router %s '
                             'waits one dead interval before its OSPF adjacencies form and ~10 s more until OSPF '
                             'installs the VIP routes again; zebra would remove them before (raise it, or 0 for FRR\'s '
