@@ -640,7 +640,7 @@ def announce_gates(virtual_servers, vips, gated=True):
 
 def service_key(service):
     """The identity of a service everywhere it is named: ``proto:vip:port`` (lower-case protocol), e.g.
-    ``tcp:10.99.100.10:80`` - the argument of ``ecmp-lvs-announce quorum up|down``, the keys of its
+    ``tcp:10.99.100.10:80`` - the argument of ``ecmp-lvs-quorum up|down``, the keys of its
     ``announce.json`` and of ``playbooks/status.yml``. A firewall-mark service is ``fwmark:N``, a service of
     several VIPs (keepalived ``virtual_server_group``) ``group:<name>``."""
     if service.get('fwmark') is not None:

@@ -50,7 +50,7 @@ def test_withdraw_all_without_a_readable_configuration(netns, tmp_path):
 
 
 def test_quorum_down_on_a_full_tmpfs_removes_the_stale_record(tmp_path):
-    """A 4 KiB tmpfs holds the `up` record (one page): `quorum down` gets ENOSPC for its temporary file, removes
+    """A 4 KiB tmpfs holds the `up` record (one page): `ecmp-lvs-quorum down` gets ENOSPC for its temporary file, removes
     it and the stale `up` record (the service is then judged from the IPVS table), and says so (exit 1)."""
     state = tmp_path / 'state'
     state.mkdir()
@@ -58,19 +58,19 @@ def test_quorum_down_on_a_full_tmpfs_removes_the_stale_record(tmp_path):
 set -e
 mount -t tmpfs -o size=4k tmpfs "$1"
 mkdir "$1/quorum"
-"$2" -I -S "$3" quorum up "$4" --state-dir "$1"
+"$2" up "$3" --state-dir "$1"
 # fill what is left of the page budget
 dd if=/dev/zero of="$1/fill" bs=1k count=64 2>/dev/null || true
 set +e
-"$2" -I -S "$3" quorum down "$4" --state-dir "$1"
+"$2" down "$3" --state-dir "$1"
 echo "rc=$?"
 ls -A "$1/quorum"
 '''
-    res = subprocess.run(['unshare', '--mount', '--', 'sh', '-c', script, 'sh', str(state), MODULE_PYTHON,
-                          announce_package.installed()[0], KEY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    quorum = os.path.join(announce_package.installed()[1], 'ecmp-lvs-quorum')
+    res = subprocess.run(['unshare', '--mount', '--', 'sh', '-c', script, 'sh', str(state), quorum, KEY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=60, check=False)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.split()
     assert 'rc=1' in lines, res.stdout
     assert lines[lines.index('rc=1') + 1:] == ['.lock'], res.stdout       # no record, no temporary file
-    assert 'No space left on device' in res.stderr and 'stale record removed' in res.stderr
+    assert 'quorum down of %s not stored' % KEY in res.stderr and 'stale record removed' in res.stderr

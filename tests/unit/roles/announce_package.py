@@ -53,7 +53,7 @@ def installed_files(lib, role=ROLE):
     files = []
     for task in copy_tasks(role):
         args = task['ansible.builtin.copy']
-        for item in task['loop']:
+        for item in task.get('loop', [None]):
             variables = {'item': item, 'role_path': role, '__director_announce_paths': {'lib': lib}}
             src = env.from_string(args['src']).render(variables)
             # a relative src is in the role's files/ directory
@@ -82,7 +82,7 @@ def install(directory, role=ROLE):
     lib = os.path.join(str(directory), 'lib')
     for src, dest in installed_files(lib, role):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        shutil.copyfile(src, dest)
+        shutil.copy(src, dest)     # the mode bits too (the quorum reporter is a program)
     variables = _role_yaml(role, 'vars', 'main.yml')
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(role, 'templates')),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -25,6 +26,10 @@ FIX = os.path.join(ROOT, 'tests', 'fixtures')
 ann = announce_package.load()
 # the installed command, run as its shebang does
 COMMAND = announce_package.argv()
+# the director's python (the Python reporter of earlier versions)
+PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+# keepalived's quorum reporter, installed next to the package
+QUORUM = os.path.join(announce_package.installed()[1], ann.config.QUORUM)
 
 VIP = '10.99.100.10'
 VIP2 = '10.99.100.20'
@@ -103,12 +108,13 @@ class FakeHost:
     def write_status(self, conf, status):
         self.statuses.append(status)
 
-    # keepalived's side: what `ecmp-lvs-announce quorum up|down KEY` stores
-    def quorum(self, state, key, writer=None, seq=None):
-        new = ann.records.merge_record(self.records_.get(key), state, self.clock(), writer or CHECKER,
-                                       seq or [int(self.clock() * 100), len(self.actions) + 2])
-        if new is not None:
-            self.records_[key] = new
+    # keepalived's side: what `ecmp-lvs-quorum up|down KEY` stores (the reporter itself is tested for real below:
+    # a repeated state of the same writer keeps its first time)
+    def quorum(self, state, key, writer=None):
+        prev, writer = self.records_.get(key), list(writer or CHECKER)
+        keep = prev is not None and prev['writer'] == writer and prev['state'] == state
+        self.records_[key] = rec(state, prev['at'] if keep else self.clock(), writer,
+                                 [int(self.clock() * 100), len(self.actions) + 2])
 
 
 @pytest.fixture(name='env')
@@ -173,43 +179,14 @@ def test_load_config_rejects(text, message):
 
 # --- records ----------------------------------------------------------------------------------------------------
 
-def test_record_round_trip():
-    record = rec('up', 1234.5678, seq=[123456, 4242])
-    text = ann.records.format_record(record)
-    assert text == 'up 1234.568 981 5000 123456 4242\n'
-    assert ann.records.parse_record(text) == dict(record, at=1234.568)
+def test_parse_record():
+    """The line ecmp-lvs-quorum writes (its time from /proc/uptime: two decimals)."""
+    assert ann.records.parse_record('up 1234.56 981 5000 123456 4242\n') == rec('up', 1234.56, seq=[123456, 4242])
 
 
 @pytest.mark.parametrize('text', ['', 'up', 'sideways 1 2 3 4 5', 'up x 2 3 4 5', 'up 1 2 3 4 5 6', 'up 1 2 3 4 x'])
 def test_parse_record_rejects(text):
     assert ann.records.parse_record(text) is None
-
-
-def test_merge_record_new_and_changed_state():
-    first = ann.records.merge_record(None, 'down', 10.0, CHECKER, [100, 5])
-    assert first == rec('down', 10.0, seq=[100, 5])
-    up = ann.records.merge_record(first, 'up', 12.0, CHECKER, [300, 6])
-    assert up['state'] == 'up' and up['at'] == 12.0
-
-
-def test_merge_record_duplicate_keeps_first_time():
-    """A second quorum_up must not restart the hold-down."""
-    up = rec('up', 12.0, seq=[300, 6])
-    again = ann.records.merge_record(up, 'up', 20.0, CHECKER, [1100, 7])
-    assert again['at'] == 12.0 and again['seq'] == [1100, 7]
-
-
-def test_merge_record_drops_out_of_order_report():
-    """keepalived forks the scripts without waiting: a down forked after an up may store first."""
-    down_later = rec('down', 12.5, seq=[301, 8])
-    assert ann.records.merge_record(down_later, 'up', 12.6, CHECKER, [300, 7]) is None
-    assert ann.records.merge_record(down_later, 'up', 12.6, CHECKER, [301, 8]) is None   # the same report twice
-
-
-def test_merge_record_new_writer_wins_regardless_of_seq():
-    old = rec('up', 12.0, seq=[900000, 30000])
-    new = ann.records.merge_record(old, 'down', 50.0, NEW_CHECKER, [1000, 20])
-    assert new == rec('down', 50.0, writer=NEW_CHECKER, seq=[1000, 20])
 
 
 # --- decide (pure) ------------------------------------------------------------------------------------------------
@@ -506,23 +483,131 @@ def test_idle():
 
 # --- the quorum command, for real (a process, files, /proc) ----------------------------------------------------
 
-def test_quorum_command_records_its_parent_as_writer(tmp_path):
+def me():
+    """[pid, starttime] of this process: the writer of the records of the reporters it runs."""
+    return [os.getpid(), ann.host.process_stat(os.getpid())[2]]
+
+
+def report(state_dir, state, key, command=None, check=True):
+    res = subprocess.run((command or [QUORUM]) + [state, key, '--state-dir', str(state_dir)], capture_output=True,
+                         text=True, check=False, timeout=30)
+    assert not check or res.returncode == 0, res.stderr
+    return res
+
+
+def stored(state_dir, key=HTTP):
+    return ann.records.parse_record((state_dir / 'quorum' / key).read_text())
+
+
+@pytest.fixture(name='qdir')
+def qdir_fixture(tmp_path):
     os.mkdir(str(tmp_path / 'quorum'))
-    for state in ('down', 'up', 'up'):
-        res = subprocess.run(COMMAND + ['quorum', state, HTTP, '--state-dir', str(tmp_path)],
-                             capture_output=True, text=True, check=False)
-        assert res.returncode == 0, res.stderr
-        assert res.stdout == '%s quorum %s\n' % (HTTP, state)
-    stored = ann.records.parse_record((tmp_path / 'quorum' / HTTP).read_text())
-    me = ann.host.process_stat(os.getpid())
-    assert stored['state'] == 'up' and stored['writer'] == [os.getpid(), me[2]]
+    return tmp_path
 
 
-def test_quorum_command_rejects_a_bad_key(tmp_path):
-    res = subprocess.run(COMMAND + ['quorum', 'up', 'tcp:../x:80', '--state-dir', str(tmp_path)],
-                         capture_output=True, text=True, check=False)
+def test_quorum_reporter_records_state_writer_and_time(qdir):
+    """down, up, up: the record is `up` from the first `up` (a duplicate does not restart the hold-down), its writer
+    is the parent (keepalived's checker), its time CLOCK_BOOTTIME (records.now, the service's clock), mode 0644 whatever
+    keepalived's umask."""
+    res = report(qdir, 'down', HTTP)
+    assert res.stdout == '%s quorum down\n' % HTTP and res.stderr == ''
+    before = ann.records.now()
+    report(qdir, 'up', HTTP)
+    first = stored(qdir)
+    assert first['state'] == 'up' and first['writer'] == me()
+    assert before - 0.02 <= first['at'] <= ann.records.now()
+    time.sleep(0.05)
+    report(qdir, 'up', HTTP)
+    again = stored(qdir)
+    assert again['at'] == first['at'] and again['seq'] > first['seq']
+    assert oct(os.stat(str(qdir / 'quorum' / HTTP)).st_mode & 0o777) == '0o644'
+    assert sorted(os.listdir(str(qdir / 'quorum'))) == ['.lock', HTTP]        # no temporary file left
+
+
+def test_quorum_reporter_drops_a_report_older_than_the_stored_one(qdir):
+    """keepalived forks the reporters without waiting: a `down` forked after an `up` may store first."""
+    writer = me()
+    later = 'down 12.50 %d %d %d 1\n' % (writer[0], writer[1], 1 << 40)
+    (qdir / 'quorum' / HTTP).write_text(later)
+    res = report(qdir, 'up', HTTP)
+    assert res.stdout == '%s quorum up (older than the stored report: ignored)\n' % HTTP
+    assert (qdir / 'quorum' / HTTP).read_text() == later
+
+
+def test_quorum_reporter_new_writer_wins_regardless_of_seq(qdir):
+    """After a restart of keepalived (a new checker) its first report replaces the old checker's record."""
+    (qdir / 'quorum' / HTTP).write_text('up 12.00 %d 5000 %d 30000\n' % (NEW_CHECKER[0], 1 << 40))
+    report(qdir, 'down', HTTP)
+    assert stored(qdir)['state'] == 'down' and stored(qdir)['writer'] == me()
+
+
+@pytest.mark.parametrize('text', ['', 'up', 'up x 1 2 3 4', 'up 1 2 3 4 5 6', 'sideways 1 2 3 4 5'])
+def test_quorum_reporter_replaces_an_unreadable_record(qdir, text):
+    """Whatever parse_record does not accept counts as no record: the report is stored with its own time."""
+    (qdir / 'quorum' / HTTP).write_text(text)
+    report(qdir, 'up', HTTP)
+    assert stored(qdir)['writer'] == me() and stored(qdir)['at'] > 12
+
+
+def test_quorum_reporter_stores_the_last_of_concurrent_reports(qdir):
+    """50 reporters of one service forked in a row without waiting (as keepalived does): the record is the state of
+    the last one forked (the lock, the sequence [starttime, pid])."""
+    procs = [subprocess.Popen([QUORUM, ('up', 'down')[i % 2], HTTP, '--state-dir', str(qdir)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i in range(50)]
+    last = procs[-1].pid
+    assert all(proc.wait(timeout=60) == 0 for proc in procs)
+    assert stored(qdir)['state'] == 'down' and stored(qdir)['seq'][1] == last
+
+
+def test_quorum_reporter_is_small(qdir):
+    """keepalived runs one reporter per service at once: after a reload of 500 services ~500 (the Python reporter
+    of earlier versions took ~11 MB each: the 224 MiB lab director ran out of memory). Every process of a report
+    (the shell, flock, mv) works within 8 MiB of address space, where python3 does not even start."""
+    limit = 8 << 20
+
+    def small():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8'}
+    res = subprocess.run([QUORUM, 'up', HTTP, '--state-dir', str(qdir)], preexec_fn=small, env=env,
+                         capture_output=True, text=True, check=False, timeout=30)
+    assert res.returncode == 0 and stored(qdir)['state'] == 'up', res.stderr
+    res = subprocess.run([PYTHON, '-I', '-S', '-c', 'import os, sys, time, fcntl'], preexec_fn=small, env=env,
+                         capture_output=True, text=True, check=False, timeout=30)
+    assert res.returncode != 0
+
+
+@pytest.mark.parametrize('key', ['tcp:10.99.100.10:80', 'udp:1.2.3.4:53', 'fwmark:4294967295', 'group:a.b_c-d:e',
+                                 'tcp:2001:db8:100::10:80', 'sctp:10.0.0.1:65535'])
+def test_quorum_reporter_accepts_the_keys_of_the_configuration(qdir, key):
+    assert ann.config.check_key(key) == key
+    report(qdir, 'up', key)
+    assert stored(qdir, key)['state'] == 'up'
+
+
+@pytest.mark.parametrize('args', [['up', 'tcp:../x:80'], ['up', 'tcp:a/b:80'], ['up', '../../etc/x'], ['up', ''],
+                                  ['up', 'http:1.2.3.4:80'], ['up', 'group:'], ['up', 'tcp:1.2.3.4:80 x'],
+                                  ['up', 'group:' + 'a' * 80], ['sideways', HTTP], ['up'], ['up', HTTP, '--x', 'y']])
+def test_quorum_reporter_rejects_bad_arguments(qdir, args):
+    res = subprocess.run([QUORUM] + args + ([] if '--x' in args else ['--state-dir', str(qdir)]) if len(args) == 2
+                         else [QUORUM] + args, capture_output=True, text=True, check=False, timeout=30)
+    assert res.returncode == 2 and res.stderr.startswith('ecmp-lvs-quorum: '), res.stderr
+    assert os.listdir(str(qdir / 'quorum')) == []
+
+
+def test_quorum_reporter_without_its_directory_fails(tmp_path):
+    res = report(tmp_path, 'down', HTTP, check=False)
+    assert res.returncode == 1 and 'quorum down of %s not stored' % HTTP in res.stderr
+
+
+def test_quorum_command_of_earlier_configurations_runs_the_reporter(qdir):
+    """`ecmp-lvs-announce quorum up|down KEY` (keepalived.conf of earlier versions, until keepalived reloads the new
+    one) runs the installed reporter in its own process: the writer is still the caller."""
+    res = report(qdir, 'up', HTTP, command=COMMAND + ['quorum'])
+    assert res.stdout == '%s quorum up\n' % HTTP
+    assert stored(qdir)['writer'] == me()
+    res = report(qdir, 'up', 'tcp:../x:80', command=COMMAND + ['quorum'], check=False)
     assert res.returncode == 2 and 'invalid service key' in res.stderr
-    assert not os.listdir(str(tmp_path))
 
 
 def test_drain_commands_and_check_config(tmp_path):

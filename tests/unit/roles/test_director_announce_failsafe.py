@@ -620,23 +620,28 @@ def test_write_atomic_removes_its_temp_file_on_error(tmp_path, monkeypatch):
     assert (tmp_path / 'rec').read_text() == 'up 1 2 3 4 5\n'
 
 
-def test_quorum_down_not_stored_removes_the_stale_up_record(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize('state, left', [('down', ['.lock']), ('up', ['.lock', HTTP])])
+def test_quorum_report_not_stored(tmp_path, state, left):
+    """A report that cannot be written (here: RLIMIT_FSIZE 0, every write to a file fails - as on a full /run, see
+    tests/integration_host for a real full tmpfs): a `down` removes the stale `up` record (the service is then judged
+    from the IPVS table), an `up` leaves it; no temporary file is left, exit status 1."""
+    import resource
     qdir = tmp_path / 'quorum'
     qdir.mkdir()
-    (qdir / '.lock').write_text('')
-    (qdir / HTTP).write_text(good_record([os.getppid(), ann.host.process_stat(os.getppid())[2]]))
-    real_write = os.write
+    me = [os.getpid(), ann.host.process_stat(os.getpid())[2]]
+    (qdir / HTTP).write_text(good_record(me, state='up'))
 
-    def full(fd, data):
-        if fd > 2:
-            raise OSError(errno.ENOSPC, 'No space left on device')
-        return real_write(fd, data)
+    def no_writes():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)        # write() fails with EFBIG instead of a signal
 
-    monkeypatch.setattr(os, 'write', full)
-    assert ann.quorum.cmd_quorum('down', HTTP, str(tmp_path)) == 1
-    monkeypatch.undo()
-    assert 'stale record removed' in capsys.readouterr().err
-    assert sorted(os.listdir(str(qdir))) == ['.lock']
+    quorum = os.path.join(announce_package.installed()[1], ann.config.QUORUM)
+    res = subprocess.run([quorum, state, HTTP, '--state-dir', str(tmp_path)], preexec_fn=no_writes,
+                         capture_output=True, text=True, check=False, timeout=30)
+    assert res.returncode == 1, res.stderr
+    assert 'quorum %s of %s not stored' % (state, HTTP) in res.stderr
+    assert ('stale record removed' in res.stderr) is (state == 'down')
+    assert sorted(os.listdir(str(qdir))) == left
 
 
 def test_up_record_is_not_believed_below_quorum_in_ipvs(director):

@@ -87,7 +87,7 @@ def test_the_role_installs_every_module_of_the_package():
     for path in package:
         assert files[path] == os.path.join(announce_package.PACKAGE_DIR, os.path.basename(path))
     # __init__.py last: until it is there, a director upgraded from the single-file program keeps importing that
-    loops = [task['loop'] for task in announce_package.copy_tasks() if '__init__.py' in task['loop']]
+    loops = [task['loop'] for task in announce_package.copy_tasks() if '__init__.py' in task.get('loop', [])]
     assert len(loops) == 1 and loops[0][-1] == '__init__.py'
 
 
@@ -97,7 +97,7 @@ def test_the_role_installs_the_module_utils_the_program_imports():
     needed, dummy = program_imports()
     assert 'ipvs' in needed
     files = installed()
-    utils = dict((path, src) for path, src in files.items() if not path.startswith('ecmp_lvs_announce/'))
+    utils = dict((path, src) for path, src in files.items() if path.startswith('ansible_collections/'))
     assert sorted(utils) == sorted('ansible_collections/ecmp/lvs/plugins/module_utils/%s.py' % n for n in needed)
     for path, src in utils.items():
         assert src == os.path.join(MODULE_UTILS, os.path.basename(path))
@@ -115,10 +115,26 @@ def test_the_byte_compile_handler_compiles_what_the_role_installs():
     argv = [env.from_string(word).render({'__director_announce_paths': {'lib': LIB}})
             for word in handler['ansible.builtin.command']['argv']]
     assert argv[:4] == ['python3', '-m', 'compileall', '-q']
-    assert sorted(argv[4:]) == sorted(set(os.path.join(LIB, path.split('/')[0]) for path in installed()))
-    # every copy task of the program notifies it
+    python = [path for path in installed() if path.endswith('.py')]
+    assert sorted(argv[4:]) == sorted(set(os.path.join(LIB, path.split('/')[0]) for path in python))
+    # every copy task of the Python program notifies it
     for task in announce_package.copy_tasks():
-        assert 'Byte-compile ecmp-lvs-announce' in task['notify'], task['name']
+        if any(str(item).endswith('.py') for item in task.get('loop', [])):
+            assert 'Byte-compile ecmp-lvs-announce' in task['notify'], task['name']
+
+
+def test_the_quorum_reporter_is_installed_first_and_executable():
+    """keepalived runs lib/ecmp-lvs-quorum (keepalived.conf.j2); the package's `quorum` command (keepalived.conf of
+    earlier versions) execs it: installed before the package, as a program (0755, root)."""
+    files = installed()
+    assert files['ecmp-lvs-quorum'] == os.path.join(announce_package.ROLE, 'files', 'ecmp-lvs-quorum')
+    tasks = announce_package.copy_tasks()
+    assert tasks[0]['ansible.builtin.copy']['src'] == 'ecmp-lvs-quorum'
+    assert tasks[0]['ansible.builtin.copy']['mode'] == '0755' and tasks[0]['ansible.builtin.copy']['owner'] == 'root'
+    assert os.access(files['ecmp-lvs-quorum'], os.X_OK)
+    assert ann.config.QUORUM == 'ecmp-lvs-quorum'
+    template = open(os.path.join(announce_package.ROLE, 'templates', 'keepalived.conf.j2'), encoding='utf-8').read()
+    assert template.count('{{ __director_announce_paths.lib }}/ecmp-lvs-quorum ') == 2
 
 
 def test_the_installed_program_runs_with_the_standard_library_only(tmp_path):

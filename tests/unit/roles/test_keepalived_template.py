@@ -279,8 +279,8 @@ def test_every_option_reaches_the_file(rendered):
     assert 'delay_loop 0.5' in http and 'persistence_timeout 300' in http and 'quorum 2' in http
     assert 'weight 3' in http
     # the quorum scripts run as their own user (not script_user, which runs MISC_CHECK scripts)
-    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
-    assert 'quorum_down "/usr/local/sbin/ecmp-lvs-announce quorum down tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
+    assert 'quorum_up "/usr/local/lib/ecmp-lvs/ecmp-lvs-quorum up tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
+    assert 'quorum_down "/usr/local/lib/ecmp-lvs/ecmp-lvs-quorum down tcp:10.99.100.10:80" ecmp-lvs-quorum\n' in http
     assert block(rendered['http_get_defaults'], 'HTTP_GET')[:3] == ['url {', 'path /', 'status_code 200']
     assert block(rendered['ssl_get'], 'SSL_GET') == ['url {', 'path /ready', 'status_code 200', '}', 'connect_port 443',
                                                      'connect_timeout 2', 'retry 0', 'delay_before_retry 0']
@@ -357,7 +357,7 @@ def test_fwmark_and_group_services(rendered):
     assert 'persistence_timeout 300' in vs and 'sorry_server 127.0.0.1 0' in block(fw, 'virtual_server fwmark 11')
     assert 'real_server 10.99.0.21 0 {' in vs
     assert vs.count('connect_port 443') == 2 and vs.count('connect_port 80') == 2   # tcp 443, http on ports[0]
-    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up fwmark:10" ecmp-lvs-quorum' in vs
+    assert 'quorum_up "/usr/local/lib/ecmp-lvs/ecmp-lvs-quorum up fwmark:10" ecmp-lvs-quorum' in vs
     assert 'ops' in block(fw, 'virtual_server fwmark 11')
     announce = json.loads(rendered['fwmark.json'])
     # fwmark 11 has a (local) sorry server: it does not gate 10.99.100.12
@@ -365,7 +365,7 @@ def test_fwmark_and_group_services(rendered):
     assert announce['quorum'] == {'fwmark:10': 1} and 'members' not in announce
     group = rendered['group']
     assert block(group, 'virtual_server_group shared') == ['10.99.100.10 80', '10.99.100.11 80']
-    assert 'quorum_up "/usr/local/sbin/ecmp-lvs-announce quorum up group:shared" ecmp-lvs-quorum' in \
+    assert 'quorum_up "/usr/local/lib/ecmp-lvs/ecmp-lvs-quorum up group:shared" ecmp-lvs-quorum' in \
         '\n'.join(block(group, 'virtual_server group shared'))
     announce = json.loads(rendered['group.json'])
     assert announce['vips'] == {'10.99.100.10': ['group:shared'], '10.99.100.11': ['group:shared']}
@@ -396,7 +396,7 @@ def test_dual_stack_services(rendered):
     assert 'real_server 2001:db8:99::21 80 {' in text and 'real_server 2001:db8:99::22 80 {' in text
     assert 'sorry_server ::1 53' in text
     assert 'persistence_granularity 64' in text
-    assert 'ecmp-lvs-announce quorum up tcp:2001:db8:100::10:80' in text
+    assert 'ecmp-lvs-quorum up tcp:2001:db8:100::10:80' in text
     assert announce_vips(rendered['dual_stack.json']) == {
         '10.99.100.10': ['tcp:10.99.100.10:80'],
         '2001:db8:100::10': ['tcp:2001:db8:100::10:80'],

@@ -5,7 +5,8 @@
 Installed by the ecmp.lvs.director role (tasks/announce.yml; Python 3 standard library only): this package under
 /usr/local/lib/ecmp-lvs, next to the collection's module_utils it imports (ansible_collections/ecmp/lvs/plugins/
 module_utils/ipvs.py: its ipvsadm parser is the one of the ecmp.lvs.ipvs / ipvs_info modules), byte-compiled; the
-command /usr/local/sbin/ecmp-lvs-announce calls main() (cli.main).
+command /usr/local/sbin/ecmp-lvs-announce calls main() (cli.main). keepalived's quorum reporter is the shell
+program files/ecmp-lvs-quorum, installed as /usr/local/lib/ecmp-lvs/ecmp-lvs-quorum.
 
     config.py      announce.json, the installation's paths, the service keys
     records.py     keepalived's quorum records and their stand-ins from the IPVS table (pure)
@@ -13,7 +14,6 @@ command /usr/local/sbin/ecmp-lvs-announce calls main() (cli.main).
     host.py        the host: files, /proc, `ip`, `ipvsadm`, the log
     reconciler.py  the rules (decide()) and the reconciler applying them
     runner.py      `run`: the service loop, events, watchdog, fail-safe
-    quorum.py      `quorum`: keepalived's path (imported alone: start-up time)
     waits.py       `wait-announced`, `wait-idle`
     commands.py    the other sub-commands
     cli.py         the command line (main)
@@ -23,9 +23,10 @@ statement) exactly while the address exists, and withdraws it when the address g
 local (installed by the ecmp-lvs-vips unit) keeps the VIP deliverable to IPVS without the address, so flows that
 still arrive after a withdrawal are served.
 
-    quorum up|down KEY   keepalived's quorum_up / quorum_down of a virtual server (run as the unprivileged
-                         script_user): records the quorum state of KEY (tcp:VIP:PORT) under STATE/quorum, nothing
-                         else.
+    quorum up|down KEY   runs ecmp-lvs-quorum (next to this package; the path keepalived.conf of earlier versions
+                         calls): keepalived's quorum_up / quorum_down of a virtual server, run as the unprivileged
+                         script user, records the quorum state of KEY (tcp:VIP:PORT) under STATE/quorum - a shell
+                         program, since keepalived runs one per service at once (hundreds after a reload).
     run                  the root service (ecmp-lvs-announce.service): announce or withdraw each VIP of the
                          configuration (see decide()) at once when a quorum record, the drain flag, the
                          configuration or keepalived's pid file changes or a watched process ends (inotify,

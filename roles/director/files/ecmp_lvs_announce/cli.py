@@ -10,7 +10,7 @@ __metaclass__ = type
 import sys
 
 from . import __doc__ as PACKAGE_DOC
-from .config import CONFIG, STATE_DIR, AnnounceError
+from .config import CONFIG, QUORUM, AnnounceError
 
 
 def parser():
@@ -19,10 +19,8 @@ def parser():
     top.add_argument('--config', default=CONFIG, help='configuration file (default %(default)s)')
     sub = top.add_subparsers(dest='command')
     sub.required = True
-    quorum = sub.add_parser('quorum', help='record a quorum report (keepalived quorum_up / quorum_down)')
-    quorum.add_argument('state', choices=('up', 'down'))
-    quorum.add_argument('key', help='tcp|udp|sctp:VIP:PORT')
-    quorum.add_argument('--state-dir', default=STATE_DIR)
+    sub.add_parser('quorum', help='record a quorum report (keepalived quorum_up / quorum_down): runs %s '
+                   'up|down KEY [--state-dir DIR]' % QUORUM)
     sub.add_parser('run', help='the reconciler (ecmp-lvs-announce.service)')
     sub.add_parser('status', help='JSON view of the reconciler')
     sub.add_parser('check-config', help='validate the configuration file')
@@ -46,18 +44,32 @@ def parser():
     return top
 
 
+def quorum_program():
+    """ecmp-lvs-quorum as installed next to the package (tasks/announce.yml; in a checkout: roles/director/files)."""
+    import os
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), QUORUM)
+
+
+def exec_quorum(args):
+    """`quorum up|down KEY [--state-dir DIR]`: replaced by ecmp-lvs-quorum (the same process: keepalived's checker
+    stays the parent, the writer of the record)."""
+    import os
+    path = quorum_program()
+    try:
+        os.execv(path, [path] + list(args))
+    except OSError as exc:
+        print('ecmp-lvs-announce: cannot run %s: %s' % (path, exc), file=sys.stderr)
+    return 2
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        if argv[:1] == ['quorum'] and len(argv) in (3, 5) and argv[1] in ('up', 'down') and \
-                (len(argv) == 3 or argv[3] == '--state-dir'):
-            # keepalived's path: no argparse, only the modules of `quorum` (start-up time)
-            from .quorum import cmd_quorum
-            return cmd_quorum(argv[1], argv[2], argv[4] if len(argv) == 5 else STATE_DIR)
+        if argv[:1] == ['quorum']:
+            # keepalived's path in the configurations of earlier versions: the reporter is the shell program
+            # ecmp-lvs-quorum next to the package (it checks its arguments itself; no argparse: start-up time)
+            return exec_quorum(argv[1:])
         args = parser().parse_args(argv)
-        if args.command == 'quorum':
-            from .quorum import cmd_quorum
-            return cmd_quorum(args.state, args.key, args.state_dir)
         from . import commands, runner, waits
         handlers = {'run': runner.cmd_run, 'status': commands.cmd_status, 'check-config': commands.cmd_check_config,
                     'keepalived-config-test': commands.cmd_keepalived_config_test, 'drain': commands.cmd_drain,

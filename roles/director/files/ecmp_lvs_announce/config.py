@@ -10,6 +10,8 @@ __metaclass__ = type
 
 CONFIG = '/etc/ecmp-lvs/announce.json'
 STATE_DIR = '/run/ecmp-lvs'
+# keepalived's quorum_up / quorum_down reporter (a shell program: files/ecmp-lvs-quorum), installed next to the package
+QUORUM = 'ecmp-lvs-quorum'
 # left by `wait-announced --once` in the state directory (see cmd_wait_announced)
 ONCE_MARKER = 'waited-once'
 DRAIN_FILE = '/var/lib/ecmp-lvs/drained'

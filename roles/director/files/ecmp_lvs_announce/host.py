@@ -146,7 +146,7 @@ class Host:
             for key in keys:
                 rec = parse_record(read_record(os.path.join(qdir, key), owners))
                 if rec is None or (now is not None and rec['at'] > now + 1.0):
-                    continue    # unreadable, or a time in the future of CLOCK_MONOTONIC: no report
+                    continue    # unreadable, or a time in the future (records.now): no report
                 stat = process_stat(rec['writer'][0])
                 if stat is not None and stat[2] == rec['writer'][1] and stat[0] != 'keepalived':
                     continue

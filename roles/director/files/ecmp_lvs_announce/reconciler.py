@@ -6,9 +6,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import time
 
 from .host import log
+from .records import now as records_now
 
 
 def service_status(rec, writer_alive, now, holddown):
@@ -79,7 +79,7 @@ def decide(config, records, drained, keepalived_running, writer_alive, now, anno
 class Reconciler:
     """Applies decide() to the host: adds / removes the VIP addresses on lo (the announcement)."""
 
-    def __init__(self, host, clock=time.monotonic):
+    def __init__(self, host, clock=records_now):
         self.host = host
         self.clock = clock
         self.announced = None
@@ -158,7 +158,7 @@ class Reconciler:
         return decisions
 
     def status(self, decisions, drained, running, now):
-        """The status file (times are CLOCK_MONOTONIC seconds, like the quorum records' `since`)."""
+        """The status file (times are CLOCK_BOOTTIME seconds (records.now), like the quorum records' `since`)."""
         return {
             'pid': os.getpid(),
             'updated': now,

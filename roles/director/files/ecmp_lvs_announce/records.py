@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, ecmp.lvs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""keepalived's quorum records (written by `quorum`, read by the reconciler) and their stand-ins from the IPVS table
-(pure: the files are read and written by host.py)."""
+"""keepalived's quorum records (written by the shell program files/ecmp-lvs-quorum, read by the reconciler) and
+their stand-ins from the IPVS table (pure: the files are read by host.py)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -19,16 +19,17 @@ PID_MAX = 1 << 22
 RECORD_FIELDS = 6
 
 
-def format_record(rec):
-    """A quorum record -> its one-line file content: state at writer_pid writer_start seq_start seq_pid."""
-    return '%s %.3f %d %d %d %d\n' % (rec['state'], rec['at'], rec['writer'][0], rec['writer'][1], rec['seq'][0],
-                                      rec['seq'][1])
+def now():
+    """The clock of the records' times: CLOCK_BOOTTIME seconds - ecmp-lvs-quorum reads it from /proc/uptime (a shell
+    program has no CLOCK_MONOTONIC); the reconciler's clock too (tests give it a fake one)."""
+    import time
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 def parse_record(text):
     """A stored quorum record -> dict, or None when unreadable (treated as no report).
 
-    Strict: a finite time >= 0 (CLOCK_MONOTONIC), pids within 1 .. PID_MAX, start times >= 0; ASCII digits only."""
+    Strict: a finite time >= 0 (CLOCK_BOOTTIME, see now()), pids within 1 .. PID_MAX, start times >= 0; ASCII digits only."""
     import math
     words = (text or '').split()
     if len(words) != RECORD_FIELDS or words[0] not in ('up', 'down') or not all(w.isascii() for w in words):
@@ -42,20 +43,6 @@ def parse_record(text):
             not (0 < nums[0] <= PID_MAX and 0 < nums[3] <= PID_MAX):
         return None
     return {'state': words[0], 'at': at, 'writer': nums[0:2], 'seq': nums[2:4]}
-
-
-def merge_record(prev, state, now, writer, seq):
-    """The record to store for a quorum report, or None to keep `prev`.
-
-    writer = [pid, starttime] of the keepalived checker process that ran the script; seq = [starttime, pid] of
-    the script process itself (keepalived forks scripts in event order and does not wait for them: a report
-    older than the stored one from the same writer is dropped). A repeated state keeps its first time, so a
-    duplicate quorum_up does not restart the hold-down."""
-    same = prev is not None and prev['writer'] == list(writer)
-    if same and prev['seq'] >= list(seq):
-        return None
-    at = prev['at'] if same and prev['state'] == state else now
-    return {'state': state, 'at': at, 'writer': list(writer), 'seq': list(seq)}
 
 
 def kernel_record(prev, key, quorum, weights, now, members=None):

@@ -14,6 +14,7 @@ import time
 from .config import load_config
 from .host import Host, log
 from .reconciler import Reconciler
+from .records import now as records_now
 
 
 # reconciliations may fail for FAILSAFE_INTERVALS intervals (at least FAILSAFE_MIN seconds) before every VIP is
@@ -128,7 +129,7 @@ class Runner:
     an announced VIP is unknown then. The next successful reconciliation decides as usual. Each iteration pings
     the systemd watchdog (a hang is the watchdog's, see ecmp-lvs-announce.service: WatchdogSec, ExecStopPost)."""
 
-    def __init__(self, host, reconciler, waiter, config_path, clock=time.monotonic, notify=sd_notify):
+    def __init__(self, host, reconciler, waiter, config_path, clock=records_now, notify=sd_notify):
         self.host = host
         self.reconciler = reconciler
         self.waiter = waiter
