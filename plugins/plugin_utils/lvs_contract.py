@@ -106,11 +106,8 @@ CONTRACT = {
                      'rebuilds the VIP route one director at a time, never through an empty one (a broadcast '
                      'fabric first elects again: measured, 1 of 5 router restarts left the VIP without a route for '
                      '9 s).',
-                     'Choose it when you build the fleet: hosts of different types form adjacencies but compute no '
-                     'routes over each other, so on a running fleet the first director that has the new type loses '
-                     'its route and its rollout gate stops the play (C(director_wait_routers)); a change needs a '
-                     'maintenance window (site.yml with C(-e director_wait_routers=false): no VIP route from the '
-                     'first director changed until the routers have the new type).']),
+                     'Changing it on a running fleet breaks the adjacencies between hosts of different types until '
+                     'every host has it: choose it when you build the fleet, or change it in a maintenance window.']),
     'lvs_ospf_auth_key': dict(
         type='str', default=None, no_log=True, roles=ROUTING_ROLES,
         description=['OSPF MD5 authentication key of the fabric interface, the same on every router and '

@@ -195,12 +195,9 @@ def ospf_network_types(host):
 
 def test_4b_point_to_multipoint_fabric(lab):
     """lvs_ospf_network_type: point-to-multipoint on the router (full mode) and both directors, rolled out by
-    site.yml: the fabric interfaces are point-to-multipoint (no DR), the VIP has one kernel nexthop per director.
-    Directors go first and the two types compute no routes over each other: a director's rollout gate (the router
-    routes the VIP through it) cannot hold until the router has the new type too - off for this change, as for a
-    change of the routing protocol (test 5)."""
+    site.yml: the fabric interfaces are point-to-multipoint (no DR), the VIP has one kernel nexthop per director."""
     extra = ('{"router_frr_config": "full", "router_ospf_extra_networks": ["10.99.2.0/24"], '
-             '"lvs_ospf_network_type": "point-to-multipoint", "director_wait_routers": false}')
+             '"lvs_ospf_network_type": "point-to-multipoint"}')
     rc, out = playbook('playbooks/site.yml', '-e', extra)
     assert rc == 0, out[-8000:]
     for host, interface in (('edge1', 'eth1'), ('director1', 'eth1'), ('director2', 'eth1')):
