@@ -15,8 +15,7 @@ are the usual ones. ``playbooks/site.yml`` runs with ``router_frr_config: shared
    and FRR was never restarted (zebra's PID is the owner's);
 3. a second run changes nothing (changed=0 on every host);
 4. the control: the same router in ``router_frr_config: full`` loses 10.98.8.0/24 from its kernel (the
-   destructive behaviour shared mode exists to avoid - and the check of step 2 can fail); then the fabric switched to
-   ``lvs_ospf_network_type: point-to-multipoint`` on the router and both directors: no DR, one nexthop per director;
+   destructive behaviour shared mode exists to avoid - and the check of step 2 can fail);
 5. the same with BGP: the owner's eBGP session to core1 (tests/fixtures/frr/shared/owner-bgp.conf) and the
    directors' peer group in one BGP instance - core1's route stays, the VIP gets one nexthop per director, the
    owner's prefix still reaches core1, a rerun changes nothing.
@@ -184,26 +183,6 @@ def test_4_control_full_mode_drops_the_owners_other_routes(lab):
     wait_for('edge1 in full mode: OSPF learns core1\'s route',
              lambda: CORE_ROUTE in ssh('edge1', "vtysh -c 'show ip ospf route'"), True, timeout=120)
     assert routes('edge1', CORE_ROUTE) == [], 'full mode installed the other neighbour route'
-
-
-def ospf_network_types(host):
-    """{interface: OSPF network type} of ``host`` (``show ip ospf interface json``)."""
-    data = json.loads(ssh(host, "vtysh -c 'show ip ospf interface json'"))
-    return dict((name, info.get('networkType')) for name, info in data.get('interfaces', data).items()
-                if isinstance(info, dict) and 'networkType' in info)
-
-
-def test_4b_point_to_multipoint_fabric(lab):
-    """lvs_ospf_network_type: point-to-multipoint on the router (full mode) and both directors, rolled out by
-    site.yml: the fabric interfaces are point-to-multipoint (no DR), the VIP has one kernel nexthop per director."""
-    extra = ('{"router_frr_config": "full", "router_ospf_extra_networks": ["10.99.2.0/24"], '
-             '"lvs_ospf_network_type": "point-to-multipoint"}')
-    rc, out = playbook('playbooks/site.yml', '-e', extra)
-    assert rc == 0, out[-8000:]
-    for host, interface in (('edge1', 'eth1'), ('director1', 'eth1'), ('director2', 'eth1')):
-        assert ospf_network_types(host).get(interface) == 'POINTOMULTIPOINT', (host, ospf_network_types(host))
-    assert ospf_network_types('edge1').get('eth2') == 'BROADCAST'     # the owner's other OSPF interface: untouched
-    wait_for('edge1 (point-to-multipoint): the VIP via every director', lambda: nexthops('edge1', VIP), DIRECTORS)
 
 
 def test_5_shared_bgp_keeps_the_owners_session_and_routes(lab):
