@@ -97,17 +97,6 @@ CONTRACT = {
         type='int', default=4, roles=ROUTING_ROLES,
         description=['OSPF dead interval in seconds, greater than I(lvs_ospf_hello_interval); the same on every '
                      'router and director.']),
-    'lvs_ospf_network_type': dict(
-        type='str', choices=['broadcast', 'point-to-multipoint'], default='broadcast', roles=ROUTING_ROLES,
-        description=['OSPF network type of the fabric interface (OSPFv2; OSPFv3 stays broadcast); the same on every '
-                     'router and director. C(broadcast): the router is the designated router (directors have '
-                     'priority 0). C(point-to-multipoint): no designated router - every router and director forms '
-                     'an adjacency with each other one on the fabric; after a restart of FRR on a router its OSPF '
-                     'rebuilds the VIP route one director at a time, never through an empty one (a broadcast '
-                     'fabric first elects again: measured, 1 of 5 router restarts left the VIP without a route for '
-                     '9 s).',
-                     'Changing it on a running fleet breaks the adjacencies between hosts of different types until '
-                     'every host has it: choose it when you build the fleet, or change it in a maintenance window.']),
     'lvs_ospf_auth_key': dict(
         type='str', default=None, no_log=True, roles=ROUTING_ROLES,
         description=['OSPF MD5 authentication key of the fabric interface, the same on every router and '

@@ -62,7 +62,6 @@ from ansible_collections.ecmp.lvs.plugins.module_utils.lvs_model import (
 from ansible_collections.ecmp.lvs.plugins.plugin_utils import lvs_contract, lvs_net
 
 ROUTING_PROTOCOLS = ('ospf', 'bgp')
-OSPF_NETWORK_TYPES = tuple(lvs_contract.CONTRACT['lvs_ospf_network_type']['choices'])
 ASN_MAX = 4294967295
 
 # Global variables (group_vars/all) and their defaults: the shared contract (plugin_utils/lvs_contract.py).
@@ -500,7 +499,6 @@ def _check_routing(report, values, hostvars, groups, addresses, default_ecmp_wid
         else:
             report.check(to_int, 'lvs_ospf_area', area, 0, ASN_MAX)
         report.check(to_int, 'lvs_ospf_auth_key_id', values['lvs_ospf_auth_key_id'], 1, 255)
-        report.check(to_choice, 'lvs_ospf_network_type', values['lvs_ospf_network_type'], OSPF_NETWORK_TYPES)
         ok_h, hello = report.check(to_int, 'lvs_ospf_hello_interval', values['lvs_ospf_hello_interval'], 1, 65535)
         ok_d, dead = report.check(to_int, 'lvs_ospf_dead_interval', values['lvs_ospf_dead_interval'], 1, 65535)
         if ok_h and ok_d and dead <= hello:

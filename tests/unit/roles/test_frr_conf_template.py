@@ -36,7 +36,7 @@ VIP6 = '2001:db8:100::10'
 BASE = {'lvs_services': [{'name': 'web', 'vip': VIP, 'port': 80, 'real_servers': [{'address': '10.99.0.21'}]}],
         'lvs_routing_protocol': 'ospf', 'lvs_bfd_enabled': True, 'lvs_ospf_auth_key': None, 'lvs_ospf_auth_key_id': 1,
         'lvs_ospf_auth_accept_keys': [], 'lvs_bgp_password': None, 'router_frr_config': 'full',
-        'director_peers': None, 'router_peers': None, 'lvs_ospf_network_type': None}
+        'director_peers': None, 'router_peers': None}
 OSPF_AUTH = {'lvs_ospf_auth_key': 'new-key', 'lvs_ospf_auth_key_id': 2,
              'lvs_ospf_auth_accept_keys': [{'id': 1, 'key': 'old-key'}]}
 BGP_PASSWORD = {'lvs_routing_protocol': 'bgp', 'lvs_bgp_password': 'bgp-S3cret'}
@@ -48,8 +48,6 @@ CASES = {
     'router-bgp-dual': ('router', dict(DUAL, **BGP_PASSWORD)),
     'router-ospf-dual-shared': ('router', dict(DUAL, router_frr_config='shared')),
     'director-ospf-dual': ('director', DUAL),
-    'router-ospf-dual-p2mp': ('router', dict(DUAL, lvs_ospf_network_type='point-to-multipoint')),
-    'director-ospf-dual-p2mp': ('director', dict(DUAL, lvs_ospf_network_type='point-to-multipoint')),
     'director-bgp-dual': ('director', dict(DUAL, **BGP_PASSWORD)),
     'router-ospf-dual-auth': ('router', dict(DUAL, **OSPF_AUTH)),
     'director-ospf-dual-auth': ('director', dict(DUAL, **OSPF_AUTH)),
@@ -222,19 +220,6 @@ def test_ospf_graceful_restart_of_the_router(rendered):
     for case in ('director-ospf-dual', 'router-bgp-password', 'router-ospf-shared', 'router-bgp-shared',
                  'director-bgp-password'):
         assert 'graceful-restart' not in read(rendered[case]) and 'opaque' not in read(rendered[case]), case
-
-
-@needs_tools
-def test_ospf_network_type(rendered):
-    """lvs_ospf_network_type: broadcast (default: no line, the router the DR by its priority) or point-to-multipoint
-    on the fabric interface of router and director alike (OSPFv2 only: OSPFv3 stays broadcast)."""
-    for role in ('router', 'director'):
-        p2mp = read(rendered['%s-ospf-dual-p2mp' % role])
-        fabric = p2mp.split('interface eth1\n')[1].split('exit\n')[0]
-        assert ' ip ospf network point-to-multipoint\n' in fabric, role
-        assert 'ipv6 ospf6 network' not in p2mp
-        assert p2mp.replace(' ip ospf network point-to-multipoint\n', '') == read(rendered['%s-ospf-dual' % role])
-        assert 'ip ospf network' not in read(rendered['%s-ospf-dual' % role])
 
 
 @needs_tools
