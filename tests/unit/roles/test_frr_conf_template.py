@@ -207,16 +207,14 @@ def test_router_and_director_pieces(rendered):
 
 @needs_tools
 def test_ospf_graceful_restart_of_the_router(rendered):
-    """router_frr_keep_routes (default 30): a restart of FRR on the router prepares an OSPF graceful restart so that
-    ospfd leaves its routes (opaque capability for its Grace-LSAs, a grace period as long), in both OSPF nodes with
-    IPv6 VIPs; the directors need nothing (the router's start after it is an ordinary one); a BGP router and a router
-    in a shared FRR configuration have none (zebra's flags and the systemd drop-in go with it:
-    test_frr_daemons_template.py)."""
+    """router_frr_keep_routes (default 30): a restart of FRR on the router enables and prepares an OSPF graceful
+    restart so that ospfd leaves its routes - in the drop-in's stop (test_frr_daemons_template.py), never in frr.conf:
+    configured there, ospfd has zebra drop the kept routes its first route calculation after the start leaves out.
+    frr.conf has the opaque capability its Grace-LSAs need; the directors need nothing (the router's start after it
+    is an ordinary one); a BGP router and a router in a shared FRR configuration have none of it."""
     router, director = read(rendered['router-ospf-dual']), read(rendered['director-ospf-dual'])
-    gr = ' capability opaque\n graceful-restart grace-period 30\n'
-    assert gr in router.split('router ospf\n')[1].split('exit\n')[0]
-    assert ' graceful-restart grace-period 30\n' in router.split('router ospf6\n')[1].split('exit\n')[0]
-    assert 'helper' not in router
+    assert ' capability opaque\n' in router.split('router ospf\n')[1].split('exit\n')[0]
+    assert 'graceful-restart' not in router and 'helper' not in router
     for case in ('director-ospf-dual', 'router-bgp-password', 'router-ospf-shared', 'router-bgp-shared',
                  'director-bgp-password'):
         assert 'graceful-restart' not in read(rendered[case]) and 'opaque' not in read(rendered[case]), case

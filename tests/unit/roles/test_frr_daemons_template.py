@@ -167,8 +167,9 @@ def test_systemd_reads_the_dropin(rendered, case, tmp_path):
 @pytest.mark.parametrize('case', KEEP_CASES)
 def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, job, tmp_path):
     """The drop-in's ExecStop: its own list (reset first), the graceful-restart preparations before frrinit.sh stop,
-    run with a `systemctl list-jobs` that reports the job of frr.service: a restart asks vtysh to prepare OSPF (and
-    OSPFv3 with IPv6 VIPs), a stop asks nothing (ospfd withdraws its routes). ExecStartPre removes ospfd's and
+    run with a `systemctl list-jobs` that reports the job of frr.service: a restart asks vtysh to enable a graceful
+    restart of OSPF (grace period: the seconds zebra keeps the routes, -K) and prepare it (and OSPFv3 with IPv6 VIPs),
+    a stop asks nothing (ospfd withdraws its routes). ExecStartPre removes ospfd's and
     ospf6d's graceful-restart state (where FRR 8.4 and 10.3 keep it), so that every start is an ordinary one."""
     stops = dropin_commands(rendered[case] + '.dropin', 'ExecStop')
     assert stops[0] == '' and stops[-1] == ['/usr/lib/frr/frrinit.sh', 'stop'], stops
@@ -187,7 +188,10 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
         assert command[:2] == ['/bin/sh', '-c'], command
         subprocess.run(command, env=env, check=True, timeout=30)
     asked = record.read_text().splitlines() if os.path.exists(record) else []
-    want = ['-c graceful-restart prepare ip ospf']
+    keep = re.search(r' -K (\d+)', zebra_options(rendered[case])).group(1)
+    want = ['-c configure terminal -c router ospf -c graceful-restart grace-period %s -c end '
+            '-c graceful-restart prepare ip ospf' % keep]
     if '--v6-rr-semantics' in CASES[case][2]:
-        want.append('-c graceful-restart prepare ipv6 ospf')
+        want.append('-c configure terminal -c router ospf6 -c graceful-restart grace-period %s -c end '
+                    '-c graceful-restart prepare ipv6 ospf' % keep)
     assert asked == (want if job == 'restart' else []), asked
