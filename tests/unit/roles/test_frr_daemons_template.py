@@ -25,8 +25,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -131,12 +133,13 @@ KEEP_CASES = sorted(c for c in CASES if '-K' in CASES[c][2])
 
 
 def dropin_commands(path, key):
-    """The commands of `key` (ExecStop, ExecStartPre) in a drop-in, in order, as argument lists ('' for the reset)."""
+    """The commands of `key` (ExecStop, ExecStartPre) in a drop-in, in order, as argument lists ('' for the reset),
+    with systemd's "$$" read as the "$" the command gets (systemd-analyze verify above checks the rest)."""
     found = []
     with open(path, encoding='utf-8') as handle:
         for line in handle:
             if line.startswith(key + '='):
-                value = line.split('=', 1)[1].strip()
+                value = line.split('=', 1)[1].strip().replace('$$', '$')
                 found.append(shlex.split(value.lstrip('-')) if value else '')
     return found
 
@@ -162,36 +165,80 @@ def test_systemd_reads_the_dropin(rendered, case, tmp_path):
     assert 'ecmp-lvs-keep-routes.conf:' in proc.stdout, 'the check above can fail: ' + proc.stdout
 
 
+RUN_DIR = '/var/run/frr'
+# a stand-in for an FRR daemon: ends on SIGINT (as FRR's daemons do, frrcommon.sh sends it), watchfrr slowly, and
+# writes to the log what it was when it ended
+FAKE_DAEMON = ('trap \'sleep "$SLOW"; echo "$NAME ended" >> "$LOG"; exit 0\' INT; '
+               'while :; do sleep 0.05; done')
+
+
 @needs_tools
 @pytest.mark.parametrize('job', ['restart', 'stop'])
 @pytest.mark.parametrize('case', KEEP_CASES)
 def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, job, tmp_path):
-    """The drop-in's ExecStop: its own list (reset first), the graceful-restart preparations before frrinit.sh stop,
-    run with a `systemctl list-jobs` that reports the job of frr.service: a restart asks vtysh to enable a graceful
-    restart of OSPF (grace period: the seconds zebra keeps the routes, -K) and prepare it (and OSPFv3 with IPv6 VIPs),
-    a stop asks nothing (ospfd withdraws its routes). ExecStartPre removes ospfd's and
-    ospf6d's graceful-restart state (where FRR 8.4 and 10.3 keep it), so that every start is an ordinary one."""
+    """The drop-in's ExecStop: its own list (reset first), the graceful-restart preparations and the early stop of the
+    OSPF daemons before frrinit.sh stop, run with a `systemctl list-jobs` that reports the job of frr.service, a
+    `vtysh` that records what it is asked and stand-ins for FRR's daemons (pid files in a run directory of the test's
+    own). A restart asks vtysh to enable a graceful restart of OSPF (grace period: the seconds zebra keeps the routes,
+    -K) and prepare it (and OSPFv3 with IPv6 VIPs); then it ends watchfrr (which would start them again) and, once
+    watchfrr has gone, ospfd (and ospf6d) and waits for them: frrinit.sh stops every daemon at once, and an ospfd that
+    outlives bfdd sees the directors drop it and deletes the VIP routes (2 of 10 restarts in the lab). bfdd, zebra and
+    the rest are left to frrinit.sh. A stop asks and ends nothing (ospfd withdraws its routes). ExecStartPre removes
+    ospfd's and ospf6d's graceful-restart state (where FRR 8.4 and 10.3 keep it), so that every start is an ordinary
+    one."""
     stops = dropin_commands(rendered[case] + '.dropin', 'ExecStop')
     assert stops[0] == '' and stops[-1] == ['/usr/lib/frr/frrinit.sh', 'stop'], stops
     assert dropin_commands(rendered[case] + '.dropin', 'ExecStartPre') == [
-        ['/bin/rm', '-f', '/var/run/frr/ospfd-gr.json', '/var/run/frr/ospf6d-gr.json']]
+        ['/bin/rm', '-f', RUN_DIR + '/ospfd-gr.json', RUN_DIR + '/ospf6d-gr.json']]
     bin_dir = tmp_path / 'bin'
+    run_dir = tmp_path / 'run'
     os.makedirs(bin_dir)
-    record = tmp_path / 'vtysh.log'
+    os.makedirs(run_dir)
+    log = tmp_path / 'stop.log'
     (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
                                        'echo "4711 frr.service %s running"\n' % job)
-    (bin_dir / 'vtysh').write_text('#!/bin/sh\necho "$*" >> %s\n' % record)
+    (bin_dir / 'vtysh').write_text('#!/bin/sh\necho "vtysh $*" >> %s\n' % log)
     for name in ('systemctl', 'vtysh'):
         os.chmod(bin_dir / name, 0o755)
-    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
-    for command in stops[1:-1]:
-        assert command[:2] == ['/bin/sh', '-c'], command
-        subprocess.run(command, env=env, check=True, timeout=30)
-    asked = record.read_text().splitlines() if os.path.exists(record) else []
+    ipv6 = '--v6-rr-semantics' in CASES[case][2]
+    daemons = {}
+    try:
+        for name in ('watchfrr', 'zebra', 'bfdd', 'staticd', 'ospfd', 'ospf6d'):
+            # SIGINT as a daemon has it (a test worker may ignore it, and so would a child that inherits that)
+            daemons[name] = subprocess.Popen(  # pylint: disable=consider-using-with
+                ['sh', '-c', FAKE_DAEMON], env=dict(os.environ, NAME=name, LOG=str(log),
+                                                    SLOW='0.5' if name == 'watchfrr' else '0'),
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            (run_dir / (name + '.pid')).write_text('%d\n' % daemons[name].pid)
+            # reaped as soon as it ends, as init does FRR's (a zombie would still answer `kill -0`)
+            threading.Thread(target=daemons[name].wait, daemon=True).start()
+        env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+        for command in stops[1:-1]:
+            assert command[:2] == ['/bin/sh', '-c'], command
+            # the run directory is FRR's, named once: the test's own stands in (never the real daemons of this host)
+            assert command[2].count(RUN_DIR) <= 1, command
+            subprocess.run(command[:2] + [command[2].replace('cd %s ' % RUN_DIR, 'cd %s ' % run_dir)], env=env,
+                           check=True, timeout=60)
+        running = sorted(name for name, proc in daemons.items() if proc.poll() is None)
+        pid_files = sorted(name[:-4] for name in os.listdir(run_dir) if name.endswith('.pid'))
+    finally:
+        for proc in daemons.values():
+            proc.kill()
+            proc.wait()
+    lines = log.read_text().splitlines() if os.path.exists(log) else []
     keep = re.search(r' -K (\d+)', zebra_options(rendered[case])).group(1)
-    want = ['-c configure terminal -c router ospf -c graceful-restart grace-period %s -c end '
+    want = ['vtysh -c configure terminal -c router ospf -c graceful-restart grace-period %s -c end '
             '-c graceful-restart prepare ip ospf' % keep]
-    if '--v6-rr-semantics' in CASES[case][2]:
-        want.append('-c configure terminal -c router ospf6 -c graceful-restart grace-period %s -c end '
+    if ipv6:
+        want.append('vtysh -c configure terminal -c router ospf6 -c graceful-restart grace-period %s -c end '
                     '-c graceful-restart prepare ipv6 ospf' % keep)
-    assert asked == (want if job == 'restart' else []), asked
+    if job == 'stop':
+        assert lines == [] and running == pid_files == sorted(daemons), (lines, running, pid_files)
+        return
+    # watchfrr ends first (it takes 0.5 s here: the OSPF daemons are asked only once it has gone), then ospfd and,
+    # with IPv6 VIPs, ospf6d (in either order); the pid files of those that ended go, as frrcommon.sh's do
+    ended = ['watchfrr', 'ospfd'] + (['ospf6d'] if ipv6 else [])
+    assert lines[:len(want)] == want and lines[len(want)] == 'watchfrr ended', lines
+    assert sorted(lines[len(want) + 1:]) == sorted('%s ended' % name for name in ended[1:]), lines
+    left = sorted(set(daemons) - set(ended))
+    assert running == pid_files == left, (running, pid_files)
