@@ -198,7 +198,12 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
     (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
                                        'echo "4711 frr.service %s running"\n' % job)
     (bin_dir / 'vtysh').write_text('#!/bin/sh\necho "vtysh $*" >> %s\n' % log)
-    for name in ('systemctl', 'vtysh'):
+    # an `ip` that lists one OSPF route per family and records the rest
+    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
+                                '  [ "$1" = -4 ] && echo "10.99.100.10 nhid 5 metric 20"\n'
+                                '  [ "$1" = -6 ] && echo "2001:db8:100::10 nhid 6 metric 20"\n  exit 0\nfi\n'
+                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
+    for name in ('systemctl', 'vtysh', 'ip'):
         os.chmod(bin_dir / name, 0o755)
     ipv6 = '--v6-rr-semantics' in CASES[case][2]
     daemons = {}
@@ -221,6 +226,9 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
                            check=True, timeout=60)
         running = sorted(name for name, proc in daemons.items() if proc.poll() is None)
         pid_files = sorted(name[:-4] for name in os.listdir(run_dir) if name.endswith('.pid'))
+        for command in dropin_commands(rendered[case] + '.dropin', 'ExecStopPost'):
+            assert command[:2] == ['/bin/sh', '-c'], command
+            subprocess.run(command, env=env, check=True, timeout=30)
     finally:
         for proc in daemons.values():
             proc.kill()
@@ -232,6 +240,11 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
     if ipv6:
         want.append('vtysh -c configure terminal -c router ospf6 -c graceful-restart grace-period %s -c end '
                     '-c graceful-restart prepare ipv6 ospf' % keep)
+    # after any stop that is not a restart, the OSPF routes leave the kernel whatever FRR did (FRR 10.3's ospfd may
+    # find zebra gone and zebra -r keeps them): a router whose FRR is down must not forward to the directors
+    flushed = (tmp_path / 'ip.log').read_text().splitlines() if os.path.exists(tmp_path / 'ip.log') else []
+    assert flushed == ([] if job == 'restart' else ['ip -4 route del 10.99.100.10 proto ospf',
+                                                    'ip -6 route del 2001:db8:100::10 proto ospf']), flushed
     if job == 'stop':
         assert lines == [] and running == pid_files == sorted(daemons), (lines, running, pid_files)
         return
