@@ -752,3 +752,32 @@ def test_wait_announced_once_leaves_the_marker_when_killed_by_timeout(director):
     proc.communicate(timeout=10)
     assert proc.returncode == 128 + signal.SIGTERM
     assert (director.state / ann.config.ONCE_MARKER).read_text().endswith('ended with an error\n')
+
+
+@pytest.mark.parametrize('stderr, gone', [
+    ('RTNETLINK answers: Cannot assign requested address', True),  # iproute2 of Debian 12
+    ('Error: ipv4: Address not found.', True),  # iproute2 of Debian 13 (the trixie lab's journal)
+    ('RTNETLINK answers: Operation not permitted', False)])
+def test_deleting_a_vip_that_is_already_gone_is_done(tmp_path, stderr, gone):
+    """Host.delete of an address someone else removed first (the keepalived-stopping hook withdraws too) is done,
+    not an error the reconciler logs with a traceback and retries; any other failure of `ip` still raises."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'ip').write_text('#!/bin/sh\necho "%s" >&2\nexit 2\n' % stderr)
+    (bin_dir / 'ip').chmod(0o755)
+    code = textwrap.dedent('''
+        import sys
+        sys.path.insert(0, %r)
+        from ecmp_lvs_announce import host
+        try:
+            host.Host.delete({}, %r)
+        except OSError as exc:
+            print('raised: %%s' %% exc)
+        else:
+            print('done')
+        ''' % (announce_package.installed()[1], VIP))
+    res = subprocess.run([sys.executable, '-I', '-S', '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ.get('PATH', '/usr/bin:/bin'))),
+                         universal_newlines=True, timeout=20, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == ('done' if gone else 'raised: ip address del %s: %s' % (VIP, stderr)), res.stdout

@@ -91,6 +91,10 @@ def log(message):
     print(message, flush=True)
 
 
+# what `ip address del` says of an address that is not there (lower case; iproute2 of Debian 12 and 13)
+ADDRESS_GONE = ('cannot assign requested address', 'address not found')
+
+
 class Host:
     """The real system behind the reconciler."""
 
@@ -266,7 +270,9 @@ class Host:
         family, prefix = ('-6', '/128') if ':' in vip else ('-4', '/32')
         res = subprocess.run(['ip', family, 'address', 'del', vip + prefix, 'dev', 'lo'], check=False,
                              stderr=subprocess.PIPE, universal_newlines=True, timeout=COMMAND_TIMEOUT)
-        if res.returncode != 0 and 'Cannot assign' not in res.stderr:
+        # already gone (someone else withdrew it, e.g. the keepalived-stopping hook): done, not an error - iproute2
+        # of Debian 12 says "Cannot assign requested address", that of Debian 13 "Error: ipv4: Address not found."
+        if res.returncode != 0 and not any(gone in res.stderr.lower() for gone in ADDRESS_GONE):
             raise OSError('ip address del %s: %s' % (vip, res.stderr.strip()))
         if ':' in vip:
             try:
