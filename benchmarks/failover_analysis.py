@@ -97,13 +97,70 @@ def parse_route_log(lines, offset=0.0, aliases=None):
 
 
 def route_at(changes, t):
-    """The nexthop set in force at time t (None before the first poll)."""
+    """The nexthop set in force at time t (None before the first poll); also the state at t of any [(t, state)] log
+    in time order (parse_ipvs_log)."""
     current = None
     for tc, gws in changes:
         if tc > t:
             break
         current = gws
     return current
+
+
+# a poll of `ipvsadm -Sn` that gave no table (ipvsadm failed or timed out: its text is not a save file)
+UNREADABLE = 'unreadable'
+
+
+def parse_ipvs_log(lines, clock=0.0):
+    """JSON lines of poll_cmd.py around `ipvsadm -Sn` on a director -> [(t, services)] on the controller's clock
+    (clock: the director's, see offset_at); services: module_utils.ipvs.parse_save's list, UNREADABLE for a poll that
+    gave no table. A poller that was started again (the director came back) appends to the same log."""
+    changes = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        rec = json.loads(line)
+        if 'summary' in rec:
+            continue
+        try:
+            services = ipvs.parse_save(rec.get('out') or '')
+        except ipvs.IpvsError:
+            services = UNREADABLE
+        changes.append((to_controller(rec['t'], clock), services))
+    changes.sort(key=lambda change: change[0])
+    return changes
+
+
+def destinations(services, vip, port, protocol='tcp'):
+    """What a table (parse_ipvs_log) has for the service VIP:PORT: {real server address: weight}, 'no service' when
+    the table lacks it, 'not polled' (None: before the first poll or the director was down), 'unreadable'."""
+    if services is None:
+        return 'not polled'
+    if services == UNREADABLE:
+        return UNREADABLE
+    vip = ipvs.canonical_address(vip)
+    for svc in services:
+        if svc.get('fwmark') is None and svc['vip'] == vip and svc['port'] == port and svc['protocol'] == protocol:
+            return {rs['address']: rs['weight'] for rs in svc['real_servers']}
+    return 'no service'
+
+
+def failed_probes_explained(probes, t0, t1, servers_ok, route_changes, ipvs_logs, vip, port, director_of=None):
+    """Every new connection that failed in [t0, t1) (new_connection_window's failures) with what it met: when (s after
+    t0), how, the router's nexthops then (named by director_of: {gateway: director}) and every director's real
+    servers of VIP:PORT then (destinations). A refusal is an RST from a director without the service or an ICMP
+    unreachable from IPVS without a destination; the tables tell which one could have sent it."""
+    director_of = director_of or {}
+    out = []
+    for p in probes:
+        if not t0 <= p[0] < t1 or (p[2] == 'ok' and (not servers_ok or p[3] in servers_ok)):
+            continue
+        route = route_at(route_changes, p[0])
+        out.append({'t_s': round(p[0] - t0, 3), 'kind': p[2] if p[2] != 'ok' else 'wrong_server:%s' % p[3],
+                    'route': None if route is None else sorted(director_of.get(gw, gw) for gw in route),
+                    'ipvs': {d: destinations(route_at(log, p[0]), vip, port) for d, log in sorted(ipvs_logs.items())}})
+    return out
 
 
 def route_convergence(changes, t_event, expected, t_end):

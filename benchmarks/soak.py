@@ -12,8 +12,10 @@ out at a time, never the last director in service, every director and real serve
 Per event: the established flows whose real server stayed in service that survived it (target: all), the
 new-connection error window (target: <= 1 s) and, for a planned change, failed new connections (target: 0).
 Overall: flows reset, the longest error window, and the end state (every director routed, IPVS tables and
-real-server order equal on every director). Writes benchmarks/results/soak-<timestamp>/soak.json, soak.md (the
-table, generated from the JSON) and soak.png (timeline).
+real-server order equal on every director). Every director's IPVS table (`ipvsadm -Sn`) is polled the whole time:
+each failed new connection is listed with the route and every director's real servers at that moment.
+Writes benchmarks/results/soak-<timestamp>/soak.json, soak.md (the table, generated from the JSON) and soak.png
+(timeline).
 
   .venv/bin/python benchmarks/soak.py --name bench --seed 2 --count 100 --min-minutes 30
   make soak SOAK_ARGS="--seed 7"
@@ -113,6 +115,54 @@ def plan(seed, count, directors, realservers):
     if toggled:
         steps.append(('config_restore', 'services'))
     return steps
+
+
+# every director's IPVS table, logged on change: what a failed new connection met (failover_analysis.destinations)
+IPVS_POLL = 'python3 poll_cmd.py --interval %s --out ipvs.jsonl -- ipvsadm -Sn'
+
+
+def keep_ipvs_pollers(bench, pids, interval):
+    """An `ipvsadm -Sn` poller on every director that is up: started on a director without one (the start, a director
+    back from a halt, which ended it). pids: {director: pid}, updated."""
+    for d in bench.directors:
+        if d in bench.halted:
+            pids.pop(d, None)
+            continue
+        pid = pids.get(d)
+        if pid is not None and bench.lab.ssh(d, 'grep -qs poll_cmd /proc/%d/cmdline && echo up || true' % pid,
+                                             check=False).strip() == 'up':
+            continue
+        with open(os.path.join(HERE, 'guest', 'poll_cmd.py'), 'rb') as fd:
+            bench.lab.put(d, '%s/poll_cmd.py' % failover.GUEST_DIR, fd.read())
+        pids[d] = bench.start_bg(d, IPVS_POLL % interval, 'ipvs-poll.log')
+    return pids
+
+
+def ipvs_logs(outdir, label, directors, offsets, events):
+    """{director: [(t, services)]} from the pollers' logs (Bench.collect copied them to OUTDIR/LABEL-ipvs-D.jsonl);
+    a director is 'not polled' (None) from its halt until its poller logs again after the return."""
+    logs = {}
+    for d in directors:
+        path = os.path.join(outdir, '%s-ipvs-%s.jsonl' % (label, d))
+        lines = []
+        if os.path.exists(path):
+            with open(path, encoding='utf-8') as fd:
+                lines = fd.readlines()
+        log = fa.parse_ipvs_log(lines, fa.clock_of(offsets.get(d, {})))
+        log += [(ev['t'], None) for ev in events if ev['event'] == 'director_halt' and ev['target'] == d]
+        log.sort(key=lambda change: change[0])
+        logs[d] = log
+    return logs
+
+
+def explain_failures(events, client, route, logs, servers_ok, vip, port, director_of):
+    """Every failed new connection of every event (failover_analysis.failed_probes_explained), numbered by event."""
+    out = []
+    for n, ev in enumerate(events, 1):
+        for f in fa.failed_probes_explained(client['probes'], ev['t'], ev['t'] + ev['window_s'], servers_ok, route,
+                                            logs, vip, port, director_of):
+            out.append(dict(f, n=n, event=ev['event'], target=ev['target']))
+    return out
 
 
 def point_at(bench, name, target):
@@ -224,6 +274,7 @@ def markdown(results):
             r['n'], r['event'], r['target'], 'yes' if r['planned'] else 'no', r['survived'], r['established'],
             r['new_failed'], r['new_attempts'], '-' if r['error_window_s'] is None else '%s s' % r['error_window_s'],
             '-' if r['route_s'] is None else '%s s' % r['route_s'], 'yes' if r['pass'] else 'NO: ' + r['detail']))
+    lines += failures_table(results)
     drift = [abs(v) for v in (results.get('clock_drift_s') or {}).values() if v is not None]
     if drift and max(drift) > 0.5 and results.get('clock_sampled'):
         lines += ['', 'Clock drift: the guests\' clocks moved by up to %.1f s against the controller during the run; '
@@ -243,6 +294,38 @@ def markdown(results):
                                             if k in ('survived', 'error_window_s')),
               '']
     return '\n'.join(lines)
+
+
+# the page lists this many failed new connections (soak.json has them all)
+PAGE_FAILURES = 40
+
+
+def failures_table(results):
+    """The page's lines for results['failed_new_connections'] (none: nothing; a soak without the IPVS pollers)."""
+    failures = results.get('failed_new_connections')
+    if failures is None:
+        return []
+    lines = ['', '## New connections that failed', '']
+    if not failures:
+        return lines + ['None.']
+    p = results['params']
+    lines += ['What each failed new connection met: the router\'s nexthops and every director\'s real servers of '
+              '%s:%s (address: weight) at that moment, from `ipvsadm -Sn` polled every %s s on each director.'
+              % (fa.url_host(p['vip']), p['port'], p.get('ipvs_poll_s')), '',
+              '| # | event | target | after | failure | route through | IPVS real servers |', '|---|---|---|---|---|---|---|']
+
+    def table(dests):
+        if isinstance(dests, dict):
+            return ' '.join('%s:%s' % (a, w) for a, w in sorted(dests.items())) or 'none'
+        return dests
+    for f in failures[:PAGE_FAILURES]:
+        lines.append('| %d | %s | %s | %s s | %s | %s | %s |' % (
+            f['n'], f['event'], f['target'], f['t_s'], f['kind'],
+            'no route' if f['route'] == [] else ('?' if f['route'] is None else ', '.join(f['route'])),
+            '; '.join('%s: %s' % (d, table(v)) for d, v in sorted(f['ipvs'].items()))))
+    if len(failures) > PAGE_FAILURES:
+        lines += ['', '%d more in soak.json.' % (len(failures) - PAGE_FAILURES)]
+    return lines
 
 
 def published_data(results):
@@ -312,12 +395,14 @@ def run(args):
                 'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg()},
         'params': {'seed': args.seed, 'count': args.count, 'min_minutes': args.min_minutes, 'config': args.config,
                    'conns': args.conns, 'interval': args.interval, 'new_rate': args.new_rate, 'stall_s': args.stall,
-                   'settle_s': args.settle, 'vip': args.vip, 'port': args.port, 'flap_s': args.flap},
+                   'settle_s': args.settle, 'vip': args.vip, 'port': args.port, 'flap_s': args.flap,
+                   'ipvs_poll_s': args.ipvs_poll},
         'plan': steps, 'definitions': failover.DEFINITIONS,
     }
     res = bench.prepare(label)
     results['site'], results['verify'] = res.get('site'), res.get('verify')
     traffic = bench.start_traffic(label)
+    pollers = keep_ipvs_pollers(bench, {}, args.ipvs_poll)
     t_start = time.time()
     events, snapshots = [], {}
     error = None
@@ -325,8 +410,9 @@ def run(args):
         for i, (name, target) in enumerate(steps, 1):
             point_at(bench, name, target)
             events.append(bench.run_event(label, name, snapshots, key='%03d-%s' % (i, name)))
-            # the client and router logs are analysed on their guests' clocks: they drift in a long run
-            bench.sample_clocks([bench.client, bench.router])
+            keep_ipvs_pollers(bench, pollers, args.ipvs_poll)
+            # the client, router and director logs are analysed on their guests' clocks: they drift in a long run
+            bench.sample_clocks([bench.client, bench.router] + [d for d in bench.directors if d not in bench.halted])
             # pace the planned events over --min-minutes (the undo steps at the end are not paced)
             if i < args.count:
                 due = t_start + args.min_minutes * 60.0 * i / args.count
@@ -336,10 +422,18 @@ def run(args):
         failover.log(traceback.format_exc())
         error = '%s: %s' % (type(exc).__name__, exc)
     finally:
+        for d, pid in pollers.items():
+            bench.stop_bg(d, pid)
         raw = bench.collect(label, traffic)
     results['duration_s'] = round(raw['t_stop'] - t_start, 1)
+    client = json.loads(json.dumps(raw['client']))  # finish_run puts raw['client'] on the controller's clock in place
     results.update(bench.finish_run(label, raw, events, snapshots))
     results['rows'], results['overall'], results['kinds'] = summarise(results['events'])
+    logs = ipvs_logs(args.out, label, bench.directors, bench.offsets, results['events'])
+    results['failed_new_connections'] = explain_failures(
+        results['events'], fa.shift_client(client, fa.clock_of(bench.offsets[bench.client])),
+        results['timeline']['route'], logs, set(bench.realservers), args.vip, args.port,
+        {bench.addr[d]: d for d in bench.directors})
     results['end_state'] = end_state(bench)
     # the guests' clocks against this machine's, again: the analysis applies the offsets measured at the start; a
     # guest clock that drifted since shifts its log against the events (measured: 13.7 s behind after a 67-min soak)
@@ -381,6 +475,9 @@ def main():
     p.add_argument('--count', type=int, default=100, help='random events (the undo steps at the end come on top)')
     p.add_argument('--min-minutes', type=float, default=30.0, help='spread the events over at least this long')
     p.add_argument('--settle', type=float, default=5.0, help='seconds after each event')
+    p.add_argument('--ipvs-poll', type=float, default=0.5, metavar='S',
+                   help='poll every director\'s IPVS table this often (logged on change; ipvsadm takes 0.05-0.1 s of a '
+                        'UML director: 0.2 s would take a quarter of its CPU)')
     p.add_argument('--down', action='store_true', help='lab/ecmplab down at the end')
     p.add_argument('--out')
     p.add_argument('--plan', action='store_true', help='print the sequence for --seed/--count and the lab inventory')

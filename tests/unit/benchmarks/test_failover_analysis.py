@@ -832,3 +832,65 @@ def test_events_wait_for_the_route_of_the_directors_in_service():
     bench.timed_ssh = lambda host, command: 1796300000.0
     ev = bench.ev_keepalived_restart('defaults')
     assert waited == [{'director1'}] and ev['expected_nexthops'] == {'director1'}
+
+
+def _ipvsadm(name):
+    """A real capture of tests/fixtures/ipvsadm/ (README.md there)."""
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'ipvsadm', name), encoding='utf-8') as fd:
+        return fd.read()
+
+
+def _ipvs_poll_lines():
+    """poll_cmd.py's log around `ipvsadm -Sn` on a director (its line format; the tables are real captures): the
+    service with three real servers, with four (keepalived reload), an empty table, ipvsadm without IPVS."""
+    recs = [{'t': 100.0, 'dt': 0.03, 'out': _ipvsadm('keepalived-start-Sn.txt')},
+            {'t': 110.0, 'dt': 0.03, 'out': _ipvsadm('keepalived-reload-Sn.txt')},
+            {'t': 120.0, 'dt': 0.03, 'out': _ipvsadm('empty-Sn.txt')},
+            {'t': 130.0, 'dt': 0.03, 'out': _ipvsadm('host-noipvs-Sn.txt')},
+            {'summary': {'polls': 150, 'first': 100.0, 'last': 130.0, 'max_gap': 0.4}}]
+    return [json.dumps(r) + '\n' for r in recs]
+
+
+def test_parse_ipvs_log_on_the_controllers_clock():
+    log = fa.parse_ipvs_log(_ipvs_poll_lines(), 2.0)  # the guest's clock 2 s ahead
+    assert [t for t, dummy in log] == [98.0, 108.0, 118.0, 128.0]
+    assert [len(s[0]['real_servers']) for dummy, s in log[:2]] == [3, 4]
+    assert log[2][1] == [] and log[3][1] == fa.UNREADABLE
+
+
+def test_destinations_of_the_service_at_a_time():
+    log = fa.parse_ipvs_log(_ipvs_poll_lines())
+    vip, port = '10.99.100.10', 80
+    assert fa.destinations(fa.route_at(log, 99.0), vip, port) == 'not polled'
+    assert fa.destinations(fa.route_at(log, 105.0), vip, port) == {'10.99.0.21': 1, '10.99.0.22': 1, '10.99.0.23': 1}
+    assert fa.destinations(fa.route_at(log, 115.0), vip, port) == {
+        '10.99.0.20': 1, '10.99.0.21': 1, '10.99.0.22': 1, '10.99.0.23': 1}
+    assert fa.destinations(fa.route_at(log, 115.0), vip, 443) == 'no service'
+    assert fa.destinations(fa.route_at(log, 125.0), vip, port) == 'no service'
+    assert fa.destinations(fa.route_at(log, 135.0), vip, port) == 'unreadable'
+    # weights as the table has them (0: the real server is out), by the canonical address of the VIP
+    full = fa.parse_ipvs_log([json.dumps({'t': 1.0, 'dt': 0.1, 'out': _ipvsadm('full-Sn.txt')})])
+    assert fa.destinations(full[0][1], '10.99.200.1', 80) == {'10.99.0.1': 1, '10.99.0.21': 2, '10.99.0.22': 0}
+    assert fa.destinations(full[0][1], '2001:0db8::1', 80) == {'2001:db8:0:1::21': 5, '2001:db8:0:1::22': 1}
+    assert fa.destinations(full[0][1], '10.99.200.1', 53) == 'no service'  # udp only
+    assert fa.destinations(full[0][1], '10.99.200.1', 53, 'udp') == {'10.99.0.21': 3, '10.99.0.22': 1}
+
+
+def test_failed_probes_explained_name_the_route_and_every_directors_table():
+    log = fa.parse_ipvs_log(_ipvs_poll_lines())
+    logs = {'director2': log, 'director1': [(90.0, log[0][1])]}
+    probes = [[104.0, 0.01, 'ok', 'rs1'], [105.0, None, 'refused', None], [106.0, 0.02, 'ok', 'intruder'],
+              [121.0, None, 'timeout', None], [140.0, None, 'refused', None]]
+    route = [(100.0, frozenset([D1, D2])), (120.5, frozenset([D1]))]
+    out = fa.failed_probes_explained(probes, 100.0, 130.0, SERVERS, route, logs, '10.99.100.10', 80,
+                                     {D1: 'director1', D2: 'director2'})
+    three = {'10.99.0.21': 1, '10.99.0.22': 1, '10.99.0.23': 1}
+    assert out == [
+        {'t_s': 5.0, 'kind': 'refused', 'route': ['director1', 'director2'],
+         'ipvs': {'director1': three, 'director2': three}},
+        {'t_s': 6.0, 'kind': 'wrong_server:intruder', 'route': ['director1', 'director2'],
+         'ipvs': {'director1': three, 'director2': three}},
+        {'t_s': 21.0, 'kind': 'timeout', 'route': ['director1'], 'ipvs': {'director1': three, 'director2': 'no service'}},
+    ]
+    # before the route poller's first line: the route is unknown, not "no route"
+    assert fa.failed_probes_explained(probes, 100.0, 106.0, SERVERS, [], logs, '10.99.100.10', 80)[0]['route'] is None

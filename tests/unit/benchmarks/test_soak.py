@@ -168,3 +168,85 @@ def test_published_page_matches_the_published_json():
             data = json.load(fd)
         with open(soak.PAGE, encoding='utf-8') as fd:
             assert fd.read() == soak.markdown(data['soak']), 'docs/soak.md is out of date: benchmarks/soak.py --publish'
+
+
+class _Lab:
+    """The lab as keep_ipvs_pollers sees it: ssh answers from `alive`, put and start_bg recorded."""
+
+    def __init__(self, alive):
+        self.alive, self.calls = alive, []
+
+    def ssh(self, host, command, check=True):
+        self.calls.append(('ssh', host, command))
+        return 'up\n' if host in self.alive and '/proc/' in command else ''
+
+    def put(self, host, path, data):
+        self.calls.append(('put', host, path, len(data) > 0))
+
+
+class _Bench:
+    def __init__(self, lab, halted=()):
+        self.lab, self.directors, self.halted, self.started = lab, DIRECTORS, set(halted), []
+
+    def start_bg(self, host, command, logname):
+        self.started.append((host, command, logname))
+        return 4000 + len(self.started)
+
+
+def test_ipvs_pollers_run_on_every_director_that_is_up():
+    """Started on each director at first; a poller that still runs is left alone; a halted director has none; the
+    director back from a halt (its poller gone) gets a new one, with poll_cmd.py put there again."""
+    bench = _Bench(_Lab(alive=()))
+    pids = soak.keep_ipvs_pollers(bench, {}, 0.2)
+    assert pids == {'director1': 4001, 'director2': 4002}
+    assert bench.started[0] == ('director1', 'python3 poll_cmd.py --interval 0.2 --out ipvs.jsonl -- ipvsadm -Sn',
+                                'ipvs-poll.log')
+    bench.lab.alive, bench.halted = {'director2'}, {'director1'}
+    assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director2': 4002} and len(bench.started) == 2
+    bench.halted = set()
+    assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director1': 4003, 'director2': 4002}
+    assert ('put', 'director1', '/root/ecmp-bench/poll_cmd.py', True) in bench.lab.calls
+    assert ('ssh', 'director2', 'grep -qs poll_cmd /proc/4002/cmdline && echo up || true') in bench.lab.calls
+
+
+def test_ipvs_logs_and_failures_of_a_soak(tmp_path):
+    """The pollers' logs on the controller's clock, a halted director 'not polled' until its poller logs again; every
+    failed new connection with its event's number, the route and the tables; the page lists them."""
+    table = '-A -t 10.99.100.10:80 -s mh -b mh-fallback,mh-port\n-a -t 10.99.100.10:80 -r 10.99.0.21:80 -g -w 1\n' \
+            '-a -t 10.99.100.10:80 -r 10.99.0.22:80 -g -w %d\n'
+    logs = {'director1': [{'t': 101.0, 'dt': 0.05, 'out': table % 1}, {'t': 161.0, 'dt': 0.05, 'out': table % 1}],
+            'director2': [{'t': 100.0, 'dt': 0.05, 'out': table % 1}, {'t': 130.0, 'dt': 0.05, 'out': table % 0}]}
+    for d, recs in logs.items():
+        (tmp_path / ('soak-ipvs-%s.jsonl' % d)).write_text(''.join(json.dumps(r) + '\n' for r in recs))
+    events = [{'event': 'director_halt', 'target': 'director1', 't': 110.0, 'window_s': 40.0},
+              {'event': 'director_return', 'target': 'director1', 't': 150.0, 'window_s': 20.0}]
+    offsets = {'director1': {'applied_s': 1.0}, 'director2': {'samples': [[0.0, 0.0], [200.0, 0.0]]}}
+    got = soak.ipvs_logs(str(tmp_path), 'soak', DIRECTORS, offsets, events)
+    assert [(t, s is None) for t, s in got['director1']] == [(100.0, False), (110.0, True), (160.0, False)]
+    client = {'probes': [[112.0, None, 'timeout', None], [140.0, None, 'refused', None], [140.5, 0.01, 'ok', 'rs1'],
+                         [155.0, None, 'refused', None]]}
+    route = [[100.0, ['10.99.0.11', '10.99.0.12']], [110.5, ['10.99.0.12']], [158.0, ['10.99.0.11', '10.99.0.12']]]
+    failures = soak.explain_failures(events, client, route, got, set(SERVERS), '10.99.100.10', 80,
+                                     {'10.99.0.11': 'director1', '10.99.0.12': 'director2'})
+    both = {'10.99.0.21': 1, '10.99.0.22': 1}
+    assert failures == [
+        {'n': 1, 'event': 'director_halt', 'target': 'director1', 't_s': 2.0, 'kind': 'timeout',
+         'route': ['director2'], 'ipvs': {'director1': 'not polled', 'director2': both}},
+        {'n': 1, 'event': 'director_halt', 'target': 'director1', 't_s': 30.0, 'kind': 'refused',
+         'route': ['director2'], 'ipvs': {'director1': 'not polled', 'director2': {'10.99.0.21': 1, '10.99.0.22': 0}}},
+        {'n': 2, 'event': 'director_return', 'target': 'director1', 't_s': 5.0, 'kind': 'refused',
+         'route': ['director2'], 'ipvs': {'director1': 'not polled', 'director2': {'10.99.0.21': 1, '10.99.0.22': 0}}}]
+    rows, overall, kinds = soak.summarise([_event('frr_restart', True, 200, 200, 0, None)])
+    results = {'params': {'seed': 3, 'count': 1, 'conns': 200, 'interval': 1.0, 'new_rate': 20.0, 'config': 'd',
+                          'vip': '10.99.100.10', 'port': 80, 'ipvs_poll_s': 0.2},
+               'overall': overall, 'rows': rows, 'kinds': kinds, 'duration_s': 60.0, 'timestamp': 'T',
+               'lab': {'inventory': 'inventories/lab', 'hosts': {'directors': DIRECTORS, 'realservers': SERVERS}},
+               'end_state': {'every_director_routed': True, 'ipvs_equal': True}, 'definitions': {},
+               'failed_new_connections': failures}
+    page = soak.markdown(results)
+    assert ('| 1 | director_halt | director1 | 30.0 s | refused | director2 | director1: not polled; director2: '
+            '10.99.0.21:1 10.99.0.22:0 |') in page
+    assert 'of 10.99.100.10:80 (address: weight) at that moment, from `ipvsadm -Sn` polled every 0.2 s' in page
+    assert soak.markdown(dict(results, failed_new_connections=[])).count('## New connections that failed\n\nNone.')
+    del results['failed_new_connections']  # a soak from before the pollers: no section
+    assert 'New connections that failed' not in soak.markdown(results)
