@@ -449,7 +449,7 @@ def test_router_frr_restart_keeps_the_vip_route(lab):
     routes (2 of 10 restarts in the lab, no route for ~9 s). Checked: ospfd has ended before staticd is stopped (frrinit.sh
     stops bfdd and staticd together), no VIP route is deleted from the restart until past zebra's sweep (-K), OSPF has
     every director again. And a plain stop still withdraws the routes (fail safe: a router whose FRR is stopped must
-    not keep forwarding to directors it no longer hears from)."""
+    not keep forwarding to directors it no longer hears from), and so does a restart whose start fails."""
     name = lab.groups['routers'][0]
     router = lab.host(name)
     vips = _vips(lab)
@@ -488,6 +488,19 @@ def test_router_frr_restart_keeps_the_vip_route(lab):
         left = [v for v in vips if router.run('ip route show %s proto ospf' % v).stdout.strip()]
         assert not left, 'a stop of FRR on %s left the routes of %s in its kernel' % (name, left)
     finally:
+        router.run_expect([0], 'systemctl start frr')
+    test_router_has_one_nexthop_per_director(lab)
+    # a restart whose start fails (a broken upgrade; here an ExecStartPre that fails, in a drop-in of the test's own
+    # under /run): the stop kept the routes for a start that does not come, FRR stays down - they must go
+    dropin = '/run/systemd/system/frr.service.d/zz-ecmp-lvs-test-start-fails.conf'
+    try:
+        router.run_expect([0], 'mkdir -p %s && printf "[Service]\\nExecStartPre=/bin/false\\n" > %s && '
+                          'systemctl daemon-reload && systemctl reset-failed frr.service' % (os.path.dirname(dropin), dropin))
+        assert router.run('systemctl restart frr').rc != 0, 'the restart of FRR on %s did not fail' % name
+        left = [v for v in vips if router.run('ip route show %s proto ospf' % v).stdout.strip()]
+        assert not left, 'a restart of FRR on %s whose start failed left the routes of %s in its kernel' % (name, left)
+    finally:
+        router.run('rm -f %s; systemctl daemon-reload; systemctl reset-failed frr.service' % dropin)
         router.run_expect([0], 'systemctl start frr')
     test_router_has_one_nexthop_per_director(lab)
 

@@ -228,7 +228,8 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
         pid_files = sorted(name[:-4] for name in os.listdir(run_dir) if name.endswith('.pid'))
         for command in dropin_commands(rendered[case] + '.dropin', 'ExecStopPost'):
             assert command[:2] == ['/bin/sh', '-c'], command
-            subprocess.run(command, env=env, check=True, timeout=30)
+            # what systemd tells ExecStopPost after a clean stop (systemd.exec(5), $SERVICE_RESULT)
+            subprocess.run(command, env=dict(env, SERVICE_RESULT='success'), check=True, timeout=30)
     finally:
         for proc in daemons.values():
             proc.kill()
@@ -255,3 +256,33 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
     assert sorted(lines[len(want) + 1:]) == sorted('%s ended' % name for name in ended[1:]), lines
     left = sorted(set(daemons) - set(ended))
     assert running == pid_files == left, (running, pid_files)
+
+
+@needs_tools
+@pytest.mark.parametrize('job', ['start', 'restart'])
+@pytest.mark.parametrize('result', ['exit-code', 'timeout', 'signal', ''])
+@pytest.mark.parametrize('case', KEEP_CASES)
+def test_a_restart_whose_start_fails_removes_the_kept_routes(rendered, case, job, result, tmp_path):
+    """The clean stop of a restart keeps the OSPF routes for the start; when the start fails, systemd runs
+    ExecStopPost again with SERVICE_RESULT other than "success" (measured with systemd 252 in a container: the
+    restart's job is a start job by then, SERVICE_RESULT=exit-code after a failed ExecStartPre): FRR stays down and no
+    zebra sweeps them, ExecStopPost removes them (fail safe), as after a stop. So it does when the stop of a restart
+    fails (the restart job, not "success"), and when systemd does not say (no SERVICE_RESULT)."""
+    bin_dir = tmp_path / 'bin'
+    os.makedirs(bin_dir)
+    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
+                                       'echo "4711 frr.service %s running"\n' % job)
+    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
+                                '  [ "$1" = -4 ] && echo "10.99.100.10 nhid 5 metric 20"\n  exit 0\nfi\n'
+                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
+    for name in ('systemctl', 'ip'):
+        os.chmod(bin_dir / name, 0o755)
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+    env.pop('SERVICE_RESULT', None)
+    if result:
+        env['SERVICE_RESULT'] = result
+    commands = dropin_commands(rendered[case] + '.dropin', 'ExecStopPost')
+    assert commands and all(command[:2] == ['/bin/sh', '-c'] for command in commands), commands
+    for command in commands:
+        subprocess.run(command, env=env, check=True, timeout=30)
+    assert (tmp_path / 'ip.log').read_text().splitlines() == ['ip -4 route del 10.99.100.10 proto ospf']
