@@ -30,6 +30,7 @@ import os
 import platform
 import random
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -123,18 +124,23 @@ IPVS_POLL = 'python3 poll_cmd.py --interval %s --out ipvs.jsonl -- ipvsadm -Sn'
 
 def keep_ipvs_pollers(bench, pids, interval):
     """An `ipvsadm -Sn` poller on every director that is up: started on a director without one (the start, a director
-    back from a halt, which ended it). pids: {director: pid}, updated."""
+    back from a halt, which ended it). pids: {director: pid}, updated. A director SSH does not reach now is tried again
+    after the next event: the measurement never ends the soak."""
     for d in bench.directors:
         if d in bench.halted:
             pids.pop(d, None)
             continue
         pid = pids.get(d)
-        if pid is not None and bench.lab.ssh(d, 'grep -qs poll_cmd /proc/%d/cmdline && echo up || true' % pid,
-                                             check=False).strip() == 'up':
-            continue
-        with open(os.path.join(HERE, 'guest', 'poll_cmd.py'), 'rb') as fd:
-            bench.lab.put(d, '%s/poll_cmd.py' % failover.GUEST_DIR, fd.read())
-        pids[d] = bench.start_bg(d, IPVS_POLL % interval, 'ipvs-poll.log')
+        try:
+            if pid is not None and bench.lab.ssh(d, 'grep -qs poll_cmd /proc/%d/cmdline && echo up || true' % pid,
+                                                 check=False).strip() == 'up':
+                continue
+            pids.pop(d, None)
+            with open(os.path.join(HERE, 'guest', 'poll_cmd.py'), 'rb') as fd:
+                bench.lab.put(d, '%s/poll_cmd.py' % failover.GUEST_DIR, fd.read())
+            pids[d] = bench.start_bg(d, IPVS_POLL % interval, 'ipvs-poll.log')
+        except (failover.BenchError, subprocess.TimeoutExpired) as exc:
+            failover.log('IPVS poller on %s: %s (again after the next event)' % (d, exc))
     return pids
 
 

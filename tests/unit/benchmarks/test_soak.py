@@ -181,7 +181,11 @@ class _Lab:
         return 'up\n' if host in self.alive and '/proc/' in command else ''
 
     def put(self, host, path, data):
+        if host in self.unreachable:
+            raise soak.failover.BenchError('ssh %s: unreachable' % host)
         self.calls.append(('put', host, path, len(data) > 0))
+
+    unreachable = ()
 
 
 class _Bench:
@@ -207,6 +211,11 @@ def test_ipvs_pollers_run_on_every_director_that_is_up():
     assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director1': 4003, 'director2': 4002}
     assert ('put', 'director1', '/root/ecmp-bench/poll_cmd.py', True) in bench.lab.calls
     assert ('ssh', 'director2', 'grep -qs poll_cmd /proc/4002/cmdline && echo up || true') in bench.lab.calls
+    # SSH fails: no poller there for now, the soak goes on; the next call starts it
+    bench.lab.alive, bench.lab.unreachable = {'director2'}, {'director1'}
+    assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director2': 4002}
+    bench.lab.unreachable = ()
+    assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director1': 4004, 'director2': 4002}
 
 
 def test_ipvs_logs_and_failures_of_a_soak(tmp_path):
