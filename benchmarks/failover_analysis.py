@@ -61,6 +61,22 @@ def clock_of(entry):
     return entry.get('samples') or entry.get('applied_s', 0.0)
 
 
+def poll_records(lines):
+    """JSON lines of poll_cmd.py -> its records ({t, dt, out}, one per change of the output) and its summary (the last
+    line it writes at exit; None when it did not exit cleanly, e.g. its host was halted)."""
+    records, summary = [], None
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        rec = json.loads(line)
+        if 'summary' in rec:
+            summary = rec['summary']
+        else:
+            records.append(rec)
+    return records, summary
+
+
 def parse_route_log(lines, offset=0.0, aliases=None):
     """JSON lines of poll_cmd.py around `ip -j route show VIP` -> [(t, frozenset(gateways))], summary; offset: the
     router's clock (offset_at).
@@ -70,15 +86,8 @@ def parse_route_log(lines, offset=0.0, aliases=None):
     director's address); a gateway without one stays as it is."""
     aliases = aliases or {}
     changes = []
-    summary = None
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        rec = json.loads(line)
-        if 'summary' in rec:
-            summary = rec['summary']
-            continue
+    records, summary = poll_records(lines)
+    for rec in records:
         if not (rec.get('out') or '').strip():
             continue  # the poll was interrupted (ip -j always prints at least "[]")
         try:
@@ -116,13 +125,7 @@ def parse_ipvs_log(lines, clock=0.0):
     (clock: the director's, see offset_at); services: module_utils.ipvs.parse_save's list, UNREADABLE for a poll that
     gave no table. A poller that was started again (the director came back) appends to the same log."""
     changes = []
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        rec = json.loads(line)
-        if 'summary' in rec:
-            continue
+    for rec in poll_records(lines)[0]:
         try:
             services = ipvs.parse_save(rec.get('out') or '')
         except ipvs.IpvsError:
