@@ -166,6 +166,16 @@ def test_systemd_reads_the_dropin(rendered, case, tmp_path):
 
 
 RUN_DIR = '/var/run/frr'
+STATE_DIR = '/var/lib/frr'
+# FRR 10.3's state files after `graceful-restart prepare ip ospf` / `... ipv6 ospf` (captured on the Debian 13 lab):
+# the keys of the graceful restart next to ospf6d's authentication sequence number, in FRR's own layout
+GR_PREPARED = {'ospfd.json': '{\n  "instances":{\n    "default":{\n      "gracePeriod":30,\n      "timestamp":1796452417\n'
+                             '    }\n  }\n}',
+               'ospf6d.json': '{\n  "instances":{\n    "default":{\n      "sequence_number":4,\n      "gracePeriod":30,\n'
+                              '      "timestamp":1796452539\n    }\n  }\n}'}
+# and as ospfd/ospf6d leave them after an ordinary start
+NO_GR = {'ospfd.json': '{\n  "instances":{}\n}', 'ospf6d.json': '{\n  "instances":{\n    "default":{\n      "sequence_number":2\n'
+                                                               '    }\n  }\n}'}
 # a stand-in for an FRR daemon: ends on SIGINT (as FRR's daemons do, frrcommon.sh sends it), watchfrr slowly, and
 # writes to the log what it was when it ended
 FAKE_DAEMON = ('trap \'sleep "$SLOW"; echo "$NAME ended" >> "$LOG"; exit 0\' INT; '
@@ -184,12 +194,14 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
     watchfrr has gone, ospfd (and ospf6d) and waits for them: frrinit.sh stops every daemon at once, and an ospfd that
     outlives bfdd sees the directors drop it and deletes the VIP routes (2 of 10 restarts in the lab). bfdd, zebra and
     the rest are left to frrinit.sh. A stop asks and ends nothing (ospfd withdraws its routes). ExecStartPre removes
-    ospfd's and ospf6d's graceful-restart state (where FRR 8.4 and 10.3 keep it), so that every start is an ordinary
-    one."""
+    ospfd's and ospf6d's graceful-restart state (FRR 8.4's files; FRR 10.3's keys: see the next test), so that every
+    start is an ordinary one."""
     stops = dropin_commands(rendered[case] + '.dropin', 'ExecStop')
     assert stops[0] == '' and stops[-1] == ['/usr/lib/frr/frrinit.sh', 'stop'], stops
-    assert dropin_commands(rendered[case] + '.dropin', 'ExecStartPre') == [
-        ['/bin/rm', '-f', RUN_DIR + '/ospfd-gr.json', RUN_DIR + '/ospf6d-gr.json']]
+    starts = dropin_commands(rendered[case] + '.dropin', 'ExecStartPre')
+    assert starts[0] == ['/bin/rm', '-f', RUN_DIR + '/ospfd-gr.json', RUN_DIR + '/ospf6d-gr.json'], starts
+    assert starts[1][:2] == ['/usr/bin/python3', '-c'] and starts[1][3:] == [
+        STATE_DIR + '/ospfd.json', STATE_DIR + '/ospf6d.json'], starts
     bin_dir = tmp_path / 'bin'
     run_dir = tmp_path / 'run'
     os.makedirs(bin_dir)
@@ -286,3 +298,31 @@ def test_a_restart_whose_start_fails_removes_the_kept_routes(rendered, case, job
     for command in commands:
         subprocess.run(command, env=env, check=True, timeout=30)
     assert (tmp_path / 'ip.log').read_text().splitlines() == ['ip -4 route del 10.99.100.10 proto ospf']
+
+
+@pytest.mark.parametrize('case', KEEP_CASES)
+def test_every_start_removes_frr_10_graceful_restart_state(rendered, case, tmp_path):
+    """FRR 10.3 (Debian 13) keeps a prepared graceful restart as keys of ospfd.json and ospf6d.json in its state
+    directory, not in FRR 8.4's files: with them there every start after a restart was a graceful one, and the router,
+    the DR of the fabric, kept its neighbours at 2-Way - no adjacency, no route once zebra swept the kept ones (the
+    Debian 13 lab: a restart, minutes without OSPF). ExecStartPre removes gracePeriod and timestamp of every instance
+    and nothing else (ospf6d's sequence number of OSPFv3 authentication stays: a lower one after a restart would be
+    refused as a replay), leaves a file without them untouched, and a missing file or a broken one fails only
+    itself (the "-": FRR starts)."""
+    command = dropin_commands(rendered[case] + '.dropin', 'ExecStartPre')[1]
+    assert command[:2] == ['/usr/bin/python3', '-c']
+    for name, text in GR_PREPARED.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / 'untouched.json').write_text(NO_GR['ospf6d.json'])
+    os.utime(tmp_path / 'untouched.json', (1, 1))
+    args = [str(tmp_path / 'ospfd.json'), str(tmp_path / 'ospf6d.json'), str(tmp_path / 'untouched.json'),
+            str(tmp_path / 'missing.json')]
+    subprocess.run([sys.executable, '-c', command[2]] + args, check=True, timeout=30)
+    assert json.loads((tmp_path / 'ospfd.json').read_text()) == {'instances': {'default': {}}}
+    assert json.loads((tmp_path / 'ospf6d.json').read_text()) == {'instances': {'default': {'sequence_number': 4}}}
+    assert (tmp_path / 'untouched.json').stat().st_mtime == 1
+    (tmp_path / 'broken.json').write_text('{"instances":')
+    assert subprocess.run([sys.executable, '-c', command[2], str(tmp_path / 'broken.json')], check=False,
+                          capture_output=True, timeout=30).returncode != 0
+    with open(rendered[case] + '.dropin', encoding='utf-8') as handle:
+        assert 'ExecStartPre=-/usr/bin/python3 -c ' in handle.read()
