@@ -174,8 +174,8 @@ GR_PREPARED = {'ospfd.json': '{\n  "instances":{\n    "default":{\n      "graceP
                'ospf6d.json': '{\n  "instances":{\n    "default":{\n      "sequence_number":4,\n      "gracePeriod":30,\n'
                               '      "timestamp":1796452539\n    }\n  }\n}'}
 # and as ospfd/ospf6d leave them after an ordinary start
-NO_GR = {'ospfd.json': '{\n  "instances":{}\n}', 'ospf6d.json': '{\n  "instances":{\n    "default":{\n      "sequence_number":2\n'
-                                                               '    }\n  }\n}'}
+NO_GR = {'ospfd.json': '{\n  "instances":{}\n}',
+         'ospf6d.json': '{\n  "instances":{\n    "default":{\n      "sequence_number":2\n    }\n  }\n}'}
 # a stand-in for an FRR daemon: ends on SIGINT (as FRR's daemons do, frrcommon.sh sends it), watchfrr slowly, and
 # writes to the log what it was when it ended
 FAKE_DAEMON = ('trap \'sleep "$SLOW"; echo "$NAME ended" >> "$LOG"; exit 0\' INT; '
