@@ -157,10 +157,11 @@ def failed_probes_explained(probes, t0, t1, servers_ok, route_changes, ipvs_logs
     director_of = director_of or {}
     out = []
     for p in probes:
-        if not t0 <= p[0] < t1 or (p[2] == 'ok' and (not servers_ok or p[3] in servers_ok)):
+        kind = probe_failure(p, servers_ok) if t0 <= p[0] < t1 else None
+        if kind is None:
             continue
         route = route_at(route_changes, p[0])
-        out.append({'t_s': round(p[0] - t0, 3), 'kind': p[2] if p[2] != 'ok' else 'wrong_server:%s' % p[3],
+        out.append({'t_s': round(p[0] - t0, 3), 'kind': kind,
                     'route': None if route is None else sorted(director_of.get(gw, gw) for gw in route),
                     'ipvs': {d: destinations(route_at(log, p[0]), vip, port) for d, log in sorted(ipvs_logs.items())}})
     return out
@@ -287,16 +288,26 @@ def summarise_outcomes(rows, t_event, by=None):
     return out
 
 
+def probe_failure(probe, servers_ok):
+    """How a new connection (a client probe) failed - its error, or wrong_server:NAME for an answer from a host that is
+    not a real server (servers_ok; empty: any answer counts) - or None when it did not."""
+    if probe[2] != 'ok':
+        return probe[2]
+    if servers_ok and probe[3] not in servers_ok:
+        return 'wrong_server:%s' % probe[3]
+    return None
+
+
 def new_connection_window(probes, t_event, t_end, servers_ok, merge_gap=1.0):
     """Probes started in [t_event, t_end): failures (errors, timeouts, answers from a host that is not a
     real server), first/last failure, and the error window: the time covered by failing probes, failures
     closer than merge_gap seconds counting as one continuous interval."""
     window = [p for p in probes if t_event <= p[0] < t_end]
-    failed = [p for p in window if p[2] != 'ok' or (servers_ok and p[3] not in servers_ok)]
+    failed = [p for p in window if probe_failure(p, servers_ok)]
     out = {'attempts': len(window), 'failed': len(failed)}
     kinds = {}
     for p in failed:
-        kind = p[2] if p[2] != 'ok' else 'wrong_server:%s' % p[3]
+        kind = probe_failure(p, servers_ok)
         kinds[kind] = kinds.get(kind, 0) + 1
     out['failure_kinds'] = kinds
     if failed:

@@ -432,13 +432,13 @@ def run(args):
             bench.stop_bg(d, pid)
         raw = bench.collect(label, traffic)
     results['duration_s'] = round(raw['t_stop'] - t_start, 1)
-    client = json.loads(json.dumps(raw['client']))  # finish_run puts raw['client'] on the controller's clock in place
     results.update(bench.finish_run(label, raw, events, snapshots))
     results['rows'], results['overall'], results['kinds'] = summarise(results['events'])
     logs = ipvs_logs(args.out, label, bench.directors, bench.offsets, results['events'])
+    # finish_run (analyse_config, failover_analysis.shift_client) has put raw['client'] on the controller's clock, in
+    # place: not a copy shifted a second time
     results['failed_new_connections'] = explain_failures(
-        results['events'], fa.shift_client(client, fa.clock_of(bench.offsets[bench.client])),
-        results['timeline']['route'], logs, set(bench.realservers), args.vip, args.port,
+        results['events'], raw['client'], results['timeline']['route'], logs, set(bench.realservers), args.vip, args.port,
         {bench.addr[d]: d for d in bench.directors})
     results['end_state'] = end_state(bench)
     # the guests' clocks against this machine's, again: the analysis applies the offsets measured at the start; a
