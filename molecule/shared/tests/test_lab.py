@@ -449,7 +449,8 @@ def test_router_frr_restart_keeps_the_vip_route(lab):
     routes (2 of 10 restarts in the lab, no route for ~9 s). Checked: ospfd has ended before staticd is stopped (frrinit.sh
     stops bfdd and staticd together), no VIP route is deleted from the restart until past zebra's sweep (-K), OSPF has
     every director again. And a plain stop still withdraws the routes (fail safe: a router whose FRR is stopped must
-    not keep forwarding to directors it no longer hears from), and so does a restart whose start fails."""
+    not keep forwarding to directors it no longer hears from), and so does a restart whose start fails, and one that
+    systemd refuses (start limit)."""
     name = lab.groups['routers'][0]
     router = lab.host(name)
     vips = _vips(lab)
@@ -503,6 +504,26 @@ def test_router_frr_restart_keeps_the_vip_route(lab):
         router.run('rm -f %s; systemctl daemon-reload; systemctl reset-failed frr.service' % dropin)
         router.run_expect([0], 'systemctl start frr')
     test_router_has_one_nexthop_per_director(lab)
+    # a restart whose start systemd refuses (frr.service's start limit: 3 starts in 3 minutes, the 4th restart in a
+    # row): the stop kept the routes and nothing runs after it; frr.service fails (start-limit-hit) and its OnFailure=
+    # starts ecmp-lvs-frr-failed.service, which removes them
+    try:
+        router.run('systemctl reset-failed frr.service')
+        router.run_expect([0], 'systemctl restart frr && systemctl restart frr && systemctl restart frr')
+        test_router_has_one_nexthop_per_director(lab)  # the routes are there when the refused restart stops FRR
+        assert router.run('systemctl restart frr').rc != 0, 'the 4th restart of FRR on %s was not refused' % name
+        result = router.check_output('systemctl show -p Result --value frr.service').strip()
+        assert result == 'start-limit-hit', 'frr.service on %s: Result=%s' % (name, result)
+        left = vips
+        deadline = time.monotonic() + 15
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = [v for v in vips if router.run('ip route show %s proto ospf' % v).stdout.strip()]
+        assert not left, 'FRR on %s is down (start limit) and the routes of %s stay in its kernel' % (name, left)
+    finally:
+        router.run('systemctl reset-failed frr.service')
+        router.run_expect([0], 'systemctl start frr')
+    test_router_has_one_nexthop_per_director(lab)
 
 
 def _assert_equal(value, want):
@@ -529,6 +550,8 @@ def test_conn_sync_playbook(lab):
 
 # the router's OSPF graceful restart at every stop of FRR (router_frr_keep_routes; OSPF only)
 GRACEFUL_DROPIN = '/etc/systemd/system/frr.service.d/ecmp-lvs-keep-routes.conf'
+# and the unit its OnFailure= starts (removes the kept routes when FRR fails)
+FAILED_UNIT = '/etc/systemd/system/ecmp-lvs-frr-failed.service'
 # Rendered files: (path, owner, group, mode). Configuration read by a daemon: root-owned 0640, group of the
 # daemon (frr reads its files as group frr; keepalived and systemd-modules-load run as root). systemd units and
 # sysctl.d drop-ins stay 0644 like every unit and drop-in of the distribution (no secrets; read by unprivileged
@@ -536,7 +559,7 @@ GRACEFUL_DROPIN = '/etc/systemd/system/frr.service.d/ecmp-lvs-keep-routes.conf'
 RENDERED_FILES = {
     'routers': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
                 ('/etc/sysctl.d/90-ecmp-lvs-router.conf', 'root', 'root', 0o644),
-                (GRACEFUL_DROPIN, 'root', 'root', 0o644)],
+                (GRACEFUL_DROPIN, 'root', 'root', 0o644), (FAILED_UNIT, 'root', 'root', 0o644)],
     'directors': [('/etc/frr/frr.conf', 'root', 'frr', 0o640), ('/etc/frr/daemons', 'root', 'frr', 0o640),
                   ('/etc/keepalived/keepalived.conf', 'root', 'root', 0o640),
                   ('/etc/modules-load.d/ecmp-lvs.conf', 'root', 'root', 0o640),
@@ -553,7 +576,7 @@ def test_rendered_files_owner_group_mode(lab):
         for name in lab.groups[group]:
             host = lab.host(name)
             for path, user, grp, mode in files:
-                if path == GRACEFUL_DROPIN and lab.protocol != 'ospf':
+                if path in (GRACEFUL_DROPIN, FAILED_UNIT) and lab.protocol != 'ospf':
                     continue
                 f = host.file(path)
                 have = (f.user, f.group, f.mode) if f.exists else None

@@ -41,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 TEMPLATE = os.path.join(ROOT, 'roles', 'frr', 'templates', 'daemons.j2')
 DROPIN = os.path.join(ROOT, 'roles', 'frr', 'templates', 'frr-keep-routes.conf.j2')
+FAILED_UNIT = os.path.join(ROOT, 'roles', 'frr', 'templates', 'ecmp-lvs-frr-failed.service.j2')
 ZEBRA = '/usr/lib/frr/zebra'
 FRR_UNIT = '/lib/systemd/system/frr.service'
 # case -> (role, variables over BASE and ROLE_HOST, the zebra_options expected): IPv6 VIPs add zebra's in-place
@@ -80,11 +81,13 @@ def rendered(tmp_path_factory):
                           'vars': task_vars})
             result[case] = str(tmp / (case + '.daemons'))
             if '-K' in CASES[case][2]:
-                # the drop-in, written by the role where zebra keeps its routes (roles/frr/tasks/configure.yml)
-                tasks.append({'name': 'Render roles/frr/templates/frr-keep-routes.conf.j2 (%s)' % case,
-                              'ansible.builtin.template': {'src': DROPIN, 'dest': str(tmp / (case + '.daemons.dropin')),
-                                                           'mode': '0600'},
-                              'vars': task_vars})
+                # the drop-in and the unit its OnFailure= names, written by the role where zebra keeps its routes
+                # (roles/frr/tasks/configure.yml)
+                for src, suffix in ((DROPIN, '.dropin'), (FAILED_UNIT, '.failed')):
+                    tasks.append({'name': 'Render roles/frr/templates/%s (%s)' % (os.path.basename(src), case),
+                                  'ansible.builtin.template': {'src': src, 'mode': '0600',
+                                                               'dest': str(tmp / (case + '.daemons' + suffix))},
+                                  'vars': task_vars})
         (tmp / ('play-%s.yml' % role)).write_text(PLAY.format(role=role, root=ROOT, tasks=json.dumps(tasks)))
         (tmp / 'inventory.yml').write_text('all: {}\n')
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
@@ -149,15 +152,19 @@ def dropin_commands(path, key):
                     reason='systemd and frr are in the Makefile APT_PACKAGES')
 @pytest.mark.parametrize('case', KEEP_CASES)
 def test_systemd_reads_the_dropin(rendered, case, tmp_path):
-    """systemd-analyze verify: Debian's frr.service with the drop-in, nothing to complain about (it names a line
-    it cannot parse, e.g. unbalanced quotes, and an unknown setting)."""
+    """systemd-analyze verify: Debian's frr.service with the drop-in, and the unit its OnFailure= names, nothing to
+    complain about (it names a line it cannot parse, e.g. unbalanced quotes, and an unknown setting). OnFailure= of a
+    drop-in adds to the unit's list (Debian's own heartbeat-failed@ stays)."""
     os.makedirs(tmp_path / 'frr.service.d')
     shutil.copy(FRR_UNIT, tmp_path / 'frr.service')
     shutil.copy(rendered[case] + '.dropin', tmp_path / 'frr.service.d' / 'ecmp-lvs-keep-routes.conf')
+    shutil.copy(rendered[case] + '.failed', tmp_path / 'ecmp-lvs-frr-failed.service')
     env = dict(os.environ, SYSTEMD_UNIT_PATH='%s:' % tmp_path)
-    proc = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / 'frr.service')], env=env,
+    proc = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / 'frr.service'),
+                           str(tmp_path / 'ecmp-lvs-frr-failed.service')], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == '', proc.stdout
+    assert dropin_commands(rendered[case] + '.dropin', 'OnFailure') == [['ecmp-lvs-frr-failed.service']]
     with open(tmp_path / 'frr.service.d' / 'ecmp-lvs-keep-routes.conf', 'a', encoding='utf-8') as handle:
         handle.write('ExecStop=-/bin/sh -c "unbalanced\n')
     proc = subprocess.run(['systemd-analyze', 'verify', '--man=no', str(tmp_path / 'frr.service')], env=env,
@@ -298,6 +305,36 @@ def test_a_restart_whose_start_fails_removes_the_kept_routes(rendered, case, job
     for command in commands:
         subprocess.run(command, env=env, check=True, timeout=30)
     assert (tmp_path / 'ip.log').read_text().splitlines() == ['ip -4 route del 10.99.100.10 proto ospf']
+
+
+@needs_tools
+@pytest.mark.parametrize('state', ['failed', 'active', 'activating', 'inactive'])
+@pytest.mark.parametrize('case', KEEP_CASES)
+def test_a_failed_frr_removes_the_kept_routes(rendered, case, state, tmp_path):
+    """A restart whose start systemd refuses (frr.service's start limit, 3 starts in 3 minutes: the 4th restart) runs
+    no ExecStopPost after the stop that kept the routes (measured with systemd 252 in a container: the restart fails,
+    frr.service is "failed", Result start-limit-hit, and its OnFailure= units start once). The unit the drop-in names
+    in OnFailure= removes the OSPF routes (both families, route by route) while frr.service is failed, and leaves them
+    when FRR has been started again meanwhile (active, activating: zebra owns them) or was stopped (ExecStopPost
+    removed them then)."""
+    commands = dropin_commands(rendered[case] + '.failed', 'ExecStart')
+    assert len(commands) == 1 and commands[0][:2] == ['/bin/sh', '-c'], commands
+    bin_dir = tmp_path / 'bin'
+    os.makedirs(bin_dir)
+    # systemctl is-failed --quiet: 0 when failed, else non-zero (systemctl(1))
+    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "is-failed --quiet frr.service" ] || exit 3\n'
+                                       '[ %s = failed ]\n' % state)
+    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
+                                '  [ "$1" = -4 ] && printf "10.99.100.10 nhid 5 metric 20\\n10.99.100.11 nhid 5 metric 20\\n"\n'
+                                '  [ "$1" = -6 ] && echo "2001:db8:100::10 nhid 6 metric 20"\n  exit 0\nfi\n'
+                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
+    for name in ('systemctl', 'ip'):
+        os.chmod(bin_dir / name, 0o755)
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+    subprocess.run(commands[0], env=env, check=True, timeout=30)
+    removed = (tmp_path / 'ip.log').read_text().splitlines() if os.path.exists(tmp_path / 'ip.log') else []
+    assert removed == (['ip -4 route del 10.99.100.10 proto ospf', 'ip -4 route del 10.99.100.11 proto ospf',
+                        'ip -6 route del 2001:db8:100::10 proto ospf'] if state == 'failed' else []), removed
 
 
 @pytest.mark.parametrize('case', KEEP_CASES)
