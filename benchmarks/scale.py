@@ -33,6 +33,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -256,45 +257,82 @@ def measure_services(args, outdir):
     return out
 
 
-def services_table(out):
-    lines = ['| services x %d real servers | converge | rerun (changed) | keepalived reload (+1 service) | '
-             'ecmp.lvs.ipvs | its rerun | ipvsadm --restore | module / restore |' % out['realservers'],
-             '|---|---|---|---|---|---|---|---|']
-    for r in out['tables']:
-        ipvs = r.get('ipvs') or {}
-        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
-            r['services'], _run_cell(r.get('converge')), _run_cell(r.get('rerun'), changed=True),
-            _cell(r.get('keepalived_reload_add_s'), ' s'), _cell(ipvs.get('module_s'), ' s'),
-            _cell(ipvs.get('module_rerun_s'), ' s'), _cell(ipvs.get('restore_s'), ' s'),
-            _cell(ipvs.get('module_over_restore'))))
-    return '\n'.join(lines)
+def _num(value):
+    """A measured number as the runs give it (3 decimals at most)."""
+    return ('%.3f' % value).rstrip('0').rstrip('.')
 
 
-def _cell(value, unit=''):
-    return '-' if value is None else '%s%s' % (value, unit)
-
-
-def _run_cell(run, changed=False):
-    """A site.yml run: seconds, (changed), and whether it failed (hosts failed or unreachable: the play stopped)."""
-    if not run:
+def _stat(values, unit=''):
+    """One cell from the values of several runs: the median, with (min-max) when the runs differ; '-' for none."""
+    values = [v for v in values if v is not None]
+    if not values:
         return '-'
-    text = '%s s' % run['seconds'] + (' (%d)' % run['changed'] if changed else '')
-    if run.get('rc') or run.get('failed'):
-        text += ' **failed** (%d host(s) failed or unreachable)' % run.get('failed', 0)
+    text = _num(statistics.median(values)) + unit
+    if len(values) > 1 and min(values) != max(values):
+        text += ' (%s-%s)' % (_num(min(values)), _num(max(values)))
     return text
 
 
-def table(results):
+def _same(values, sep=', '):
+    """'v' when every run has the same value, else the runs' values in order ('0, 0, 3')."""
+    return str(values[0]) if len(set(values)) == 1 else sep.join(str(v) for v in values)
+
+
+def _failed_note(runs):
+    """The site.yml runs that failed (hosts failed or unreachable: the play stopped), as a cell note."""
+    bad = [r for r in runs if r and (r.get('rc') or r.get('failed'))]
+    return ' **failed in %d of %d runs**' % (len(bad), len(runs)) if bad else ''
+
+
+def _rows(runs, part, key):
+    """{row key: [the row of each run that has it]} in the order of the first run that names each row."""
+    rows = {}
+    for run in runs:
+        for row in (run.get(part) or {}).get('tables', []) if part == 'services' else run.get(part, []):
+            rows.setdefault(row[key], []).append(row)
+    return rows
+
+
+def services_table(runs):
+    """The service table: one row per service count, each cell the median of the runs (min-max)."""
+    parts = [run['services'] for run in runs]
+    lines = ['| services x %d real servers | converge | rerun (changed) | keepalived reload (+1 service) | '
+             'ecmp.lvs.ipvs | its rerun | ipvsadm --restore | module / restore |' % parts[0]['realservers'],
+             '|---|---|---|---|---|---|---|---|']
+    for count, rows in _rows(runs, 'services', 'services').items():
+        def ipvs(key, rows=rows):
+            return [(r.get('ipvs') or {}).get(key) for r in rows]
+        converge = [r.get('converge') for r in rows]
+        rerun = [r.get('rerun') for r in rows]
+        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
+            count, _stat([c['seconds'] for c in converge if c], ' s') + _failed_note(converge),
+            '%s (%s)' % (_stat([c['seconds'] for c in rerun if c], ' s'), _same([c['changed'] for c in rerun if c]))
+            + _failed_note(rerun),
+            _stat([r.get('keepalived_reload_add_s') for r in rows], ' s'), _stat(ipvs('module_s'), ' s'),
+            _stat(ipvs('module_rerun_s'), ' s'), _stat(ipvs('restore_s'), ' s'), _stat(ipvs('module_over_restore'))))
+    return '\n'.join(lines)
+
+
+def table(runs):
+    """The fleet-size table: one row per size, each cell the median of the runs that measured it (min-max)."""
     lines = ['| lab (routers x directors x real servers) | hosts | up | converge | rerun | rerun changed | '
              'nexthops per router | requests answered |', '|---|---|---|---|---|---|---|---|']
-    for r in results['sizes']:
-        if 'error' in r and 'rerun' not in r:
-            lines.append('| %s | %d | error: %s | | | | | |' % (r['size'], r['hosts'], r['error']))
+    for size, rows in _rows(runs, 'sizes', 'size').items():
+        done = [r for r in rows if 'rerun' in r]
+        errors = '; '.join(sorted({r.get('error', 'no rerun') for r in rows if 'rerun' not in r}))
+        if not done:
+            lines.append('| %s | %d | error: %s | | | | | |' % (size, rows[0]['hosts'], errors))
             continue
-        lines.append('| %s | %d | %s s | %s s | %s s | %s | %s | %s |' % (
-            r['size'], r['hosts'], r.get('up_s'), r['converge']['seconds'], r['rerun']['seconds'],
-            r['rerun']['changed'], ', '.join('%s %d' % (k, len(v)) for k, v in sorted(r.get('nexthops', {}).items())),
-            '%d/%d' % (r['requests']['answered'], r['requests']['sent']) if 'requests' in r else '-'))
+        requests = [r['requests'] for r in done if 'requests' in r]
+        lines.append('| %s | %d | %s | %s | %s | %s | %s | %s |' % (
+            size + (' (error in %d of %d runs: %s)' % (len(rows) - len(done), len(rows), errors)
+                    if len(done) < len(rows) else ''),
+            rows[0]['hosts'], _stat([r.get('up_s') for r in done], ' s'),
+            _stat([r['converge']['seconds'] for r in done], ' s'), _stat([r['rerun']['seconds'] for r in done], ' s'),
+            _same([r['rerun']['changed'] for r in done]),
+            _same([', '.join('%s %d' % (k, len(v)) for k, v in sorted(r.get('nexthops', {}).items())) for r in done],
+                  ' / '),
+            '%d/%d' % (sum(q['answered'] for q in requests), sum(q['sent'] for q in requests)) if requests else '-'))
     return '\n'.join(lines)
 
 
@@ -305,79 +343,107 @@ def _commit():
     return proc.stdout.strip() or None
 
 
-def _run_header(part):
-    return ('One run (%s%s) on %s (%s cores; load average %s at the start): a measurement of one run per row, not a '
-            'median.' % (report.measured(part.get('timestamp')) or part.get('timestamp'), ', commit %s' % part['commit'] if part.get('commit') else '',
-                         part.get('host'), part.get('cpus'), ', '.join('%.2f' % x for x in part.get('loadavg_start') or [])))
+def _when(run):
+    return report.measured(run.get('timestamp')) or run.get('timestamp')
+
+
+def _run_header(runs):
+    """Which runs a table is made of: when, which commit, on what machine and how loaded at the start."""
+    loads = '; '.join(', '.join('%.2f' % x for x in run.get('loadavg_start') or []) for run in runs)
+    commits = sorted({run['commit'] for run in runs if run.get('commit')})
+    where = 'on %s (%s cores; load average %s at the start)' % (
+        '/'.join(sorted({str(run.get('host')) for run in runs})), runs[0].get('cpus'), loads)
+    if len(runs) == 1:
+        return 'One run (%s%s) %s: a measurement of one run per row, not a median.' % (
+            _when(runs[0]), ', commit %s' % runs[0]['commit'] if runs[0].get('commit') else '', where)
+    return ('%d runs (%s%s) %s: each cell is the median of the runs, with (min-max) where they differ; "changed" '
+            'and the nexthops list every run\'s value where they differ.' % (
+                len(runs), ', '.join(_when(run) for run in runs),
+                '; commit%s %s' % ('s' if len(commits) > 1 else '', ', '.join(commits)) if commits else '', where))
+
+
+def _as_runs(part):
+    """A part of docs/scale.json as a list of runs (it held one run, a dict, before several were published)."""
+    if not part:
+        return []
+    return part if isinstance(part, list) else [part]
 
 
 def markdown(data):
-    """docs/scale.md from docs/scale.json: {'sizes': a sizes run, 'services': a services run} (either may be
+    """docs/scale.md from docs/scale.json: {'sizes': [sizes runs], 'services': [services runs]} (either may be
     missing)."""
     lines = ['# Scale: what converging and re-running ecmp.lvs cost as the fleet grows', '',
              'Generated by `benchmarks/scale.py --publish` from [scale.json](scale.json); do not edit. Labs of UML '
              'guests cut out of `inventories/lab-2x8`, on one machine: the times include the lab\'s own cost (every '
              'guest shares the same cores with Ansible), so what they show is how the cost *grows*.', '']
-    sizes = data.get('sizes')
+    sizes = _as_runs(data.get('sizes'))
     if sizes:
-        first = next((r for r in sizes['sizes'] if 'converge' in r), None)
+        rows = _rows(sizes, 'sizes', 'size')
+        median = {size: {key: statistics.median([r[key]['seconds'] for r in group if 'rerun' in r])
+                         for key in ('converge', 'rerun')}
+                  for size, group in rows.items() if any('rerun' in r for r in group)}
+        first = next(iter(median), None)
         lines += ['## Fleet size', '', _run_header(sizes), '', table(sizes), '']
-        growth = ['| lab | hosts | converge per host | converge vs %s | rerun vs %s |' % (((first or {}).get('size'),) * 2),
+        growth = ['| lab | hosts | converge per host | converge vs %s | rerun vs %s |' % ((first,) * 2),
                   '|---|---|---|---|---|']
-        for r in sizes['sizes']:
-            if 'rerun' not in r or not first:
-                continue
+        for size, m in median.items():
+            hosts = rows[size][0]['hosts']
             growth.append('| %s | %d | %.1f s | x %.2f | x %.2f |' % (
-                r['size'], r['hosts'], r['converge']['seconds'] / r['hosts'],
-                r['converge']['seconds'] / first['converge']['seconds'], r['rerun']['seconds'] / first['rerun']['seconds']))
+                size, hosts, m['converge'] / hosts, m['converge'] / median[first]['converge'],
+                m['rerun'] / median[first]['rerun']))
         lines += growth + ['',
                            'Reading it: **up** boots the guests; **converge** is `playbooks/site.yml` on the fresh lab '
                            '(the lab image has the packages already), **rerun** the same playbook again - '
                            '`changed` over every host must be 0. **nexthops per router**: the directors in each '
                            'router\'s kernel route to the VIP (one per director). **requests**: HTTP requests of the '
-                           'client through the VIP (it reaches it through every router). The directors converge in '
-                           'batches behind health gates (a canary first, `lvs_director_serial`), the routers after '
-                           'them one at a time (`lvs_router_serial`).', '',
-                           'Reproduce: `.venv/bin/python benchmarks/scale.py --sizes %s`, then `benchmarks/scale.py '
-                           '--publish benchmarks/results/scale-<timestamp>`.' % ','.join(r['size'] for r in sizes['sizes']),
-                           '']
-    services = data.get('services')
-    if services and services.get('services'):
-        part = services['services']
+                           'client through the VIP (it reaches it through every router), over all runs. The directors '
+                           'converge in batches behind health gates (a canary first, `lvs_director_serial`), the '
+                           'routers after them one at a time (`lvs_router_serial`). The second table is of the '
+                           'medians.', '',
+                           'Reproduce: `.venv/bin/python benchmarks/scale.py --sizes %s` (once per run), then '
+                           '`benchmarks/scale.py --publish benchmarks/results/scale-<timestamp> ...` with every run.'
+                           % ','.join(rows), '']
+    services = [run for run in _as_runs(data.get('services')) if run.get('services')]
+    if services:
+        part = services[0]['services']
         lines += ['## Service table', '', _run_header(services), '',
                   'On a %s lab (routers x directors x real servers), `lvs_services` of N services (the lab\'s service '
                   'and N-1 more on ports 10001.., each on every real server with a TCP check):' % part.get('lab'), '',
-                  services_table(part), '',
-                  'Reading it: **converge** and **rerun** are `playbooks/site.yml` with the N services (from the '
-                  'previous table); **keepalived reload** the time from `systemctl reload keepalived` with one virtual '
+                  services_table(services), '',
+                  'Reading it: **converge** and **rerun** are `playbooks/site.yml` with the N services (starting '
+                  'from the previous row\'s table); **keepalived reload** the time from `systemctl reload keepalived` with one virtual '
                   'server more until IPVS has it (on a director); **ecmp.lvs.ipvs** one module run that creates the '
                   'same N services x every real server on a test VIP (`benchmarks/scale_ipvs.yml`, times taken on the '
                   'director: the Ansible task included), **its rerun** the same input again (reads the table, nothing '
-                  'to do), **ipvsadm --restore** the same table restored in one call. One run each: the ratio is of '
-                  'one run.', '',
-                  'Reproduce: `.venv/bin/python benchmarks/scale.py --services %s`, then `benchmarks/scale.py '
-                  '--publish benchmarks/results/scale-<timestamp>`.' % ','.join(str(r['services']) for r in part['tables']),
-                  '']
+                  'to do), **ipvsadm --restore** the same table restored in one call; **module / restore** the ratio '
+                  'of each run (its median and range over the runs).', '',
+                  'Reproduce: `.venv/bin/python benchmarks/scale.py --services %s` (once per run), then '
+                  '`benchmarks/scale.py --publish benchmarks/results/scale-<timestamp> ...` with every run.'
+                  % ','.join(str(count) for count in _rows(services, 'services', 'services')), '']
     return '\n'.join(lines)
 
 
 def publish(run_dirs):
-    """docs/scale.json and docs/scale.md from the scale.json of each run directory (a sizes run and/or a services run);
-    the part no run has keeps what was published."""
+    """docs/scale.json and docs/scale.md from the scale.json of each run directory: the sizes runs given replace the
+    published sizes runs, the services runs the published services runs; a part no run given has stays as
+    published."""
     data = {}
     if os.path.exists(JSON_PATH):
         with open(JSON_PATH, encoding='utf-8') as fd:
-            data = json.load(fd)
+            data = {key: _as_runs(value) for key, value in json.load(fd).items()}
+    given = {}
     for run_dir in run_dirs:
         with open(os.path.join(run_dir, 'scale.json'), encoding='utf-8') as fd:
             results = json.load(fd)
         results.pop('table', None)
         if results.get('services'):
-            data['services'] = results
+            given.setdefault('services', []).append(results)
         elif results.get('sizes'):
-            data['sizes'] = results
+            given.setdefault('sizes', []).append(results)
         else:
             raise SystemExit('%s: neither sizes nor services measured' % run_dir)
+    for part, runs in given.items():
+        data[part] = sorted(runs, key=lambda run: run.get('timestamp') or '')
     published.write(JSON_PATH, data, PAGE_PATH, markdown(data))
 
 
@@ -417,7 +483,7 @@ def main():
     if args.services:
         results['benchmark'] = 'ecmp.lvs scale (service table)'
         results['services'] = measure_services(args, outdir)
-        results['table'] = services_table(results['services'])
+        results['table'] = services_table([results])
         with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
             json.dump(results, fd, indent=1)
         print(results['table'])
@@ -428,7 +494,7 @@ def main():
         with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
             json.dump(results, fd, indent=1)
     results['loadavg_end'] = os.getloadavg()
-    results['table'] = table(results)
+    results['table'] = table([results])
     with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
         json.dump(results, fd, indent=1)
     print(results['table'])

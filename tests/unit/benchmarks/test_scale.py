@@ -108,15 +108,50 @@ def test_publish_writes_both_parts_and_keeps_the_one_a_run_lacks(tmp_path, monke
             json.dump(run, fd)
     scale.publish([str(tmp_path / 'sizes'), str(tmp_path / 'services')])
     page = (tmp_path / 'scale.md').read_text()
-    assert '| 2x4x3 | 10 | 9.4 s | 400.0 s | 150.0 s | 0 | router1 2 | 20/20 |' in page
+    assert '| 2x4x3 | 10 | 9.4 s | 400 s | 150 s | 0 | router1 2 | 20/20 |' in page
     assert '| 2x4x3 | 10 | 40.0 s | x 2.00 | x 1.50 |' in page
-    assert '| 10 | 250.0 s | 120.0 s (0) | 0.05 s | 1.5 s | 1.2 s | 0.01 s | 150.0 |' in page
+    assert '| 10 | 250 s | 120 s (0) | 0.05 s | 1.5 s | 1.2 s | 0.01 s | 150 |' in page
     assert 'One run (2026-12-04 19:01)' in page and 'not a median' in page
     assert scale.check() == 0
     scale.publish([str(tmp_path / 'sizes')])
     assert '## Service table' in (tmp_path / 'scale.md').read_text()
-    (tmp_path / 'scale.md').write_text(page.replace('400.0 s', '40.0 s'))
+    (tmp_path / 'scale.md').write_text(page.replace('400 s', '40 s'))
     assert scale.check() == 1
+
+
+def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
+    """Several runs of a part: each cell is the median of the runs with (min-max) where they differ, the growth table
+    is of the medians, a size that failed in one run says so and takes the others, "changed" and the nexthops list
+    every run's value where they differ; the runs given replace the published runs of their part (the other part
+    stays); docs/scale.json of one run per part (a dict, as published before) still reads."""
+    monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
+    monkeypatch.setattr(scale, 'PAGE_PATH', str(tmp_path / 'scale.md'))
+    runs = [_sizes_run(), _sizes_run(), _sizes_run()]
+    for i, (converge, rerun) in enumerate(((200.0, 100.0), (260.0, 90.0), (230.0, 130.0))):
+        runs[i]['timestamp'] = '20261205-0%d0000' % (i + 1)
+        runs[i]['commit'] = 'abc'
+        runs[i]['sizes'][0]['converge']['seconds'] = converge
+        runs[i]['sizes'][0]['rerun']['seconds'] = rerun
+    runs[1]['sizes'][1] = {'size': '2x4x3', 'hosts': 10, 'error': 'TimeoutExpired: up'}
+    runs[2]['sizes'][1]['rerun']['changed'] = 2
+    runs[2]['sizes'][1]['nexthops'] = {'router1': ['a']}
+    with open(tmp_path / 'scale.json', 'w', encoding='utf-8') as fd:  # published before: one run per part, a dict
+        json.dump({'sizes': _sizes_run(), 'services': _services_run()}, fd)
+    for i, run in enumerate(runs):
+        os.makedirs(tmp_path / str(i))
+        with open(tmp_path / str(i) / 'scale.json', 'w', encoding='utf-8') as fd:
+            json.dump(run, fd)
+    scale.publish([str(tmp_path / str(i)) for i in (2, 0, 1)])
+    page = (tmp_path / 'scale.md').read_text()
+    assert '3 runs (2026-12-05 01:00, 2026-12-05 02:00, 2026-12-05 03:00; commit abc) on vm' in page, page
+    assert '| 1x2x2 | 6 | 9.4 s | 230 s (200-260) | 100 s (90-130) | 0 | router1 2 | 60/60 |' in page, page
+    assert ('| 2x4x3 (error in 1 of 3 runs: TimeoutExpired: up) | 10 | 9.4 s | 400 s | 150 s | 0, 2 | '
+            'router1 2 / router1 1 | 40/40 |') in page, page
+    assert '| 2x4x3 | 10 | 40.0 s | x 1.74 | x 1.50 |' in page, page
+    assert '| 10 | 250 s | 120 s (0) |' in page and 'One run (2026-12-04 20:00)' in page, page
+    assert [run['timestamp'] for run in json.loads((tmp_path / 'scale.json').read_text())['sizes']] == [
+        '20261205-010000', '20261205-020000', '20261205-030000']
+    assert scale.check() == 0
 
 
 def test_published_page_is_generated():
