@@ -350,16 +350,15 @@ def _when(run):
 def _run_header(runs):
     """Which runs a table is made of: when, which commit, on what machine and how loaded at the start."""
     loads = '; '.join(', '.join('%.2f' % x for x in run.get('loadavg_start') or []) for run in runs)
-    commits = sorted({run['commit'] for run in runs if run.get('commit')})
     where = 'on %s (%s cores; load average %s at the start)' % (
         '/'.join(sorted({str(run.get('host')) for run in runs})), runs[0].get('cpus'), loads)
     if len(runs) == 1:
         return 'One run (%s%s) %s: a measurement of one run per row, not a median.' % (
             _when(runs[0]), ', commit %s' % runs[0]['commit'] if runs[0].get('commit') else '', where)
-    return ('%d runs (%s%s) %s: each cell is the median of the runs, with (min-max) where they differ; "changed" '
+    return ('%d runs (%s) %s: each cell is the median of the runs, with (min-max) where they differ; "changed" '
             'and the nexthops list every run\'s value where they differ.' % (
-                len(runs), ', '.join(_when(run) for run in runs),
-                '; commit%s %s' % ('s' if len(commits) > 1 else '', ', '.join(commits)) if commits else '', where))
+                len(runs), '; '.join(_when(run) + (', commit %s' % run['commit'] if run.get('commit') else '')
+                                     for run in runs), where))
 
 
 def _as_runs(part):

@@ -129,7 +129,7 @@ def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
     runs = [_sizes_run(), _sizes_run(), _sizes_run()]
     for i, (converge, rerun) in enumerate(((200.0, 100.0), (260.0, 90.0), (230.0, 130.0))):
         runs[i]['timestamp'] = '20261205-0%d0000' % (i + 1)
-        runs[i]['commit'] = 'abc'
+        runs[i]['commit'] = 'abc' if i < 2 else None
         runs[i]['sizes'][0]['converge']['seconds'] = converge
         runs[i]['sizes'][0]['rerun']['seconds'] = rerun
     runs[1]['sizes'][1] = {'size': '2x4x3', 'hosts': 10, 'error': 'TimeoutExpired: up'}
@@ -143,7 +143,7 @@ def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
             json.dump(run, fd)
     scale.publish([str(tmp_path / str(i)) for i in (2, 0, 1)])
     page = (tmp_path / 'scale.md').read_text()
-    assert '3 runs (2026-12-05 01:00, 2026-12-05 02:00, 2026-12-05 03:00; commit abc) on vm' in page, page
+    assert '3 runs (2026-12-05 01:00, commit abc; 2026-12-05 02:00, commit abc; 2026-12-05 03:00) on vm' in page, page
     assert '| 1x2x2 | 6 | 9.4 s | 230 s (200-260) | 100 s (90-130) | 0 | router1 2 | 60/60 |' in page, page
     assert ('| 2x4x3 (error in 1 of 3 runs: TimeoutExpired: up) | 10 | 9.4 s | 400 s | 150 s | 0, 2 | '
             'router1 2 / router1 1 | 40/40 |') in page, page
