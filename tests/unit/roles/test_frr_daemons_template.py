@@ -189,6 +189,32 @@ FAKE_DAEMON = ('trap \'sleep "$SLOW"; echo "$NAME ended" >> "$LOG"; exit 0\' INT
                'while :; do sleep 0.05; done')
 
 
+def fake_tools(tmp_path, tools, routes4=(), routes6=()):
+    """A directory of stand-ins first on PATH: `tools` {name: shell body}, and an `ip` that lists the OSPF routes
+    given (`ip -4|-6 -o route show proto ospf`, as iproute2 prints them) and writes every other call to ip.log.
+    Returns the environment to run a command with."""
+    bin_dir = tmp_path / 'bin'
+    os.makedirs(bin_dir)
+    listing = ''.join('  [ "$1" = %s ] && printf "%s"\n' % (family, ''.join('%s\\n' % r for r in routes))
+                      for family, routes in (('-4', routes4), ('-6', routes6)) if routes)
+    tools = dict(tools, ip='if [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n%s  exit 0\nfi\n'
+                           'echo "ip $*" >> %s\n' % (listing, tmp_path / 'ip.log'))
+    for name, body in tools.items():
+        (bin_dir / name).write_text('#!/bin/sh\n' + body)
+        os.chmod(bin_dir / name, 0o755)
+    return dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+
+
+def ip_calls(tmp_path):
+    """What the fake `ip` was asked besides listing routes."""
+    return (tmp_path / 'ip.log').read_text().splitlines() if os.path.exists(tmp_path / 'ip.log') else []
+
+
+def list_jobs(job):
+    """A `systemctl` that answers `list-jobs --no-legend frr.service` with a running job of that type."""
+    return '[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\necho "4711 frr.service %s running"\n' % job
+
+
 @needs_tools
 @pytest.mark.parametrize('job', ['restart', 'stop'])
 @pytest.mark.parametrize('case', KEEP_CASES)
@@ -209,21 +235,12 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
     assert starts[0] == ['/bin/rm', '-f', RUN_DIR + '/ospfd-gr.json', RUN_DIR + '/ospf6d-gr.json'], starts
     assert starts[1][:2] == ['/usr/bin/python3', '-c'] and starts[1][3:] == [
         STATE_DIR + '/ospfd.json', STATE_DIR + '/ospf6d.json'], starts
-    bin_dir = tmp_path / 'bin'
     run_dir = tmp_path / 'run'
-    os.makedirs(bin_dir)
     os.makedirs(run_dir)
     log = tmp_path / 'stop.log'
-    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
-                                       'echo "4711 frr.service %s running"\n' % job)
-    (bin_dir / 'vtysh').write_text('#!/bin/sh\necho "vtysh $*" >> %s\n' % log)
-    # an `ip` that lists one OSPF route per family and records the rest
-    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
-                                '  [ "$1" = -4 ] && echo "10.99.100.10 nhid 5 metric 20"\n'
-                                '  [ "$1" = -6 ] && echo "2001:db8:100::10 nhid 6 metric 20"\n  exit 0\nfi\n'
-                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
-    for name in ('systemctl', 'vtysh', 'ip'):
-        os.chmod(bin_dir / name, 0o755)
+    # one OSPF route per family in the kernel
+    env = fake_tools(tmp_path, {'systemctl': list_jobs(job), 'vtysh': 'echo "vtysh $*" >> %s\n' % log},
+                     ['10.99.100.10 nhid 5 metric 20'], ['2001:db8:100::10 nhid 6 metric 20'])
     ipv6 = '--v6-rr-semantics' in CASES[case][2]
     daemons = {}
     try:
@@ -236,7 +253,6 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
             (run_dir / (name + '.pid')).write_text('%d\n' % daemons[name].pid)
             # reaped as soon as it ends, as init does FRR's (a zombie would still answer `kill -0`)
             threading.Thread(target=daemons[name].wait, daemon=True).start()
-        env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
         for command in stops[1:-1]:
             assert command[:2] == ['/bin/sh', '-c'], command
             # the run directory is FRR's, named once: the test's own stands in (never the real daemons of this host)
@@ -262,7 +278,7 @@ def test_dropin_prepares_a_graceful_restart_only_for_a_restart(rendered, case, j
                     '-c graceful-restart prepare ipv6 ospf' % keep)
     # after any stop that is not a restart, the OSPF routes leave the kernel whatever FRR did (FRR 10.3's ospfd may
     # find zebra gone and zebra -r keeps them): a router whose FRR is down must not forward to the directors
-    flushed = (tmp_path / 'ip.log').read_text().splitlines() if os.path.exists(tmp_path / 'ip.log') else []
+    flushed = ip_calls(tmp_path)
     assert flushed == ([] if job == 'restart' else ['ip -4 route del 10.99.100.10 proto ospf',
                                                     'ip -6 route del 2001:db8:100::10 proto ospf']), flushed
     if job == 'stop':
@@ -287,16 +303,7 @@ def test_a_restart_whose_start_fails_removes_the_kept_routes(rendered, case, job
     restart's job is a start job by then, SERVICE_RESULT=exit-code after a failed ExecStartPre): FRR stays down and no
     zebra sweeps them, ExecStopPost removes them (fail safe), as after a stop. So it does when the stop of a restart
     fails (the restart job, not "success"), and when systemd does not say (no SERVICE_RESULT)."""
-    bin_dir = tmp_path / 'bin'
-    os.makedirs(bin_dir)
-    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "list-jobs --no-legend frr.service" ] || exit 3\n'
-                                       'echo "4711 frr.service %s running"\n' % job)
-    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
-                                '  [ "$1" = -4 ] && echo "10.99.100.10 nhid 5 metric 20"\n  exit 0\nfi\n'
-                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
-    for name in ('systemctl', 'ip'):
-        os.chmod(bin_dir / name, 0o755)
-    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+    env = fake_tools(tmp_path, {'systemctl': list_jobs(job)}, ['10.99.100.10 nhid 5 metric 20'])
     env.pop('SERVICE_RESULT', None)
     if result:
         env['SERVICE_RESULT'] = result
@@ -304,7 +311,7 @@ def test_a_restart_whose_start_fails_removes_the_kept_routes(rendered, case, job
     assert commands and all(command[:2] == ['/bin/sh', '-c'] for command in commands), commands
     for command in commands:
         subprocess.run(command, env=env, check=True, timeout=30)
-    assert (tmp_path / 'ip.log').read_text().splitlines() == ['ip -4 route del 10.99.100.10 proto ospf']
+    assert ip_calls(tmp_path) == ['ip -4 route del 10.99.100.10 proto ospf']
 
 
 @needs_tools
@@ -319,20 +326,13 @@ def test_a_failed_frr_removes_the_kept_routes(rendered, case, state, tmp_path):
     removed them then)."""
     commands = dropin_commands(rendered[case] + '.failed', 'ExecStart')
     assert len(commands) == 1 and commands[0][:2] == ['/bin/sh', '-c'], commands
-    bin_dir = tmp_path / 'bin'
-    os.makedirs(bin_dir)
     # systemctl is-failed --quiet: 0 when failed, else non-zero (systemctl(1))
-    (bin_dir / 'systemctl').write_text('#!/bin/sh\n[ "$1 $2 $3" = "is-failed --quiet frr.service" ] || exit 3\n'
-                                       '[ %s = failed ]\n' % state)
-    (bin_dir / 'ip').write_text('#!/bin/sh\nif [ "$2 $3 $4 $5 $6" = "-o route show proto ospf" ]; then\n'
-                                '  [ "$1" = -4 ] && printf "10.99.100.10 nhid 5 metric 20\\n10.99.100.11 nhid 5 metric 20\\n"\n'
-                                '  [ "$1" = -6 ] && echo "2001:db8:100::10 nhid 6 metric 20"\n  exit 0\nfi\n'
-                                'echo "ip $*" >> %s\n' % (tmp_path / 'ip.log'))
-    for name in ('systemctl', 'ip'):
-        os.chmod(bin_dir / name, 0o755)
-    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']))
+    env = fake_tools(tmp_path, {'systemctl': '[ "$1 $2 $3" = "is-failed --quiet frr.service" ] || exit 3\n'
+                                             '[ %s = failed ]\n' % state},
+                     ['10.99.100.10 nhid 5 metric 20', '10.99.100.11 nhid 5 metric 20'],
+                     ['2001:db8:100::10 nhid 6 metric 20'])
     subprocess.run(commands[0], env=env, check=True, timeout=30)
-    removed = (tmp_path / 'ip.log').read_text().splitlines() if os.path.exists(tmp_path / 'ip.log') else []
+    removed = ip_calls(tmp_path)
     assert removed == (['ip -4 route del 10.99.100.10 proto ospf', 'ip -4 route del 10.99.100.11 proto ospf',
                         'ip -6 route del 2001:db8:100::10 proto ospf'] if state == 'failed' else []), removed
 
