@@ -78,13 +78,18 @@ class UmlBackend:
         return len(dirs) == 1 and os.path.realpath(dirs[0]) == os.path.realpath(self.umldir)
 
     def pid(self, host):
-        path = os.path.join(self.umldir, host.name, 'pid')
+        """The PID of `host`'s running guest, else None: its pid file's, or the one this tool started (state.pids).
+        Either may be stale - a pid file left by a guest killed at a halt, or removed by the old guest's exit while
+        the new one boots: the first of them that is this lab's live guest counts (a stale pid file alone made a
+        guest that was booting look dead: "exited during boot" under CI load, 2026-12-05)."""
+        candidates = []
         try:
-            with open(path, encoding='ascii') as fd:
-                pid = int(fd.read().strip())
+            with open(os.path.join(self.umldir, host.name, 'pid'), encoding='ascii') as fd:
+                candidates.append(int(fd.read().strip()))
         except (OSError, ValueError):
-            pid = self.state.pids.get(host.name)
-        return pid if pid and pid_alive(pid) and self.is_guest(host, pid) else None
+            pass
+        candidates.append(self.state.pids.get(host.name))
+        return next((pid for pid in candidates if pid and pid_alive(pid) and self.is_guest(host, pid)), None)
 
     def _alive(self, host, pid):
         return pid_alive(pid) and self.is_guest(host, pid)

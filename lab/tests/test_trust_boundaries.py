@@ -277,6 +277,11 @@ def test_stale_pid_of_a_foreign_process_is_not_killed(root):
             state.pids['router1'] = guest.pid
             os.unlink(os.path.join(backend.umldir, 'router1', 'pid'))
             util.wait_for(lambda: backend.pid(host) == guest.pid, 5, what='the guest stand-in')
+            # a pid file that names a process gone or a foreign one does not hide the guest this tool started
+            for stale in (foreign.pid, 2 ** 22 + 1):
+                with open(os.path.join(backend.umldir, 'router1', 'pid'), 'w', encoding='ascii') as fd:
+                    fd.write('%d\n' % stale)
+                assert backend.pid(host) == guest.pid and backend.running(host)
             assert backend.pid(lab.host('director1')) is None  # another host's PID is not this host's guest
             backend._wait_gone(host, guest.pid, 0.1)  # pylint: disable=protected-access
             assert guest.wait(timeout=5) == -9
