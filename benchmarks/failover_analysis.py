@@ -303,12 +303,13 @@ def new_connection_window(probes, t_event, t_end, servers_ok, merge_gap=1.0):
     real server), first/last failure, and the error window: the time covered by failing probes, failures
     closer than merge_gap seconds counting as one continuous interval."""
     window = [p for p in probes if t_event <= p[0] < t_end]
-    failed = [p for p in window if probe_failure(p, servers_ok)]
+    failures = [(p, probe_failure(p, servers_ok)) for p in window]
+    failed = [p for p, kind in failures if kind]
     out = {'attempts': len(window), 'failed': len(failed)}
     kinds = {}
-    for p in failed:
-        kind = probe_failure(p, servers_ok)
-        kinds[kind] = kinds.get(kind, 0) + 1
+    for _p, kind in failures:
+        if kind:
+            kinds[kind] = kinds.get(kind, 0) + 1
     out['failure_kinds'] = kinds
     if failed:
         first = min(p[0] for p in failed)

@@ -295,9 +295,8 @@ def _rows(runs, part, key):
 
 def services_table(runs):
     """The service table: one row per service count, each cell the median of the runs (min-max)."""
-    parts = [run['services'] for run in runs]
     lines = ['| services x %d real servers | converge | rerun (changed) | keepalived reload (+1 service) | '
-             'ecmp.lvs.ipvs | its rerun | ipvsadm --restore | module / restore |' % parts[0]['realservers'],
+             'ecmp.lvs.ipvs | its rerun | ipvsadm --restore | module / restore |' % runs[0]['services']['realservers'],
              '|---|---|---|---|---|---|---|---|']
     for count, rows in _rows(runs, 'services', 'services').items():
         def ipvs(key, rows=rows):

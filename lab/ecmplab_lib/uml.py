@@ -89,7 +89,7 @@ class UmlBackend:
         except (OSError, ValueError):
             pass
         candidates.append(self.state.pids.get(host.name))
-        return next((pid for pid in candidates if pid and pid_alive(pid) and self.is_guest(host, pid)), None)
+        return next((pid for pid in candidates if pid and self._alive(host, pid)), None)
 
     def _alive(self, host, pid):
         return pid_alive(pid) and self.is_guest(host, pid)
