@@ -48,6 +48,10 @@ HERE = failover.HERE
 ROOT = failover.ROOT
 SOURCE = os.path.join(ROOT, 'inventories', 'lab-2x8')
 JSON_PATH = os.path.join(ROOT, 'docs', 'scale.json')
+# What a run measures: the collection, the lab's guests and the benchmark's own playbook. Runs of different commits
+# are published together only when these files (documentation aside) are the same at both commits.
+MEASURED = ('roles', 'plugins', 'playbooks', 'inventories', 'meta', 'files', 'galaxy.yml', 'ansible.cfg', 'lab/image',
+            'lab/uml', 'benchmarks/scale_ipvs.yml')
 PAGE_PATH = os.path.join(ROOT, 'docs', 'scale.md')
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
@@ -342,6 +346,40 @@ def _commit():
     return proc.stdout.strip() or None
 
 
+def _dirty():
+    """True when the checkout's measured files (MEASURED) differ from its commit: the run did not measure the commit."""
+    proc = subprocess.run(['git', '-C', ROOT, 'status', '--porcelain', '--'] + list(MEASURED), capture_output=True,
+                          text=True, check=False)
+    return bool(proc.stdout.strip())
+
+
+def measured_difference(first, other):
+    """The files of what a run measures (MEASURED, documentation aside) that differ between two commits; None when
+    this checkout cannot tell (a commit it does not have)."""
+    proc = subprocess.run(['git', '-C', ROOT, 'diff', '--name-only', first, other, '--'] + list(MEASURED) +
+                          [':(exclude)*.md'], capture_output=True, text=True, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else None
+
+
+def _same_code(part, runs):
+    """Refuse to publish runs together that measured different code: a checkout with changes, or commits whose
+    MEASURED files differ (commits that differ only in tests, benchmarks' reports or documentation measured the same
+    thing)."""
+    dirty = [run.get('timestamp') for run in runs if run.get('dirty')]
+    if dirty:
+        raise SystemExit('%s: runs %s measured a checkout with uncommitted changes: publish runs of a commit'
+                         % (part, ', '.join(dirty)))
+    commits = list(dict.fromkeys(run['commit'] for run in runs if run.get('commit')))
+    for other in commits[1:]:
+        difference = measured_difference(commits[0], other)
+        if difference is None:
+            raise SystemExit('%s: cannot compare commits %s and %s here (git diff failed): publish them from a '
+                             'checkout that has both' % (part, commits[0], other))
+        if difference:
+            raise SystemExit('%s: runs of commits %s and %s measured different code (%s): publish runs of the same '
+                             'code together' % (part, commits[0], other, ', '.join(difference[:5])))
+
+
 def _when(run):
     return report.measured(run.get('timestamp')) or run.get('timestamp')
 
@@ -354,10 +392,12 @@ def _run_header(runs):
     if len(runs) == 1:
         return 'One run (%s%s) %s: a measurement of one run per row, not a median.' % (
             _when(runs[0]), ', commit %s' % runs[0]['commit'] if runs[0].get('commit') else '', where)
+    same = (' The commits differ only outside what a run measures (%s; documentation aside): `scale.py --publish` '
+            'checks that.' % ', '.join(MEASURED)) if len({run.get('commit') for run in runs} - {None}) > 1 else ''
     return ('%d runs (%s) %s: each cell is the median of the runs, with (min-max) where they differ; "changed" '
-            'and the nexthops list every run\'s value where they differ.' % (
+            'and the nexthops list every run\'s value where they differ.%s' % (
                 len(runs), '; '.join(_when(run) + (', commit %s' % run['commit'] if run.get('commit') else '')
-                                     for run in runs), where))
+                                     for run in runs), where, same))
 
 
 def _as_runs(part):
@@ -441,6 +481,7 @@ def publish(run_dirs):
         else:
             raise SystemExit('%s: neither sizes nor services measured' % run_dir)
     for part, runs in given.items():
+        _same_code(part, runs)
         data[part] = sorted(runs, key=lambda run: run.get('timestamp') or '')
     published.write(JSON_PATH, data, PAGE_PATH, markdown(data))
 
@@ -477,7 +518,7 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     results = {'benchmark': 'ecmp.lvs scale (fleet size)', 'timestamp': stamp, 'source': 'inventories/lab-2x8',
                'host': platform.node(), 'cpus': os.cpu_count(), 'loadavg_start': os.getloadavg(), 'sizes': [],
-               'commit': _commit()}
+               'commit': _commit(), 'dirty': _dirty()}
     if args.services:
         results['benchmark'] = 'ecmp.lvs scale (service table)'
         results['services'] = measure_services(args, outdir)

@@ -185,7 +185,8 @@ def retry(func, timeout=60, interval=1.0):
 
 # What a failed lab test leaves in its output (and in a file that outlives the lab that
 # molecule destroys right after verify: .lab/evidence/<lab name>/<test>.txt): the journal of the ecmp.lvs units, keepalived and FRR of every director,
-# and every router's routing state, read the moment the test failed.
+# and every router's routing state of both families (OSPFv3's intra-area-prefix LSAs carry the directors' IPv6 VIPs),
+# read the moment the test failed.
 EVIDENCE = {
     'directors': [
         'systemctl --no-pager --full status ecmp-lvs-announce ecmp-lvs-frr-start frr keepalived 2>&1 | head -60',
@@ -193,14 +194,16 @@ EVIDENCE = {
         '-u keepalived -u frr | tail -150',
         '/usr/local/sbin/ecmp-lvs-announce status',
         'ls -la /run/ecmp-lvs /var/lib/ecmp-lvs',
-        'ip -4 addr show dev lo; ip route show table local type local dev lo',
+        'ip addr show dev lo; ip route show table local type local dev lo; ip -6 route show table local dev lo',
         'ipvsadm -Ln --nosort',
-        'vtysh -c "show ip ospf neighbor" -c "show bgp summary" -c "show bfd peers brief"',
+        'vtysh -c "show ip ospf neighbor" -c "show ipv6 ospf6 neighbor" -c "show bgp summary" '
+        '-c "show bfd peers brief"',
     ],
     'routers': [
-        'ip route',
-        'vtysh -c "show ip ospf neighbor" -c "show bgp summary" -c "show bfd peers brief" -c "show ip route"',
-        'vtysh -c "show ip ospf database router"',
+        'ip route; ip -6 route',
+        'vtysh -c "show ip ospf neighbor" -c "show ipv6 ospf6 neighbor" -c "show bgp summary" '
+        '-c "show bfd peers brief" -c "show ip route" -c "show ipv6 route"',
+        'vtysh -c "show ip ospf database router" -c "show ipv6 ospf6 database intra-prefix detail"',
         'journalctl -b --no-pager -o short-monotonic -u frr | tail -60',
     ],
 }

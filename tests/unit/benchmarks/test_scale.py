@@ -157,3 +157,55 @@ def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
 def test_published_page_is_generated():
     """docs/scale.md is scale.markdown of docs/scale.json - or neither exists yet."""
     assert scale.check() == 0
+
+
+def _git(repo, *args):
+    return subprocess.run(['git', '-C', str(repo), '-c', 'user.name=t', '-c', 'user.email=t@example.org'] + list(args),
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_publish_refuses_runs_of_different_code(tmp_path, monkeypatch):
+    """Runs are published together only when they measured the same code: commits that differ in documentation (or
+    outside MEASURED) are one code, and the page says the commits were checked; a commit that changed a role, a run of
+    a checkout with uncommitted changes and a commit the checkout does not have are refused, naming the part and why."""
+    repo = tmp_path / 'repo'
+    os.makedirs(repo / 'roles' / 'director')
+    _git(tmp_path, 'init', '-q', str(repo))
+    (repo / 'roles' / 'director' / 'main.yml').write_text('a: 1\n')
+    (repo / 'roles' / 'director' / 'README.md').write_text('one\n')
+    commits = []
+    for change in (None, ('README.md', 'two\n'), ('main.yml', 'a: 2\n')):
+        if change:
+            (repo / 'roles' / 'director' / change[0]).write_text(change[1])
+        _git(repo, 'add', '-A')
+        _git(repo, 'commit', '-q', '-m', 'x')
+        commits.append(_git(repo, 'rev-parse', '--short=12', 'HEAD'))
+    monkeypatch.setattr(scale, 'ROOT', str(repo))
+    monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
+    monkeypatch.setattr(scale, 'PAGE_PATH', str(tmp_path / 'scale.md'))
+    assert scale.measured_difference(commits[0], commits[1]) == []
+    assert scale.measured_difference(commits[0], commits[2]) == ['roles/director/main.yml']
+
+    def publish(*runs):
+        names = []
+        for i, (commit, dirty) in enumerate(runs):
+            run = _sizes_run()
+            run.update(timestamp='20261205-0%d0000' % (i + 1), commit=commit, dirty=dirty)
+            os.makedirs(tmp_path / str(i), exist_ok=True)
+            with open(tmp_path / str(i) / 'scale.json', 'w', encoding='utf-8') as fd:
+                json.dump(run, fd)
+            names.append(str(tmp_path / str(i)))
+        scale.publish(names)
+        return (tmp_path / 'scale.md').read_text()
+
+    page = publish((commits[0], False), (commits[1], False))
+    assert 'The commits differ only outside what a run measures (roles, plugins' in page, page
+    assert 'outside what a run measures' not in publish((commits[0], False), (commits[0], False))
+    with pytest.raises(SystemExit, match=r'sizes: runs of commits %s and %s measured different code '
+                                         r'\(roles/director/main.yml\)' % (commits[0], commits[2])):
+        publish((commits[0], False), (commits[2], False))
+    with pytest.raises(SystemExit, match='sizes: runs 20261205-020000 measured a checkout with uncommitted changes'):
+        publish((commits[0], False), (commits[0], True))
+    with pytest.raises(SystemExit, match='cannot compare commits %s and 0123456789ab' % commits[0]):
+        publish((commits[0], False), ('0123456789ab', False))
+    assert scale.check() == 0  # the refused runs left the published page as it was
