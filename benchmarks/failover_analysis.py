@@ -444,6 +444,28 @@ def adjacency_resets(journal, offset=0.0):
     return out
 
 
+def parse_stall_log(lines, clock=0.0):
+    """JSON lines of guest/stall.py -> [[t, gap]] on the controller's clock (clock: the guest's, see offset_at): t the
+    end of a gap of `gap` seconds in which the guest ran nothing of the ticker's. A ticker started again (a director
+    back from a halt) appends to the same log."""
+    return sorted([round(to_controller(rec['t'], clock), 3), rec['gap']] for rec in poll_records(lines)[0])
+
+
+# a stall this long on the router or a director can take an OSPF adjacency down by itself: the lab's BFD detection
+# time is 0.9 s (300 ms x 3, the lowest of the soak's configurations)
+STALL_S = 0.5
+# how long before an adjacency reset a stall is looked for: the dead interval (4 s in the lab) with a margin
+STALL_LOOKBACK_S = 6.0
+
+
+def stalls_before(stalls, t, hosts):
+    """The stalls of `hosts` ({host: [[t, gap]]}, parse_stall_log) of at least STALL_S that ended within
+    STALL_LOOKBACK_S before t (or up to 1 s after it: the guest that stalled logs the reset once it runs again, its
+    ticker at about the same moment): [[host, t of the stall's end, gap]] in time order."""
+    return sorted(([host, end, gap] for host in hosts for end, gap in stalls.get(host) or []
+                   if gap >= STALL_S and t - STALL_LOOKBACK_S <= end <= t + 1.0), key=lambda stall: stall[1])
+
+
 def kept_connections(ev):
     """An analysed event's outcomes of the flows whose real server stays in service (all of them unless the event
     ends one server's flows: connections_kept)."""
@@ -459,9 +481,14 @@ def foreign_resets(window, event):
     """How many of the adjacency resets in `window` are of directors the event did not touch (the lab's own
     disturbance): all but those of its director (target_address); none when the event touches every director (the
     router's FRR restart: touches_all)."""
+    return len(foreign_window(window, event))
+
+
+def foreign_window(window, event):
+    """The adjacency resets in `window` of directors `event` did not touch (see foreign_resets)."""
     if event.get('touches_all'):
-        return 0
-    return sum(1 for r in window if r[2] != event.get('target_address'))
+        return []
+    return [r for r in window if r[2] != event.get('target_address')]
 
 
 # the figures of one event across runs: (metric suffix, unit, label suffix, reader of one event's analysis)

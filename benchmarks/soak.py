@@ -120,28 +120,74 @@ def plan(seed, count, directors, realservers):
 
 # every director's IPVS table, logged on change: what a failed new connection met (failover_analysis.destinations)
 IPVS_POLL = 'python3 poll_cmd.py --interval %s --out ipvs.jsonl -- ipvsadm -Sn'
+# the router's and every director's stalls (guest/stall.py): what an adjacency no event touched went down after
+STALL_TICKER = 'python3 stall.py --out stalls.jsonl'
+
+
+def keep_running(bench, pids, hosts, script, command, logname):
+    """`command` (guest/SCRIPT, put on the guest first) running on every host of `hosts` that is up: started on a host
+    without one (the start, a director back from a halt, which ended it). pids: {host: pid}, updated. A host SSH does
+    not reach now is tried again after the next event: the measurement never ends the soak."""
+    for host in hosts:
+        if host in bench.halted:
+            pids.pop(host, None)
+            continue
+        pid = pids.get(host)
+        try:
+            if pid is not None and bench.lab.ssh(host, 'grep -qs %s /proc/%d/cmdline && echo up || true'
+                                                 % (script.split('.')[0], pid), check=False).strip() == 'up':
+                continue
+            pids.pop(host, None)
+            with open(os.path.join(HERE, 'guest', script), 'rb') as fd:
+                bench.lab.put(host, '%s/%s' % (failover.GUEST_DIR, script), fd.read())
+            pids[host] = bench.start_bg(host, command, logname)
+        except (failover.BenchError, subprocess.TimeoutExpired) as exc:
+            failover.log('%s on %s: %s (again after the next event)' % (script, host, exc))
+    return pids
 
 
 def keep_ipvs_pollers(bench, pids, interval):
-    """An `ipvsadm -Sn` poller on every director that is up: started on a director without one (the start, a director
-    back from a halt, which ended it). pids: {director: pid}, updated. A director SSH does not reach now is tried again
-    after the next event: the measurement never ends the soak."""
-    for d in bench.directors:
-        if d in bench.halted:
-            pids.pop(d, None)
-            continue
-        pid = pids.get(d)
+    """An `ipvsadm -Sn` poller on every director that is up (keep_running)."""
+    return keep_running(bench, pids, bench.directors, 'poll_cmd.py', IPVS_POLL % interval, 'ipvs-poll.log')
+
+
+def keep_stall_tickers(bench, pids):
+    """A stall ticker on the router and every director that is up (keep_running)."""
+    return keep_running(bench, pids, [bench.router] + bench.directors, 'stall.py', STALL_TICKER, 'stall.log')
+
+
+def stall_logs(bench, outdir, label, hosts):
+    """{host: [[t, gap]]} of the tickers' logs on the controller's clock (copied to OUTDIR/LABEL-stalls-HOST.jsonl);
+    a host SSH does not reach has none."""
+    stalls = {}
+    for host in hosts:
         try:
-            if pid is not None and bench.lab.ssh(d, 'grep -qs poll_cmd /proc/%d/cmdline && echo up || true' % pid,
-                                                 check=False).strip() == 'up':
-                continue
-            pids.pop(d, None)
-            with open(os.path.join(HERE, 'guest', 'poll_cmd.py'), 'rb') as fd:
-                bench.lab.put(d, '%s/poll_cmd.py' % failover.GUEST_DIR, fd.read())
-            pids[d] = bench.start_bg(d, IPVS_POLL % interval, 'ipvs-poll.log')
-        except (failover.BenchError, subprocess.TimeoutExpired) as exc:
-            failover.log('IPVS poller on %s: %s (again after the next event)' % (d, exc))
-    return pids
+            text = bench.lab.ssh(host, 'cat %s/stalls.jsonl 2>/dev/null || true' % failover.GUEST_DIR, timeout=30)
+        except (failover.BenchError, subprocess.TimeoutExpired):
+            continue
+        with open(os.path.join(outdir, '%s-stalls-%s.jsonl' % (label, host)), 'w', encoding='utf-8') as fd:
+            fd.write(text)
+        stalls[host] = fa.parse_stall_log(text.splitlines(), fa.clock_of(bench.offsets.get(host, {})))
+    return stalls
+
+
+def explain_foreign_resets(raw_events, events, stalls, director_of, router):
+    """Every OSPF adjacency reset of a director no event touched, numbered by event, with the stalls of the router and
+    of that director just before it (failover_analysis.stalls_before); stalls: {host: [[t, gap]]}."""
+    out = []
+    for n, (raw, ev) in enumerate(zip(raw_events, events), 1):
+        for t, daemon, neighbor, state, reason in fa.foreign_window(ev.get('adjacency_resets') or [], raw):
+            director = director_of.get(neighbor, neighbor)
+            out.append({'n': n, 'event': ev['event'], 'target': ev['target'], 't': t, 'daemon': daemon,
+                        'director': director, 'state': state, 'reason': reason,
+                        'stalls': fa.stalls_before(stalls, t, [router, director])})
+    return out
+
+
+def stall_summary(stalls):
+    """{host: {'stalls': how many of at least failover_analysis.STALL_S, 'longest_s'}} of stall_logs."""
+    return {host: {'stalls': sum(1 for dummy, gap in log if gap >= fa.STALL_S),
+                   'longest_s': max([gap for dummy, gap in log], default=0.0)} for host, log in stalls.items()}
 
 
 def ipvs_logs(outdir, label, directors, offsets, events):
@@ -255,8 +301,10 @@ def markdown(results):
         '| longest new-connection error window | %s s | <= 1 s |' % o['longest_error_window_s'],
         '| new connections failed in planned changes | %d | 0 |' % o['planned_new_failed'],
         '| new connections failed, all events | %d of %d | |' % (o['new_failed'], o['new_attempts']),
-        '| OSPF adjacency resets of directors no event touched (the lab\'s own disturbance) | %d | 0 |'
-        % o.get('foreign_adjacency_resets', 0),
+        '| OSPF adjacency resets of directors no event touched (the lab\'s own disturbance) | %d%s | 0 |'
+        % (o.get('foreign_adjacency_resets', 0), '' if results.get('foreign_resets') is None else
+           ' (%d right after a stall of the router or of that director)'
+           % sum(1 for r in results['foreign_resets'] if r['stalls'])),
         '| end state: every director routed | %s | yes |' % ('yes' if results['end_state']['every_director_routed']
                                                              else 'NO'),
         '| end state: IPVS tables and real-server order equal on every director | %s | yes |'
@@ -281,6 +329,7 @@ def markdown(results):
             r['new_failed'], r['new_attempts'], '-' if r['error_window_s'] is None else '%s s' % r['error_window_s'],
             '-' if r['route_s'] is None else '%s s' % r['route_s'], 'yes' if r['pass'] else 'NO: ' + r['detail']))
     lines += failures_table(results)
+    lines += stalls_table(results)
     drift = [abs(v) for v in (results.get('clock_drift_s') or {}).values() if v is not None]
     if drift and max(drift) > 0.5 and results.get('clock_sampled'):
         lines += ['', 'Clock drift: the guests\' clocks moved by up to %.1f s against the controller during the run; '
@@ -331,6 +380,32 @@ def failures_table(results):
             '; '.join('%s: %s' % (d, table(v)) for d, v in sorted(f['ipvs'].items()))))
     if len(failures) > PAGE_FAILURES:
         lines += ['', '%d more in soak.json.' % (len(failures) - PAGE_FAILURES)]
+    return lines
+
+
+def stalls_table(results):
+    """The page's lines for the guests' stalls and the adjacency resets no event touched (nothing for a soak run
+    without the stall tickers)."""
+    summary = results.get('stall_summary')
+    if summary is None:
+        return []
+    lines = ['', '## Guest stalls and the adjacency resets no event touched', '',
+             'A ticker on the router and on every director (`benchmarks/guest/stall.py`, a tick every 0.05 s) logs '
+             'every gap in which its guest ran nothing of it; a gap of %s s or more can take an OSPF adjacency down by '
+             'itself (BFD detects a silent peer in 0.9 s). A halted director logs nothing until it is back.'
+             % fa.STALL_S, '', '| guest | stalls of %s s or more | longest gap |' % fa.STALL_S, '|---|---|---|']
+    for host, row in sorted(summary.items()):
+        lines.append('| %s | %d | %s s |' % (host, row['stalls'], row['longest_s']))
+    resets = results.get('foreign_resets') or []
+    if resets:
+        lines += ['', 'Every reset of an adjacency no event touched, with the stalls of the router and of that '
+                  'director that ended at most %s s before it (or up to 1 s after it):' % fa.STALL_LOOKBACK_S, '',
+                  '| # | event | target | director | daemon | reason | stalls before it |', '|---|---|---|---|---|---|---|']
+        for r in resets:
+            lines.append('| %d | %s | %s | %s | %s | %s | %s |' % (
+                r['n'], r['event'], r['target'], r['director'], r['daemon'], r['reason'],
+                ', '.join('%s %s s (%+.1f s)' % (host, gap, end - r['t']) for host, end, gap in r['stalls'])
+                or 'none'))
     return lines
 
 
@@ -409,6 +484,7 @@ def run(args):
     results['site'], results['verify'] = res.get('site'), res.get('verify')
     traffic = bench.start_traffic(label)
     pollers = keep_ipvs_pollers(bench, {}, args.ipvs_poll)
+    tickers = keep_stall_tickers(bench, {})
     t_start = time.time()
     events, snapshots = [], {}
     error = None
@@ -417,6 +493,7 @@ def run(args):
             point_at(bench, name, target)
             events.append(bench.run_event(label, name, snapshots, key='%03d-%s' % (i, name)))
             keep_ipvs_pollers(bench, pollers, args.ipvs_poll)
+            keep_stall_tickers(bench, tickers)
             # the client, router and director logs are analysed on their guests' clocks: they drift in a long run
             bench.sample_clocks([bench.client, bench.router] + [d for d in bench.directors if d not in bench.halted])
             # pace the planned events over --min-minutes (the undo steps at the end are not paced)
@@ -428,8 +505,8 @@ def run(args):
         failover.log(traceback.format_exc())
         error = '%s: %s' % (type(exc).__name__, exc)
     finally:
-        for d, pid in pollers.items():
-            bench.stop_bg(d, pid)
+        for host, pid in list(pollers.items()) + list(tickers.items()):
+            bench.stop_bg(host, pid)
         raw = bench.collect(label, traffic)
     results['duration_s'] = round(raw['t_stop'] - t_start, 1)
     results.update(bench.finish_run(label, raw, events, snapshots))
@@ -440,6 +517,10 @@ def run(args):
     results['failed_new_connections'] = explain_failures(
         results['events'], raw['client'], results['timeline']['route'], logs, set(bench.realservers), args.vip, args.port,
         {bench.addr[d]: d for d in bench.directors})
+    stalls = stall_logs(bench, args.out, label, [bench.router] + bench.directors)
+    results['stall_summary'] = stall_summary(stalls)
+    results['foreign_resets'] = explain_foreign_resets(events, results['events'], stalls,
+                                                       {bench.addr[d]: d for d in bench.directors}, bench.router)
     results['end_state'] = end_state(bench)
     # the guests' clocks against this machine's, again: the analysis applies the offsets measured at the start; a
     # guest clock that drifted since shifts its log against the events (measured: 13.7 s behind after a 67-min soak)

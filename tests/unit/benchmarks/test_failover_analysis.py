@@ -894,3 +894,19 @@ def test_failed_probes_explained_name_the_route_and_every_directors_table():
     ]
     # before the route poller's first line: the route is unknown, not "no route"
     assert fa.failed_probes_explained(probes, 100.0, 106.0, SERVERS, [], logs, '10.99.100.10', 80)[0]['route'] is None
+
+
+def test_stall_log_and_the_stalls_before_a_reset():
+    """guest/stall.py's JSON lines (a ticker started again appends; a summary line is not a stall) on the controller's
+    clock; stalls_before takes the hosts asked for, gaps of at least STALL_S, ending from STALL_LOOKBACK_S before
+    the moment to 1 s after it, in time order."""
+    lines = ['{"t": 1010.0, "gap": 0.3}', '{"t": 1020.0, "gap": 1.5}', '{"summary": {"ticks": 9, "max_gap": 1.5}}',
+             '', '{"t": 1005.0, "gap": 0.6}']
+    assert fa.parse_stall_log(lines, 1000.0) == [[5.0, 0.6], [10.0, 0.3], [20.0, 1.5]]
+    stalls = {'router1': fa.parse_stall_log(lines, 1000.0), 'director1': [[20.5, 0.5], [21.3, 4.0]],
+              'director2': [[20.0, 9.0]]}
+    assert fa.stalls_before(stalls, 20.2, ['router1', 'director1']) == [['router1', 20.0, 1.5],
+                                                                        ['director1', 20.5, 0.5]]
+    assert fa.stalls_before(stalls, 16.0, ['router1', 'director1']) == []  # 10.0 is too early, 0.3 s too short
+    assert fa.stalls_before(stalls, 14.0, ['router1']) == []
+    assert fa.stalls_before(stalls, 11.0, ['router1', 'nobody']) == [['router1', 5.0, 0.6]]
