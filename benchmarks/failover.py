@@ -925,14 +925,22 @@ class Bench:
             json.dump(client, fd)
         with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
             fd.write('\n'.join(route_lines) + '\n')
-        for d in self.directors:
-            try:
-                txt = self.lab.ssh(d, 'cat %s/ipvs.jsonl 2>/dev/null || true' % GUEST_DIR, timeout=30)
-                with open(os.path.join(self.outdir, '%s-ipvs-%s.jsonl' % (label, d)), 'w', encoding='utf-8') as fd:
-                    fd.write(txt)
-            except (BenchError, subprocess.TimeoutExpired):
-                pass
+        self.copy_guest_logs(label, 'ipvs', self.directors)
         return {'client': client, 'route_lines': route_lines, 't_stop': t_stop, 'adjacency_resets': adjacency}
+
+    def copy_guest_logs(self, label, name, hosts):
+        """{host: text} of GUEST_DIR/NAME.jsonl (a program's log; empty when it has none) of every host SSH reaches,
+        each copied to the results directory as LABEL-NAME-HOST.jsonl."""
+        logs = {}
+        for host in hosts:
+            try:
+                text = self.lab.ssh(host, 'cat %s/%s.jsonl 2>/dev/null || true' % (GUEST_DIR, name), timeout=30)
+            except (BenchError, subprocess.TimeoutExpired):
+                continue
+            with open(os.path.join(self.outdir, '%s-%s-%s.jsonl' % (label, name, host)), 'w', encoding='utf-8') as fd:
+                fd.write(text)
+            logs[host] = text
+        return logs
 
     def finish_run(self, label, raw, events, snapshots):
         """Raw logs + events -> the run's analysis (and LABEL-events.json for --reanalyse)."""

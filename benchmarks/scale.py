@@ -22,6 +22,8 @@ inventories) and prints the table.
   .venv/bin/python benchmarks/scale.py --publish benchmarks/results/scale-<timestamp> [...]
                                      # docs/scale.json + docs/scale.md (a sizes run and/or a services run; the part
                                      # a run does not have stays as published)
+  .venv/bin/python benchmarks/scale.py --add --publish benchmarks/results/scale-<timestamp> [...]
+                                     # the runs given join the published runs of their part (same code only)
   .venv/bin/python benchmarks/scale.py --check     # exit 1 when docs/scale.md is not what docs/scale.json gives
 """
 
@@ -407,6 +409,13 @@ def _as_runs(part):
     return part if isinstance(part, list) else [part]
 
 
+def _reproduce(option, values):
+    """The page's line on how a part's runs are made and published."""
+    return ('Reproduce: `.venv/bin/python benchmarks/scale.py %s %s` (once per run), then `benchmarks/scale.py '
+            '--publish benchmarks/results/scale-<timestamp> ...` with every run (`--add --publish ...`: next to the '
+            'published runs, of the same code).' % (option, values))
+
+
 def markdown(data):
     """docs/scale.md from docs/scale.json: {'sizes': [sizes runs], 'services': [services runs]} (either may be
     missing)."""
@@ -438,9 +447,7 @@ def markdown(data):
                            'converge in batches behind health gates (a canary first, `lvs_director_serial`), the '
                            'routers after them one at a time (`lvs_router_serial`). The second table is of the '
                            'medians.', '',
-                           'Reproduce: `.venv/bin/python benchmarks/scale.py --sizes %s` (once per run), then '
-                           '`benchmarks/scale.py --publish benchmarks/results/scale-<timestamp> ...` with every run.'
-                           % ','.join(rows), '']
+                           _reproduce('--sizes', ','.join(rows)), '']
     services = [run for run in _as_runs(data.get('services')) if run.get('services')]
     if services:
         part = services[0]['services']
@@ -455,16 +462,17 @@ def markdown(data):
                   'director: the Ansible task included), **its rerun** the same input again (reads the table, nothing '
                   'to do), **ipvsadm --restore** the same table restored in one call; **module / restore** the ratio '
                   'of each run (its median and range over the runs).', '',
-                  'Reproduce: `.venv/bin/python benchmarks/scale.py --services %s` (once per run), then '
-                  '`benchmarks/scale.py --publish benchmarks/results/scale-<timestamp> ...` with every run.'
-                  % ','.join(str(count) for count in _rows(services, 'services', 'services')), '']
+                  _reproduce('--services', ','.join(str(count) for count in _rows(services, 'services', 'services'))),
+                  '']
     return '\n'.join(lines)
 
 
-def publish(run_dirs):
+def publish(run_dirs, add=False):
     """docs/scale.json and docs/scale.md from the scale.json of each run directory: the sizes runs given replace the
     published sizes runs, the services runs the published services runs; a part no run given has stays as
-    published."""
+    published. add: the runs given join the published runs of their part instead (a published run of the same
+    timestamp is replaced), so runs of the same code measured on another day or machine - whose run directories
+    are gone - still count; every run of the part must have measured the same code."""
     data = {}
     if os.path.exists(JSON_PATH):
         with open(JSON_PATH, encoding='utf-8') as fd:
@@ -481,6 +489,9 @@ def publish(run_dirs):
         else:
             raise SystemExit('%s: neither sizes nor services measured' % run_dir)
     for part, runs in given.items():
+        if add:
+            stamps = {run.get('timestamp') for run in runs}
+            runs = [run for run in data.get(part, []) if run.get('timestamp') not in stamps] + runs
         _same_code(part, runs)
         data[part] = sorted(runs, key=lambda run: run.get('timestamp') or '')
     published.write(JSON_PATH, data, PAGE_PATH, markdown(data))
@@ -505,10 +516,15 @@ def main():
     p.add_argument('--keep', action='store_true', help='leave the (last) lab up')
     p.add_argument('--out')
     p.add_argument('--publish', nargs='+', metavar='RUN_DIR', help='write docs/scale.json and docs/scale.md')
+    p.add_argument('--add', action='store_true',
+                   help='with --publish: the runs given join the published runs of their part (of the same code) '
+                        'instead of replacing them')
     p.add_argument('--check', action='store_true', help='exit 1 when docs/scale.md is out of date')
     args = p.parse_args()
+    if args.add and not args.publish:
+        p.error('--add goes with --publish RUN_DIR ...')
     if args.publish:
-        publish(args.publish)
+        publish(args.publish, add=args.add)
         return 0
     if args.check:
         return check()

@@ -156,19 +156,11 @@ def keep_stall_tickers(bench, pids):
     return keep_running(bench, pids, [bench.router] + bench.directors, 'stall.py', STALL_TICKER, 'stall.log')
 
 
-def stall_logs(bench, outdir, label, hosts):
-    """{host: [[t, gap]]} of the tickers' logs on the controller's clock (copied to OUTDIR/LABEL-stalls-HOST.jsonl);
-    a host SSH does not reach has none."""
-    stalls = {}
-    for host in hosts:
-        try:
-            text = bench.lab.ssh(host, 'cat %s/stalls.jsonl 2>/dev/null || true' % failover.GUEST_DIR, timeout=30)
-        except (failover.BenchError, subprocess.TimeoutExpired):
-            continue
-        with open(os.path.join(outdir, '%s-stalls-%s.jsonl' % (label, host)), 'w', encoding='utf-8') as fd:
-            fd.write(text)
-        stalls[host] = fa.parse_stall_log(text.splitlines(), fa.clock_of(bench.offsets.get(host, {})))
-    return stalls
+def stall_logs(bench, label, hosts):
+    """{host: [[t, gap]]} of the tickers' logs on the controller's clock (Bench.copy_guest_logs keeps them as
+    LABEL-stalls-HOST.jsonl); a host SSH does not reach has none."""
+    return {host: fa.parse_stall_log(text.splitlines(), fa.clock_of(bench.offsets.get(host, {})))
+            for host, text in bench.copy_guest_logs(label, 'stalls', hosts).items()}
 
 
 def explain_foreign_resets(raw_events, events, stalls, director_of, router):
@@ -517,7 +509,7 @@ def run(args):
     results['failed_new_connections'] = explain_failures(
         results['events'], raw['client'], results['timeline']['route'], logs, set(bench.realservers), args.vip, args.port,
         {bench.addr[d]: d for d in bench.directors})
-    stalls = stall_logs(bench, args.out, label, [bench.router] + bench.directors)
+    stalls = stall_logs(bench, label, [bench.router] + bench.directors)
     results['stall_summary'] = stall_summary(stalls)
     results['foreign_resets'] = explain_foreign_resets(events, results['events'], stalls,
                                                        {bench.addr[d]: d for d in bench.directors}, bench.router)

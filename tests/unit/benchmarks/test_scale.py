@@ -164,10 +164,9 @@ def _git(repo, *args):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_publish_refuses_runs_of_different_code(tmp_path, monkeypatch):
-    """Runs are published together only when they measured the same code: commits that differ in documentation (or
-    outside MEASURED) are one code, and the page says the commits were checked; a commit that changed a role, a run of
-    a checkout with uncommitted changes and a commit the checkout does not have are refused, naming the part and why."""
+def _three_commits(tmp_path, monkeypatch):
+    """A repository of three commits (the second changes a role's README, the third its tasks) that scale.py measures,
+    publishing into tmp_path; the commits."""
     repo = tmp_path / 'repo'
     os.makedirs(repo / 'roles' / 'director')
     _git(tmp_path, 'init', '-q', str(repo))
@@ -183,21 +182,35 @@ def test_publish_refuses_runs_of_different_code(tmp_path, monkeypatch):
     monkeypatch.setattr(scale, 'ROOT', str(repo))
     monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
     monkeypatch.setattr(scale, 'PAGE_PATH', str(tmp_path / 'scale.md'))
-    assert scale.measured_difference(commits[0], commits[1]) == []
-    assert scale.measured_difference(commits[0], commits[2]) == ['roles/director/main.yml']
+    return commits
 
-    def publish(*runs):
+
+def _publisher(tmp_path):
+    """publish((commit, dirty), ...): a sizes run of each (timestamps 01:00, 02:00, ... unless given as a third
+    item) published; the page."""
+    def publish(*runs, add=False):
         names = []
-        for i, (commit, dirty) in enumerate(runs):
+        for i, given in enumerate(runs):
             run = _sizes_run()
-            run.update(timestamp='20261205-0%d0000' % (i + 1), commit=commit, dirty=dirty)
+            run.update(timestamp=given[2] if len(given) > 2 else '20261205-0%d0000' % (i + 1), commit=given[0],
+                       dirty=given[1])
             os.makedirs(tmp_path / str(i), exist_ok=True)
             with open(tmp_path / str(i) / 'scale.json', 'w', encoding='utf-8') as fd:
                 json.dump(run, fd)
             names.append(str(tmp_path / str(i)))
-        scale.publish(names)
+        scale.publish(names, add=add)
         return (tmp_path / 'scale.md').read_text()
+    return publish
 
+
+def test_publish_refuses_runs_of_different_code(tmp_path, monkeypatch):
+    """Runs are published together only when they measured the same code: commits that differ in documentation (or
+    outside MEASURED) are one code, and the page says the commits were checked; a commit that changed a role, a run of
+    a checkout with uncommitted changes and a commit the checkout does not have are refused, naming the part and why."""
+    commits = _three_commits(tmp_path, monkeypatch)
+    assert scale.measured_difference(commits[0], commits[1]) == []
+    assert scale.measured_difference(commits[0], commits[2]) == ['roles/director/main.yml']
+    publish = _publisher(tmp_path)
     page = publish((commits[0], False), (commits[1], False))
     assert 'The commits differ only outside what a run measures (roles, plugins' in page, page
     assert 'outside what a run measures' not in publish((commits[0], False), (commits[0], False))
@@ -209,3 +222,28 @@ def test_publish_refuses_runs_of_different_code(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match='cannot compare commits %s and 0123456789ab' % commits[0]):
         publish((commits[0], False), ('0123456789ab', False))
     assert scale.check() == 0  # the refused runs left the published page as it was
+
+
+def test_publish_add_joins_the_published_runs_of_the_same_code(tmp_path, monkeypatch):
+    """--add --publish: the runs given join the published runs of their part (whose run directories may be gone): a
+    run of a commit that changed only documentation joins, a run given again (its timestamp) replaces its published
+    copy, a run of other code is refused with the published runs left as they were; without --add the runs given
+    replace the part; --add alone is refused."""
+    commits = _three_commits(tmp_path, monkeypatch)
+    publish = _publisher(tmp_path)
+    publish((commits[0], False), (commits[0], False))
+    page = publish((commits[1], False, '20261205-030000'), (commits[1], False, '20261205-040000'), add=True)
+    stamps = [run['timestamp'] for run in json.loads((tmp_path / 'scale.json').read_text())['sizes']]
+    assert stamps == ['20261205-010000', '20261205-020000', '20261205-030000', '20261205-040000'], stamps
+    assert page.startswith('# Scale') and '4 runs (2026-12-05 01:00, commit %s;' % commits[0] in page, page
+    assert 'The commits differ only outside what a run measures' in page, page
+    publish((commits[1], False, '20261205-040000'), add=True)
+    assert len(json.loads((tmp_path / 'scale.json').read_text())['sizes']) == 4
+    with pytest.raises(SystemExit, match='measured different code'):
+        publish((commits[2], False, '20261205-050000'), add=True)
+    assert len(json.loads((tmp_path / 'scale.json').read_text())['sizes']) == 4 and scale.check() == 0
+    assert '1 runs' not in publish((commits[2], False)) and 'One run (2026-12-05 01:00' in (
+        tmp_path / 'scale.md').read_text()
+    monkeypatch.setattr(sys, 'argv', ['scale.py', '--add'])
+    with pytest.raises(SystemExit):
+        scale.main()

@@ -343,3 +343,23 @@ def test_the_stall_ticker_logs_a_stopped_guest(tmp_path):
     assert len(stalls) == 1 and 0.75 <= stalls[0][1] < 1.5, lines
     assert abs(stalls[0][0] + 10.0 - time.time()) < 5
     assert json.loads(lines[-1])['summary']['max_gap'] == stalls[0][1]
+
+
+def test_stall_logs_are_copied_and_read_on_the_controllers_clock(tmp_path):
+    """stall_logs: each host's ticker log copied (Bench.copy_guest_logs, the same as the IPVS pollers' logs) to the
+    results directory as LABEL-stalls-HOST.jsonl and read on the controller's clock (the host's offset applied); a
+    host SSH does not reach has none, a host without a log an empty one."""
+    class FakeLab:  # pylint: disable=too-few-public-methods
+        def ssh(self, host, command, **kwargs):  # pylint: disable=unused-argument
+            assert command == 'cat %s/stalls.jsonl 2>/dev/null || true' % soak.failover.GUEST_DIR, command
+            if host == 'director2':
+                raise soak.failover.BenchError('ssh director2: no route to host')
+            return {'router1': '{"t": 1000.0, "gap": 0.8}\n{"summary": {"ticks": 5, "max_gap": 0.8}}\n'}.get(host, '')
+
+    bench = object.__new__(soak.failover.Bench)
+    bench.lab, bench.outdir = FakeLab(), str(tmp_path)
+    bench.offsets = {'router1': {'applied_s': 2.5}}
+    stalls = soak.stall_logs(bench, 'defaults', ['router1', 'director1', 'director2'])
+    assert stalls == {'router1': [[997.5, 0.8]], 'director1': []}, stalls
+    assert sorted(os.listdir(tmp_path)) == ['defaults-stalls-director1.jsonl', 'defaults-stalls-router1.jsonl']
+    assert (tmp_path / 'defaults-stalls-router1.jsonl').read_text().startswith('{"t": 1000.0')
