@@ -116,14 +116,56 @@ def recap(text):
                          'failed': int(m.group(5))} for m in RECAP.finditer(part)}
 
 
+FATAL = re.compile(r'^fatal: \[([^\]]+)\]: (FAILED|UNREACHABLE)!')
+TASK = re.compile(r'^TASK \[(.*)\] \**$')
+MSG = re.compile(r'^\s*"?msg"?: (.*)$')
+
+
+def failures(text):
+    """[{host, task, msg}] of every host that failed or was unreachable in an ansible-playbook log (the yaml or the
+    default callback): which task and why, the first line of its message."""
+    out, task, lines = [], None, text.splitlines()
+    for i, line in enumerate(lines):
+        header = TASK.match(line)
+        if header:
+            task = header.group(1)
+            continue
+        fatal = FATAL.match(line)
+        if not fatal:
+            continue
+        body = []  # the yaml callback: the result indented under the fatal line
+        for following in lines[i + 1:]:
+            if following[:1] not in (' ', '\t') or not following.strip():
+                break
+            body.append(following)
+        msg = None
+        for j, body_line in enumerate(body):
+            found = MSG.match(body_line)
+            if found:
+                msg = found.group(1).strip()
+                if msg in ('|', '|-', '>', '>-') and j + 1 < len(body):  # a block scalar: its first line
+                    msg = body[j + 1].strip()
+                msg = msg.strip('\'"')
+                break
+        if msg is None:  # the default callback: the result as JSON on the fatal line
+            found = re.search(r'"msg": "((?:[^"\\]|\\.)*)"', line)
+            msg = found.group(1) if found else fatal.group(2).lower()
+        out.append({'host': fatal.group(1), 'task': task, 'msg': msg})
+    return out
+
+
 def timed_playbook(lab, logfile, *args):
     t0 = time.time()
     res = lab.tool('playbook', 'playbooks/site.yml', *args, check=False, timeout=5400, logfile=logfile)
     seconds = round(time.time() - t0, 1)
     with open(logfile, encoding='utf-8', errors='replace') as fd:
-        hosts = recap(fd.read())
-    return {'seconds': seconds, 'rc': res.returncode, 'changed': sum(h['changed'] for h in hosts.values()),
-            'failed': sum(h['failed'] + h['unreachable'] for h in hosts.values()), 'hosts': len(hosts)}
+        text = fd.read()
+    hosts = recap(text)
+    out = {'seconds': seconds, 'rc': res.returncode, 'changed': sum(h['changed'] for h in hosts.values()),
+           'failed': sum(h['failed'] + h['unreachable'] for h in hosts.values()), 'hosts': len(hosts)}
+    if res.returncode:
+        out['failures'] = failures(text)
+    return out
 
 
 def new_lab(args, size, outdir, label):
@@ -134,6 +176,40 @@ def new_lab(args, size, outdir, label):
     if lab.is_up():
         raise failover.BenchError('lab "%s" is up already: lab/ecmplab --name %s down' % (args.name, args.name))
     return lab, lvs
+
+
+# how long after a failed run or a missing nexthop the routes are read again
+LATER_S = 15
+
+
+def nexthops(lab, routers, vip):
+    """{router: [nexthop, ...]} of each router's kernel route to the VIP."""
+    out = {}
+    for router in routers:
+        routes = lab.ssh(router, 'ip -j route show %s' % vip, check=False)
+        changes, dummy = failover.fa.parse_route_log([json.dumps({'t': 0, 'out': routes})])
+        out[router] = sorted(changes[0][1]) if changes else []
+    return out
+
+
+EVIDENCE = {'router': 'vtysh -c "show ip ospf neighbor" -c "show bfd peers brief"; '
+                      'journalctl -u frr -o short-unix --no-pager --since -60min | grep -E "AdjChg|BFD" | tail -40',
+            'host': 'uptime; systemctl is-system-running; systemctl --failed --no-pager; '
+                    'journalctl -b -p warning -o short-unix --no-pager --since -60min | tail -60; '
+                    'journalctl -b _PID=1 -o short-unix --no-pager --since -60min | tail -30'}
+
+
+def evidence(lab, routers, failed, path):
+    """The routers' OSPF and BFD state and the failed hosts' state and warnings, written to path (best effort: a host
+    SSH does not reach says so); path's name."""
+    with open(path, 'w', encoding='utf-8') as fd:
+        for host, kind in [(r, 'router') for r in routers] + [(h, 'host') for h in failed]:
+            try:
+                text = lab.ssh(host, EVIDENCE[kind], check=False, timeout=60)
+            except (failover.BenchError, subprocess.TimeoutExpired) as exc:
+                text = 'not reached: %s\n' % exc
+            fd.write('### %s: %s\n%s\n' % (host, EVIDENCE[kind], text))
+    return os.path.basename(path)
 
 
 def measure(args, size, outdir):
@@ -155,12 +231,16 @@ def measure(args, size, outdir):
         failover.log('%s: rerun %s' % (label, out['rerun']))
         vip = lvs['lvs_services'][0]['vip']
         want = {str(lab.view.address(d)) for d in groups['directors']}
-        out['nexthops'] = {}
-        for router in groups['routers']:
-            routes = lab.ssh(router, 'ip -j route show %s' % vip, check=False)
-            changes, dummy = failover.fa.parse_route_log([json.dumps({'t': 0, 'out': routes})])
-            out['nexthops'][router] = sorted(changes[0][1]) if changes else []
+        out['nexthops'] = nexthops(lab, groups['routers'], vip)
         out['one_nexthop_per_director'] = all(set(v) == want for v in out['nexthops'].values())
+        failed = [f['host'].split(' -> ')[0] for part in ('converge', 'rerun') for f in out[part].get('failures', [])]
+        if failed or not out['one_nexthop_per_director']:
+            # what went wrong, before the lab is gone: the routes again a little later (a moment or for good?), the
+            # routers' OSPF neighbors, the failed hosts' state and warnings
+            time.sleep(LATER_S)
+            out['nexthops_later'] = nexthops(lab, groups['routers'], vip)
+            out['evidence'] = evidence(lab, groups['routers'], sorted(set(failed)),
+                                       os.path.join(outdir, '%s-evidence.txt' % label))
         probe = ('import urllib.request\nok = 0\nfor i in range(%d):\n    try:\n'
                  '        ok += urllib.request.urlopen("http://%s/", timeout=3).status == 200\n'
                  '    except OSError:\n        pass\nprint(ok)\n' % (args.requests, vip))
@@ -318,6 +398,27 @@ def services_table(runs):
     return '\n'.join(lines)
 
 
+def _nexthops_cell(row):
+    """'router1 8, router2 8': each router's nexthops; 'router1 7 (8 after 15 s)' when they were read again later
+    (a failed run or a missing nexthop) and differed."""
+    later = row.get('nexthops_later') or {}
+    return ', '.join('%s %d%s' % (router, len(hops), ' (%d after %d s)' % (len(later[router]), LATER_S)
+                                  if router in later and later[router] != hops else '')
+                     for router, hops in sorted(row.get('nexthops', {}).items()))
+
+
+def failure_notes(runs, part='sizes', key='size'):
+    """One line per host that failed a site.yml run of a row: which run, which playbook, task and message."""
+    notes = []
+    for run in runs:
+        for row in run.get(part, []):
+            for playbook in ('converge', 'rerun'):
+                for f in (row.get(playbook) or {}).get('failures', []):
+                    notes.append('- %s, run %s, %s: %s failed in "%s": %s' % (
+                        row[key], run.get('timestamp'), playbook, f['host'], f['task'], f['msg']))
+    return notes
+
+
 def table(runs):
     """The fleet-size table: one row per size, each cell the median of the runs that measured it (min-max)."""
     lines = ['| lab (routers x directors x real servers) | hosts | up | converge | rerun | rerun changed | '
@@ -333,10 +434,9 @@ def table(runs):
             size + (' (error in %d of %d runs: %s)' % (len(rows) - len(done), len(rows), errors)
                     if len(done) < len(rows) else ''),
             rows[0]['hosts'], _stat([r.get('up_s') for r in done], ' s'),
-            _stat([r['converge']['seconds'] for r in done], ' s'), _stat([r['rerun']['seconds'] for r in done], ' s'),
-            _same([r['rerun']['changed'] for r in done]),
-            _same([', '.join('%s %d' % (k, len(v)) for k, v in sorted(r.get('nexthops', {}).items())) for r in done],
-                  ' / '),
+            _stat([r['converge']['seconds'] for r in done], ' s') + _failed_note([r['converge'] for r in done]),
+            _stat([r['rerun']['seconds'] for r in done], ' s') + _failed_note([r['rerun'] for r in done]),
+            _same([r['rerun']['changed'] for r in done]), _same([_nexthops_cell(r) for r in done], ' / '),
             '%d/%d' % (sum(q['answered'] for q in requests), sum(q['sent'] for q in requests)) if requests else '-'))
     return '\n'.join(lines)
 
@@ -431,6 +531,9 @@ def markdown(data):
                   for size, group in rows.items() if any('rerun' in r for r in group)}
         first = next(iter(median), None)
         lines += ['## Fleet size', '', _run_header(sizes), '', table(sizes), '']
+        notes = failure_notes(sizes)
+        if notes:
+            lines += ['The site.yml runs that failed (the play stopped there):', ''] + notes + ['']
         growth = ['| lab | hosts | converge per host | converge vs %s | rerun vs %s |' % ((first,) * 2),
                   '|---|---|---|---|---|']
         for size, m in median.items():
@@ -549,7 +652,7 @@ def main():
         with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
             json.dump(results, fd, indent=1)
     results['loadavg_end'] = os.getloadavg()
-    results['table'] = table([results])
+    results['table'] = '\n'.join([table([results])] + failure_notes([results]))
     with open(os.path.join(outdir, 'scale.json'), 'w', encoding='utf-8') as fd:
         json.dump(results, fd, indent=1)
     print(results['table'])

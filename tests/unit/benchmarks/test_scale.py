@@ -247,3 +247,95 @@ def test_publish_add_joins_the_published_runs_of_the_same_code(tmp_path, monkeyp
     monkeypatch.setattr(sys, 'argv', ['scale.py', '--add'])
     with pytest.raises(SystemExit):
         scale.main()
+
+
+def test_failures_of_a_real_failed_rerun():
+    """scale.failures reads which host failed in which task and why: the yaml callback of the lab (a real log), the
+    default callback's JSON on the fatal line, an unreachable host, a block-scalar message."""
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'bench', 'site-rerun-failed.log'), encoding='utf-8') as fd:
+        text = fd.read()
+    assert scale.failures(text) == [{'host': 'director6', 'task': 'ecmp.lvs.realserver : Enable and start the VIP unit',
+                                     'msg': 'Could not find the requested service ecmp-lvs-vips.service: host'}]
+    assert scale.recap(text)['director6']['failed'] == 1
+    other = ('TASK [ecmp.lvs.frr : Render frr.conf] ***\n'
+             'fatal: [router1]: FAILED! => {"changed": false, "msg": "vtysh -C: line 3 \\"x\\""}\n'
+             'fatal: [director2 -> router1]: UNREACHABLE! => {"changed": false, "unreachable": true}\n'
+             'TASK [Check] ***\nfatal: [rs1]: FAILED! => \n    changed: false\n    msg: |-\n      first\n      second\n'
+             'ok: [rs2]\n')
+    assert scale.failures(other) == [
+        {'host': 'router1', 'task': 'ecmp.lvs.frr : Render frr.conf', 'msg': 'vtysh -C: line 3 \\"x\\"'},
+        {'host': 'director2 -> router1', 'task': 'ecmp.lvs.frr : Render frr.conf', 'msg': 'unreachable'},
+        {'host': 'rs1', 'task': 'Check', 'msg': 'first'}]
+    assert scale.failures('PLAY RECAP ***\n') == []
+
+
+def _route(*gateways):
+    return json.dumps([{'dst': '10.99.100.10', 'nexthops': [{'gateway': gw, 'dev': 'eth1'} for gw in gateways]}])
+
+
+def test_a_failed_rerun_keeps_its_failures_the_routes_later_and_evidence(tmp_path, monkeypatch):
+    """measure(): a rerun that failed (the real log above) and a router short of a nexthop: the run keeps which host
+    failed where, reads the routes again LATER_S later, writes the routers' and the failed host's state to
+    LABEL-evidence.txt before the lab goes down; the table and the page say the rerun failed, the nexthops then and
+    later, and list the failure."""
+    with open(os.path.join(ROOT, 'tests', 'fixtures', 'bench', 'site-rerun-failed.log'), encoding='utf-8') as fd:
+        failed_log = fd.read()
+
+    class View:  # pylint: disable=too-few-public-methods
+        groups = {'routers': ['router1', 'router2'], 'directors': ['director1', 'director2'], 'realservers': ['rs1'],
+                  'clients': ['client1']}
+
+        @staticmethod
+        def address(host):
+            return '10.99.0.1%s' % host[-1]
+
+    class FakeLab:
+        view = View()
+
+        def __init__(self):
+            self.calls, self.reads = [], {'router1': [_route('10.99.0.11'), _route('10.99.0.11', '10.99.0.12')]}
+
+        def tool(self, *args, **kwargs):
+            self.calls.append(args)
+            if args[0] == 'playbook':  # the converge passes, the rerun fails
+                rerun = len([c for c in self.calls if c[0] == 'playbook']) == 2
+                with open(kwargs['logfile'], 'w', encoding='utf-8') as fd:
+                    fd.write(failed_log if rerun else
+                             'PLAY RECAP ***\ndirector1 : ok=5 changed=3 unreachable=0 failed=0 skipped=0\n')
+                return subprocess.CompletedProcess(args, 2 if rerun else 0)
+            return subprocess.CompletedProcess(args, 0)
+
+        def ssh(self, host, command, **kwargs):  # pylint: disable=unused-argument
+            self.calls.append((host, command))
+            if command.startswith('ip -j route'):
+                return self.reads[host].pop(0) if host in self.reads else _route('10.99.0.11', '10.99.0.12')
+            if host == 'client1':
+                return '20\n'
+            if host == 'director6':
+                raise scale.failover.BenchError('ssh director6: connection refused')
+            return 'state of %s\n' % host
+
+    lab = FakeLab()
+    monkeypatch.setattr(scale, 'new_lab', lambda args, size, outdir, label: (
+        lab, {'lvs_services': [{'vip': '10.99.100.10'}]}))
+    monkeypatch.setattr(scale, 'LATER_S', 0)
+    args = argparse.Namespace(requests=20, keep=False)
+    row = scale.measure(args, (2, 2, 1), str(tmp_path))
+    assert row['rerun']['rc'] == 2 and row['rerun']['failures'][0]['host'] == 'director6', row
+    assert 'failures' not in row['converge'] and row['converge']['changed'] == 3
+    assert row['nexthops'] == {'router1': ['10.99.0.11'], 'router2': ['10.99.0.11', '10.99.0.12']}
+    assert row['nexthops_later']['router1'] == ['10.99.0.11', '10.99.0.12'] and not row['one_nexthop_per_director']
+    assert row['evidence'] == '2x2x1-evidence.txt' and lab.calls[-1] == ('down',)
+    text = (tmp_path / '2x2x1-evidence.txt').read_text()
+    assert '### router1: vtysh -c "show ip ospf neighbor"' in text and 'state of router2' in text
+    assert '### director6: uptime' in text and 'not reached: ssh director6: connection refused' in text
+    row['converge']['seconds'], row['rerun']['seconds'] = 300.0, 200.0
+    run = {'timestamp': '20261206-001500', 'sizes': [row]}
+    assert '| 2x2x1 | 6 |' in scale.table([run]) and '**failed in 1 of 1 runs** | 0 | router1 1 (2 after 0 s), ' \
+        'router2 2 | 20/20 |' in scale.table([run]), scale.table([run])
+    assert scale.failure_notes([run]) == [
+        '- 2x2x1, run 20261206-001500, rerun: director6 failed in "ecmp.lvs.realserver : Enable and start the VIP '
+        'unit": Could not find the requested service ecmp-lvs-vips.service: host']
+    monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
+    page = scale.markdown({'sizes': [dict(run, host='vm', cpus=2, loadavg_start=[1, 1, 1])]})
+    assert 'The site.yml runs that failed (the play stopped there):\n\n- 2x2x1, run 20261206-001500' in page, page
