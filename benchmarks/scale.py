@@ -657,8 +657,8 @@ def main():
         json.dump(results, fd, indent=1)
     print(results['table'])
     print('\nresults: %s' % os.path.relpath(os.path.join(outdir, 'scale.json'), ROOT))
-    ok = all('error' not in r and r['rerun']['changed'] == 0 and r['one_nexthop_per_director']
-             for r in results['sizes'])
+    ok = all('error' not in r and not r['converge']['rc'] and not r['rerun']['rc'] and r['rerun']['changed'] == 0
+             and r['one_nexthop_per_director'] for r in results['sizes'])
     return 0 if ok else 1
 
 

@@ -339,3 +339,15 @@ def test_a_failed_rerun_keeps_its_failures_the_routes_later_and_evidence(tmp_pat
     monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
     page = scale.markdown({'sizes': [dict(run, host='vm', cpus=2, loadavg_start=[1, 1, 1])]})
     assert 'The site.yml runs that failed (the play stopped there):\n\n- 2x2x1, run 20261206-001500' in page, page
+
+
+def test_a_run_with_a_failed_rerun_exits_non_zero(tmp_path, monkeypatch):
+    """scale.py exits 1 when a size's converge or rerun failed, even with 0 changed and every nexthop there."""
+    row = {'size': '1x2x2', 'hosts': 6, 'up_s': 9.0, 'converge': {'seconds': 200.0, 'changed': 80, 'rc': 0},
+           'rerun': {'seconds': 100.0, 'changed': 0, 'rc': 0}, 'nexthops': {'router1': ['a', 'b']},
+           'one_nexthop_per_director': True, 'requests': {'sent': 20, 'answered': 20}}
+    monkeypatch.setattr(scale, 'measure', lambda args, size, outdir: json.loads(json.dumps(row)))
+    monkeypatch.setattr(sys, 'argv', ['scale.py', '--sizes', '1x2x2', '--out', str(tmp_path)])
+    assert scale.main() == 0
+    row['rerun']['rc'] = 2
+    assert scale.main() == 1
