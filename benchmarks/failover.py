@@ -925,8 +925,9 @@ class Bench:
             json.dump(client, fd)
         with open(os.path.join(self.outdir, '%s-route.jsonl' % label), 'w', encoding='utf-8') as fd:
             fd.write('\n'.join(route_lines) + '\n')
-        self.copy_guest_logs(label, 'ipvs', self.directors)
-        return {'client': client, 'route_lines': route_lines, 't_stop': t_stop, 'adjacency_resets': adjacency}
+        ipvs = self.copy_guest_logs(label, 'ipvs', self.directors)
+        return {'client': client, 'route_lines': route_lines, 't_stop': t_stop, 'adjacency_resets': adjacency,
+                'ipvs_logs': ipvs}
 
     def copy_guest_logs(self, label, name, hosts):
         """{host: text} of GUEST_DIR/NAME.jsonl (a program's log; empty when it has none) of every host SSH reaches,

@@ -407,15 +407,15 @@ def _nexthops_cell(row):
                      for router, hops in sorted(row.get('nexthops', {}).items()))
 
 
-def failure_notes(runs, part='sizes', key='size'):
-    """One line per host that failed a site.yml run of a row: which run, which playbook, task and message."""
+def failure_notes(runs):
+    """One line per host that failed a site.yml run of a size: which run, which playbook, task and message."""
     notes = []
     for run in runs:
-        for row in run.get(part, []):
+        for row in run.get('sizes', []):
             for playbook in ('converge', 'rerun'):
                 for f in (row.get(playbook) or {}).get('failures', []):
                     notes.append('- %s, run %s, %s: %s failed in "%s": %s' % (
-                        row[key], run.get('timestamp'), playbook, f['host'], f['task'], f['msg']))
+                        row['size'], run.get('timestamp'), playbook, f['host'], f['task'], f['msg']))
     return notes
 
 

@@ -182,17 +182,13 @@ def stall_summary(stalls):
                    'longest_s': max([gap for dummy, gap in log], default=0.0)} for host, log in stalls.items()}
 
 
-def ipvs_logs(outdir, label, directors, offsets, events):
-    """{director: [(t, services)]} from the pollers' logs (Bench.collect copied them to OUTDIR/LABEL-ipvs-D.jsonl);
-    a director is 'not polled' (None) from its halt until its poller logs again after the return."""
+def ipvs_logs(texts, directors, offsets, events):
+    """{director: [(t, services)]} from the pollers' logs ({director: text}, Bench.collect's `ipvs_logs`: a director
+    SSH did not reach has none); a director is 'not polled' (None) from its halt until its poller logs again after
+    the return."""
     logs = {}
     for d in directors:
-        path = os.path.join(outdir, '%s-ipvs-%s.jsonl' % (label, d))
-        lines = []
-        if os.path.exists(path):
-            with open(path, encoding='utf-8') as fd:
-                lines = fd.readlines()
-        log = fa.parse_ipvs_log(lines, fa.clock_of(offsets.get(d, {})))
+        log = fa.parse_ipvs_log(texts.get(d, '').splitlines(), fa.clock_of(offsets.get(d, {})))
         log += [(ev['t'], None) for ev in events if ev['event'] == 'director_halt' and ev['target'] == d]
         log.sort(key=lambda change: change[0])
         logs[d] = log
@@ -503,7 +499,7 @@ def run(args):
     results['duration_s'] = round(raw['t_stop'] - t_start, 1)
     results.update(bench.finish_run(label, raw, events, snapshots))
     results['rows'], results['overall'], results['kinds'] = summarise(results['events'])
-    logs = ipvs_logs(args.out, label, bench.directors, bench.offsets, results['events'])
+    logs = ipvs_logs(raw['ipvs_logs'], bench.directors, bench.offsets, results['events'])
     # finish_run (analyse_config, failover_analysis.shift_client) has put raw['client'] on the controller's clock, in
     # place: not a copy shifted a second time
     results['failed_new_connections'] = explain_failures(

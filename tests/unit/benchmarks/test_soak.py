@@ -218,19 +218,18 @@ def test_ipvs_pollers_run_on_every_director_that_is_up():
     assert soak.keep_ipvs_pollers(bench, pids, 0.2) == {'director1': 4004, 'director2': 4002}
 
 
-def test_ipvs_logs_and_failures_of_a_soak(tmp_path):
+def test_ipvs_logs_and_failures_of_a_soak():
     """The pollers' logs on the controller's clock, a halted director 'not polled' until its poller logs again; every
     failed new connection with its event's number, the route and the tables; the page lists them."""
     table = '-A -t 10.99.100.10:80 -s mh -b mh-fallback,mh-port\n-a -t 10.99.100.10:80 -r 10.99.0.21:80 -g -w 1\n' \
             '-a -t 10.99.100.10:80 -r 10.99.0.22:80 -g -w %d\n'
     logs = {'director1': [{'t': 101.0, 'dt': 0.05, 'out': table % 1}, {'t': 161.0, 'dt': 0.05, 'out': table % 1}],
             'director2': [{'t': 100.0, 'dt': 0.05, 'out': table % 1}, {'t': 130.0, 'dt': 0.05, 'out': table % 0}]}
-    for d, recs in logs.items():
-        (tmp_path / ('soak-ipvs-%s.jsonl' % d)).write_text(''.join(json.dumps(r) + '\n' for r in recs))
+    texts = {d: ''.join(json.dumps(r) + '\n' for r in recs) for d, recs in logs.items()}
     events = [{'event': 'director_halt', 'target': 'director1', 't': 110.0, 'window_s': 40.0},
               {'event': 'director_return', 'target': 'director1', 't': 150.0, 'window_s': 20.0}]
     offsets = {'director1': {'applied_s': 1.0}, 'director2': {'samples': [[0.0, 0.0], [200.0, 0.0]]}}
-    got = soak.ipvs_logs(str(tmp_path), 'soak', DIRECTORS, offsets, events)
+    got = soak.ipvs_logs(texts, DIRECTORS, offsets, events)
     assert [(t, s is None) for t, s in got['director1']] == [(100.0, False), (110.0, True), (160.0, False)]
     client = {'probes': [[112.0, None, 'timeout', None], [140.0, None, 'refused', None], [140.5, 0.01, 'ok', 'rs1'],
                          [155.0, None, 'refused', None]]}
