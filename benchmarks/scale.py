@@ -104,8 +104,12 @@ def write_inventory(directory, hosts, lvs):
     with open(os.path.join(directory, 'group_vars', 'all', 'lvs.yml'), 'w', encoding='utf-8') as fd:
         fd.write('---\n')
         yaml.safe_dump(lvs, fd, sort_keys=False)
-    shutil.copyfile(os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'lab.yml'),
-                    os.path.join(directory, 'group_vars', 'all', 'lab.yml'))
+    # every other file of the source's group_vars/all as it is (lab.yml, a link to inventories/lab's, and the fleet
+    # lab's own settings over it)
+    source = os.path.join(SOURCE, 'group_vars', 'all')
+    for name in sorted(os.listdir(source)):
+        if name != 'lvs.yml':
+            shutil.copyfile(os.path.join(source, name), os.path.join(directory, 'group_vars', 'all', name))
     return os.path.join(directory, 'hosts.yml')
 
 

@@ -69,6 +69,23 @@ def test_cut_inventories_pass_the_collections_validation(size, tmp_path):
     assert res.returncode != 0 and 'rs4' in res.stdout, res.stdout[-3000:]
 
 
+def test_cut_inventory_takes_the_fleet_labs_own_settings(tmp_path):
+    """The cut lab has lab.yml of inventories/lab and, over it, the fleet lab's metrics.yml: the metrics every 60 s
+    (every 5 s asks more of a 15-guest lab than two host cores have), BFD as in every lab."""
+    hosts, lvs = scale.cut_inventory(scale.SOURCE, (1, 2, 2))
+    inventory = scale.write_inventory(str(tmp_path / 'cut'), hosts, lvs)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
+    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', inventory,
+                          '--host', 'director1'], capture_output=True, text=True, env=env, cwd=ROOT, check=False,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    hostvars = json.loads(res.stdout)
+    assert hostvars['director_metrics_interval'] == 60 and hostvars['router_metrics_interval'] == 60
+    assert hostvars['director_metrics_enabled'] is True and hostvars['director_bfd_receive_interval'] == 300
+    assert sorted(os.listdir(tmp_path / 'cut' / 'group_vars' / 'all')) == ['lab.yml', 'lvs.yml', 'metrics.yml']
+
+
 def test_recap_of_a_real_site_log():
     with open(os.path.join(ROOT, 'tests', 'fixtures', 'bench', 'site-recap.log'), encoding='utf-8') as fd:
         hosts = scale.recap(fd.read())
