@@ -352,14 +352,16 @@ def _num(value):
     return ('%.3f' % value).rstrip('0').rstrip('.')
 
 
-def _stat(values, unit=''):
-    """One cell from the values of several runs: the median, with (min-max) when the runs differ; '-' for none."""
+def _stat(values, unit='', digits=None):
+    """One cell from the values of several runs: the median, with (min-max) when the runs differ; '-' for none.
+    digits: every number with that many decimals (a ratio), else as measured (_num)."""
     values = [v for v in values if v is not None]
     if not values:
         return '-'
-    text = _num(statistics.median(values)) + unit
-    if len(values) > 1 and min(values) != max(values):
-        text += ' (%s-%s)' % (_num(min(values)), _num(max(values)))
+    num = _num if digits is None else lambda value: '%.*f' % (digits, value)
+    text = num(statistics.median(values)) + unit
+    if len(values) > 1 and num(min(values)) != num(max(values)):
+        text += ' (%s-%s)' % (num(min(values)), num(max(values)))
     return text
 
 
@@ -443,6 +445,39 @@ def table(runs):
             _same([r['rerun']['changed'] for r in done]), _same([_nexthops_cell(r) for r in done], ' / '),
             '%d/%d' % (sum(q['answered'] for q in requests), sum(q['sent'] for q in requests)) if requests else '-'))
     return '\n'.join(lines)
+
+
+def growth(runs, base):
+    """{size: {'per_host': [...], 'converge': [...], 'rerun': [...]}}: every run's converge seconds per host, and its
+    converge and rerun seconds over its own `base` size's (runs that did not finish `base` give no ratio)."""
+    out = {}
+    for run in runs:
+        done = {r['size']: r for r in run.get('sizes', []) if 'rerun' in r}
+        for size, row in done.items():
+            cell = out.setdefault(size, {'hosts': row['hosts'], 'per_host': [], 'converge': [], 'rerun': []})
+            cell['per_host'].append(row['converge']['seconds'] / row['hosts'])
+            if base in done:
+                for key in ('converge', 'rerun'):
+                    cell[key].append(row[key]['seconds'] / done[base][key]['seconds'])
+    return out
+
+
+def growth_table(runs, rows):
+    """The page's lines of the growth table: per host and against the first size, each run's own ratio (median of
+    the runs, min-max)."""
+    first = next(iter(rows), None)
+    cells = growth(runs, first)
+    lines = ['| lab | hosts | converge per host | converge vs %s | rerun vs %s |' % ((first,) * 2),
+             '|---|---|---|---|---|']
+    for size in rows:
+        if size not in cells:
+            continue
+        c = cells[size]
+        lines.append('| %s | %d | %s | %s | %s |' % (
+            size, c['hosts'], _stat(c['per_host'], ' s', digits=1),
+            'x ' + _stat(c['converge'], digits=2) if c['converge'] else '-',
+            'x ' + _stat(c['rerun'], digits=2) if c['rerun'] else '-'))
+    return lines
 
 
 def _commit():
@@ -530,31 +565,24 @@ def markdown(data):
     sizes = _as_runs(data.get('sizes'))
     if sizes:
         rows = _rows(sizes, 'sizes', 'size')
-        median = {size: {key: statistics.median([r[key]['seconds'] for r in group if 'rerun' in r])
-                         for key in ('converge', 'rerun')}
-                  for size, group in rows.items() if any('rerun' in r for r in group)}
-        first = next(iter(median), None)
         lines += ['## Fleet size', '', _run_header(sizes), '', table(sizes), '']
         notes = failure_notes(sizes)
         if notes:
             lines += ['The site.yml runs that failed (the play stopped there):', ''] + notes + ['']
-        growth = ['| lab | hosts | converge per host | converge vs %s | rerun vs %s |' % ((first,) * 2),
-                  '|---|---|---|---|---|']
-        for size, m in median.items():
-            hosts = rows[size][0]['hosts']
-            growth.append('| %s | %d | %.1f s | x %.2f | x %.2f |' % (
-                size, hosts, m['converge'] / hosts, m['converge'] / median[first]['converge'],
-                m['rerun'] / median[first]['rerun']))
-        lines += growth + ['',
-                           'Reading it: **up** boots the guests; **converge** is `playbooks/site.yml` on the fresh lab '
-                           '(the lab image has the packages already), **rerun** the same playbook again - '
-                           '`changed` over every host must be 0. **nexthops per router**: the directors in each '
-                           'router\'s kernel route to the VIP (one per director). **requests**: HTTP requests of the '
-                           'client through the VIP (it reaches it through every router), over all runs. The directors '
-                           'converge in batches behind health gates (a canary first, `lvs_director_serial`), the '
-                           'routers after them one at a time (`lvs_router_serial`). The second table is of the '
-                           'medians.', '',
-                           _reproduce('--sizes', ','.join(rows)), '']
+        first = next(iter(rows), None)
+        lines += growth_table(sizes, rows)
+        lines += ['',
+                  'Reading it: **up** boots the guests; **converge** is `playbooks/site.yml` on the fresh lab '
+                  '(the lab image has the packages already), **rerun** the same playbook again - '
+                  '`changed` over every host must be 0. **nexthops per router**: the directors in each '
+                  'router\'s kernel route to the VIP (one per director). **requests**: HTTP requests of the '
+                  'client through the VIP (it reaches it through every router), over all runs. The directors '
+                  'converge in batches behind health gates (a canary first, `lvs_director_serial`), the '
+                  'routers after them one at a time (`lvs_router_serial`). The second table divides each '
+                  'run\'s times by its own %s times (the same machine, the same minutes: a ratio that '
+                  'machines of different speed agree on, unlike the seconds) and gives the median of the '
+                  'runs (min-max).' % first, '',
+                  _reproduce('--sizes', ','.join(rows)), '']
     services = [run for run in _as_runs(data.get('services')) if run.get('services')]
     if services:
         part = services[0]['services']

@@ -114,6 +114,25 @@ def _services_run():
                                                            'module_over_restore': 150.0}}]}}
 
 
+def test_growth_is_each_runs_own_ratio():
+    """A run on a machine twice as slow doubles the seconds, not the ratios: each run is divided by its own first
+    size; a run that did not measure the first size gives its seconds per host, no ratio."""
+    slow = _sizes_run()
+    for row in slow['sizes']:
+        row['converge']['seconds'] *= 2
+        row['rerun']['seconds'] *= 2
+    alone = _sizes_run()
+    alone['sizes'] = alone['sizes'][1:]
+    runs = [_sizes_run(), slow, alone]
+    cells = scale.growth(runs, '1x2x2')
+    assert cells['2x4x3']['converge'] == [2.0, 2.0] and cells['2x4x3']['rerun'] == [1.5, 1.5]
+    assert cells['2x4x3']['per_host'] == [40.0, 80.0, 40.0]
+    lines = scale.growth_table(runs, scale._rows(runs, 'sizes', 'size'))  # pylint: disable=protected-access
+    assert '| 2x4x3 | 10 | 40.0 s (40.0-80.0) | x 2.00 | x 1.50 |' in lines
+    assert '| 1x2x2 | 6 | 50.0 s (33.3-66.7) | x 1.00 | x 1.00 |' in lines
+    assert '| 2x4x3 | 10 | 9.4 s | 400 s (400-800) | 150 s (150-300) |' in scale.table(runs)
+
+
 def test_publish_writes_both_parts_and_keeps_the_one_a_run_lacks(tmp_path, monkeypatch):
     """--publish takes a sizes run and a services run; publishing one of them later keeps the other; the page is
     generated (--check compares it with the JSON) and says it is one run, not a median."""
@@ -138,7 +157,7 @@ def test_publish_writes_both_parts_and_keeps_the_one_a_run_lacks(tmp_path, monke
 
 def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
     """Several runs of a part: each cell is the median of the runs with (min-max) where they differ, the growth table
-    is of the medians, a size that failed in one run says so and takes the others, "changed" and the nexthops list
+    of each run's own ratios, a size that failed in one run says so and takes the others, "changed" and the nexthops list
     every run's value where they differ; the runs given replace the published runs of their part (the other part
     stays); docs/scale.json of one run per part (a dict, as published before) still reads."""
     monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
@@ -164,7 +183,7 @@ def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
     assert '| 1x2x2 | 6 | 9.4 s | 230 s (200-260) | 100 s (90-130) | 0 | router1 2 | 60/60 |' in page, page
     assert ('| 2x4x3 (error in 1 of 3 runs: TimeoutExpired: up) | 10 | 9.4 s | 400 s | 150 s | 0, 2 | '
             'router1 2 / router1 1 | 40/40 |') in page, page
-    assert '| 2x4x3 | 10 | 40.0 s | x 1.74 | x 1.50 |' in page, page
+    assert '| 2x4x3 | 10 | 40.0 s | x 1.87 (1.74-2.00) | x 1.33 (1.15-1.50) |' in page, page
     assert '| 10 | 250 s | 120 s (0) |' in page and 'One run (2026-12-04 20:00)' in page, page
     assert [run['timestamp'] for run in json.loads((tmp_path / 'scale.json').read_text())['sizes']] == [
         '20261205-010000', '20261205-020000', '20261205-030000']
