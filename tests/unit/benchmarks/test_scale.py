@@ -70,8 +70,9 @@ def test_cut_inventories_pass_the_collections_validation(size, tmp_path):
 
 
 def test_cut_inventory_takes_the_fleet_labs_own_settings(tmp_path):
-    """The cut lab has lab.yml of inventories/lab and, over it, the fleet lab's metrics.yml: the metrics every 60 s
-    (every 5 s asks more of a 15-guest lab than two host cores have), BFD as in every lab."""
+    """The cut lab has lab.yml of inventories/lab and, over it, the fleet lab's scale.yml: the metrics every 60 s and
+    BFD every 1000 ms (every 5 s and 300 ms ask more of a 15-guest lab than two host cores have); the rest of lab.yml
+    as in every lab."""
     hosts, lvs = scale.cut_inventory(scale.SOURCE, (1, 2, 2))
     inventory = scale.write_inventory(str(tmp_path / 'cut'), hosts, lvs)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
@@ -82,8 +83,10 @@ def test_cut_inventory_takes_the_fleet_labs_own_settings(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     hostvars = json.loads(res.stdout)
     assert hostvars['director_metrics_interval'] == 60 and hostvars['router_metrics_interval'] == 60
-    assert hostvars['director_metrics_enabled'] is True and hostvars['director_bfd_receive_interval'] == 300
-    assert sorted(os.listdir(tmp_path / 'cut' / 'group_vars' / 'all')) == ['lab.yml', 'lvs.yml', 'metrics.yml']
+    assert all(hostvars['%s_bfd_%s_interval' % (role, way)] == 1000
+               for role in ('director', 'router') for way in ('receive', 'transmit'))
+    assert hostvars['director_metrics_enabled'] is True and hostvars['ansible_user'] == 'root'
+    assert sorted(os.listdir(tmp_path / 'cut' / 'group_vars' / 'all')) == ['lab.yml', 'lvs.yml', 'scale.yml']
 
 
 def test_recap_of_a_real_site_log():
