@@ -48,19 +48,23 @@ def test_cut_inventory_keeps_the_first_hosts_and_their_gateways():
         scale.cut_inventory(scale.SOURCE, (3, 2, 2))
 
 
+def _ansible(tmp_path, program, *args):
+    """An Ansible command line program of this venv with the project's ansible.cfg, from the repository root."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), program)] + list(args),
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=300)
+
+
 @pytest.mark.parametrize('size', [(1, 2, 2), (2, 4, 3)])
 def test_cut_inventories_pass_the_collections_validation(size, tmp_path):
     """What the benchmark brings up is a valid ecmp.lvs inventory: the validation play of site.yml
     (tests/negative/validate.yml, on the controller only) accepts it, and refuses the same cut with a service
     naming a real server that was cut away."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
-
     def validate(hosts, lvs, name):
         inventory = scale.write_inventory(str(tmp_path / name), hosts, lvs)
-        return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
-                               os.path.join(ROOT, 'tests', 'negative', 'validate.yml')],
-                              capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=300)
+        return _ansible(tmp_path, 'ansible-playbook', '-i', inventory,
+                        os.path.join(ROOT, 'tests', 'negative', 'validate.yml'))
     hosts, lvs = scale.cut_inventory(scale.SOURCE, size)
     res = validate(hosts, lvs, 'good')
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
@@ -75,11 +79,7 @@ def test_cut_inventory_takes_the_fleet_labs_own_settings(tmp_path):
     as in every lab."""
     hosts, lvs = scale.cut_inventory(scale.SOURCE, (1, 2, 2))
     inventory = scale.write_inventory(str(tmp_path / 'cut'), hosts, lvs)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'))
-    res = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', inventory,
-                          '--host', 'director1'], capture_output=True, text=True, env=env, cwd=ROOT, check=False,
-                         timeout=300)
+    res = _ansible(tmp_path, 'ansible-inventory', '-i', inventory, '--host', 'director1')
     assert res.returncode == 0, res.stderr[-2000:]
     hostvars = json.loads(res.stdout)
     assert hostvars['director_metrics_interval'] == 60 and hostvars['router_metrics_interval'] == 60
