@@ -30,6 +30,7 @@ inventories) and prints the table.
 import argparse
 import copy
 import datetime
+import glob
 import json
 import os
 import platform
@@ -111,6 +112,23 @@ def write_inventory(directory, hosts, lvs):
         if name != 'lvs.yml':
             shutil.copyfile(os.path.join(source, name), os.path.join(directory, 'group_vars', 'all', name))
     return os.path.join(directory, 'hosts.yml')
+
+
+def lab_settings(run_dir):
+    """The fleet lab's own settings a run's labs ran with, read from the inventories it cut (run_dir/inventory-*):
+    the variables of every file of their group_vars/all but lvs.yml (the cut services) and lab.yml (inventories/lab's,
+    shared by every lab), later files over earlier ones - {} when they had none (runs before
+    inventories/lab-2x8/group_vars/all/scale.yml), None when the run directory has no inventory."""
+    inventories = sorted(glob.glob(os.path.join(run_dir, 'inventory-*', 'group_vars', 'all')))
+    if not inventories:
+        return None
+    settings = {}
+    for inventory in inventories:
+        for name in sorted(os.listdir(inventory)):
+            if name not in ('lvs.yml', 'lab.yml') and name.endswith(('.yml', '.yaml')):
+                with open(os.path.join(inventory, name), encoding='utf-8') as fd:
+                    settings.update(yaml.safe_load(fd) or {})
+    return settings
 
 
 def recap(text):
@@ -541,6 +559,26 @@ def _run_header(runs):
                                      for run in runs), where, same))
 
 
+def _settings_line(runs):
+    """What the page says of the fleet lab's own settings the runs ran with (over inventories/lab's lab.yml)."""
+    known = [run['lab_settings'] for run in runs if 'lab_settings' in run]
+    if not known:
+        return []
+    if any(settings != known[0] for settings in known) or len(known) < len(runs):
+        return ['The runs ran with different settings of the fleet lab: %s.' % '; '.join(
+            '%s: %s' % (_when(run), _settings_text(run.get('lab_settings'))) for run in runs), '']
+    return ['Settings of the fleet lab over the lab.yml every lab shares (`inventories/lab-2x8/group_vars/all`, read '
+            'from the inventories each run cut): %s.' % _settings_text(known[0]), '']
+
+
+def _settings_text(settings):
+    if settings is None:
+        return 'not recorded'
+    if not settings:
+        return 'none (lab.yml only)'
+    return ', '.join('`%s: %s`' % (name, json.dumps(value)) for name, value in sorted(settings.items()))
+
+
 def _as_runs(part):
     """A part of docs/scale.json as a list of runs (it held one run, a dict, before several were published)."""
     if not part:
@@ -565,7 +603,7 @@ def markdown(data):
     sizes = _as_runs(data.get('sizes'))
     if sizes:
         rows = _rows(sizes, 'sizes', 'size')
-        lines += ['## Fleet size', '', _run_header(sizes), '', table(sizes), '']
+        lines += ['## Fleet size', '', _run_header(sizes), ''] + _settings_line(sizes) + [table(sizes), '']
         notes = failure_notes(sizes)
         if notes:
             lines += ['The site.yml runs that failed (the play stopped there):', ''] + notes + ['']
@@ -586,7 +624,7 @@ def markdown(data):
     services = [run for run in _as_runs(data.get('services')) if run.get('services')]
     if services:
         part = services[0]['services']
-        lines += ['## Service table', '', _run_header(services), '',
+        lines += ['## Service table', '', _run_header(services), ''] + _settings_line(services) + [
                   'On a %s lab (routers x directors x real servers), `lvs_services` of N services (the lab\'s service '
                   'and N-1 more on ports 10001.., each on every real server with a TCP check):' % part.get('lab'), '',
                   services_table(services), '',
@@ -617,6 +655,9 @@ def publish(run_dirs, add=False):
         with open(os.path.join(run_dir, 'scale.json'), encoding='utf-8') as fd:
             results = json.load(fd)
         results.pop('table', None)
+        settings = lab_settings(run_dir)
+        if settings is not None:
+            results['lab_settings'] = settings
         if results.get('services'):
             given.setdefault('services', []).append(results)
         elif results.get('sizes'):

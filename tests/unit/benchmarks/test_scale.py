@@ -193,6 +193,43 @@ def test_publish_takes_the_median_of_several_runs(tmp_path, monkeypatch):
     assert scale.check() == 0
 
 
+def test_publish_says_which_settings_of_the_fleet_lab_the_runs_ran_with(tmp_path, monkeypatch):
+    """The page names the fleet lab's own settings (group_vars/all of the inventories each run cut, lab.yml and the
+    cut lvs.yml aside): the same in every run - one line; a run of a lab without them says "lab.yml only"; runs
+    that differ are listed one by one; a run directory without inventories records nothing."""
+    monkeypatch.setattr(scale, 'JSON_PATH', str(tmp_path / 'scale.json'))
+    monkeypatch.setattr(scale, 'PAGE_PATH', str(tmp_path / 'scale.md'))
+    hosts, lvs = scale.cut_inventory(scale.SOURCE, (1, 2, 2))
+    for i in range(3):
+        run = _sizes_run()
+        run['timestamp'] = '20261206-0%d0000' % (i + 1)
+        os.makedirs(tmp_path / str(i))
+        with open(tmp_path / str(i) / 'scale.json', 'w', encoding='utf-8') as fd:
+            json.dump(run, fd)
+        if i < 2:
+            scale.write_inventory(str(tmp_path / str(i) / 'inventory-1x2x2'), hosts, lvs)
+    settings = scale.lab_settings(str(tmp_path / '0'))
+    assert settings['director_metrics_interval'] == 60 and settings['router_bfd_receive_interval'] == 1000
+    assert 'lab_gateway' not in settings and 'lvs_services' not in settings and 'ansible_user' not in settings
+    assert scale.lab_settings(str(tmp_path / '2')) is None
+    scale.publish([str(tmp_path / '0'), str(tmp_path / '1')])
+    page = (tmp_path / 'scale.md').read_text()
+    assert ('Settings of the fleet lab over the lab.yml every lab shares (`inventories/lab-2x8/group_vars/all`, read '
+            'from the inventories each run cut): `director_bfd_receive_interval: 1000`, ') in page, page
+    assert '`router_metrics_interval: 60`.' in page, page
+    assert all(run['lab_settings'] == settings for run in json.loads((tmp_path / 'scale.json').read_text())['sizes'])
+    assert scale.check() == 0
+    os.remove(tmp_path / '1' / 'inventory-1x2x2' / 'group_vars' / 'all' / 'scale.yml')
+    scale.publish([str(tmp_path / '0'), str(tmp_path / '1'), str(tmp_path / '2')])
+    page = (tmp_path / 'scale.md').read_text()
+    assert ('The runs ran with different settings of the fleet lab: 2026-12-06 01:00: `director_bfd_receive_interval: '
+            '1000`, ') in page, page
+    assert '; 2026-12-06 02:00: none (lab.yml only); 2026-12-06 03:00: not recorded.' in page, page
+    scale.publish([str(tmp_path / '2')])
+    page = (tmp_path / 'scale.md').read_text()
+    assert 'Settings of the fleet lab' not in page and 'different settings' not in page, page
+
+
 def test_published_page_is_generated():
     """docs/scale.md is scale.markdown of docs/scale.json - or neither exists yet."""
     assert scale.check() == 0
