@@ -56,6 +56,9 @@ JSON_PATH = os.path.join(ROOT, 'docs', 'scale.json')
 MEASURED = ('roles', 'plugins', 'playbooks', 'inventories', 'meta', 'files', 'galaxy.yml', 'ansible.cfg', 'lab/image',
             'lab/uml', 'benchmarks/scale_ipvs.yml')
 PAGE_PATH = os.path.join(ROOT, 'docs', 'scale.md')
+# group_vars/all of a lab: the file the services are cut in, and the settings every lab shares (inventories/lab's)
+SERVICES_FILE = 'lvs.yml'
+SHARED_SETTINGS_FILE = 'lab.yml'
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
@@ -73,7 +76,7 @@ def cut_inventory(source, size):
     service's real servers to the real servers kept."""
     with open(os.path.join(source, 'hosts.yml'), encoding='utf-8') as fd:
         hosts = yaml.safe_load(fd)
-    with open(os.path.join(source, 'group_vars', 'all', 'lvs.yml'), encoding='utf-8') as fd:
+    with open(os.path.join(source, 'group_vars', 'all', SERVICES_FILE), encoding='utf-8') as fd:
         lvs = yaml.safe_load(fd)
     groups = hosts['all']['children']
     wanted = dict(zip(('routers', 'directors', 'realservers'), size))
@@ -102,14 +105,14 @@ def write_inventory(directory, hosts, lvs):
     with open(os.path.join(directory, 'hosts.yml'), 'w', encoding='utf-8') as fd:
         fd.write('---\n# cut out of inventories/lab-2x8 by benchmarks/scale.py\n')
         yaml.safe_dump(hosts, fd, sort_keys=False)
-    with open(os.path.join(directory, 'group_vars', 'all', 'lvs.yml'), 'w', encoding='utf-8') as fd:
+    with open(os.path.join(directory, 'group_vars', 'all', SERVICES_FILE), 'w', encoding='utf-8') as fd:
         fd.write('---\n')
         yaml.safe_dump(lvs, fd, sort_keys=False)
     # every other file of the source's group_vars/all as it is (lab.yml, a link to inventories/lab's, and the fleet
     # lab's own settings over it)
     source = os.path.join(SOURCE, 'group_vars', 'all')
     for name in sorted(os.listdir(source)):
-        if name != 'lvs.yml':
+        if name != SERVICES_FILE:
             shutil.copyfile(os.path.join(source, name), os.path.join(directory, 'group_vars', 'all', name))
     return os.path.join(directory, 'hosts.yml')
 
@@ -125,7 +128,7 @@ def lab_settings(run_dir):
     settings = {}
     for inventory in inventories:
         for name in sorted(os.listdir(inventory)):
-            if name not in ('lvs.yml', 'lab.yml') and name.endswith(('.yml', '.yaml')):
+            if name not in (SERVICES_FILE, SHARED_SETTINGS_FILE) and name.endswith(('.yml', '.yaml')):
                 with open(os.path.join(inventory, name), encoding='utf-8') as fd:
                     settings.update(yaml.safe_load(fd) or {})
     return settings
