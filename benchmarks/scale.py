@@ -627,8 +627,9 @@ def markdown(data):
     services = [run for run in _as_runs(data.get('services')) if run.get('services')]
     if services:
         part = services[0]['services']
-        lines += ['## Service table', '', _run_header(services), ''] + _settings_line(services) + [
-                  'On a %s lab (routers x directors x real servers), `lvs_services` of N services (the lab\'s service '
+        lines += ['## Service table', '', _run_header(services), '']
+        lines += _settings_line(services)
+        lines += ['On a %s lab (routers x directors x real servers), `lvs_services` of N services (the lab\'s service '
                   'and N-1 more on ports 10001.., each on every real server with a TCP check):' % part.get('lab'), '',
                   services_table(services), '',
                   'Reading it: **converge** and **rerun** are `playbooks/site.yml` with the N services (starting '
